@@ -1,0 +1,42 @@
+# The front door. A new analyst needs two commands:
+#   make report   set up, build the database (synthetic data unless RAW=… is given) and all reports
+#   make test     set up and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RAW ?= data/raw/synthetic
+DB ?= data/ehandel.duckdb
+SYNTHETIC := data/raw/synthetic
+INSTALLED := $(VENV)/.installed
+
+.PHONY: report test setup data demo-data notebooks clean
+
+report: $(DB)
+	$(BIN)/analysis build --db $(DB) $(ARGS)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+data: $(DB)
+
+demo-data: $(SYNTHETIC)/enheder.csv
+
+$(SYNTHETIC)/enheder.csv: | $(INSTALLED)
+	$(BIN)/analysis demo-data --out $(SYNTHETIC)
+
+$(DB): $(INSTALLED) $(wildcard $(RAW)/*) $(if $(filter $(SYNTHETIC),$(RAW)),$(SYNTHETIC)/enheder.csv)
+	$(BIN)/analysis ingest $(RAW) --db $(DB)
+
+notebooks: $(INSTALLED)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf reports/20* $(DB) $(SYNTHETIC)

@@ -1,0 +1,170 @@
+"""The report build: validate parameters → papermill → nbconvert HTML → WeasyPrint PDF.
+
+Every notebook in ``notebooks/`` named ``NN_name.ipynb`` is a report. A build writes, for each,
+the executed notebook, a self-contained HTML file (no code, no external URLs) and an A4 PDF into
+``reports/<run>/``. The folder is assembled under a temporary name and renamed when complete, so a
+half-written build is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import yaml
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+from tqdm import tqdm
+
+from . import params
+from .paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
+from .errors import BuildError, ParameterError
+
+CSS = TEMPLATE_DIR / "briefing" / "report.css"
+KERNEL = "python3"
+NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab, left out of reports
+
+
+def discover_notebooks(directory: Path = NOTEBOOK_DIR) -> dict[str, Path]:
+    """Report notebooks by name: ``01_ehandel_status.ipynb`` → ``ehandel_status``."""
+    found = {}
+    for path in sorted(directory.glob("[0-9][0-9]_*.ipynb")):
+        found[path.stem.split("_", 1)[1]] = path
+    return found
+
+
+def load_parameter_file(path: Path) -> dict[str, Any]:
+    """A YAML mapping of parameter names to values, e.g. a scenario kept under reports/scenarios/."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ParameterError(f"{path}: cannot read parameters ({error})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        raise ParameterError(f"{path}: expected a mapping of parameter names to values")
+    return data
+
+
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """The notebook's parameters cell as {name: default value}."""
+    declared = papermill.inspect_notebook(str(notebook))
+    return {name: ast.literal_eval(spec["default"]) for name, spec in declared.items()}
+
+
+def coerce(name: str, text: str, default: Any) -> Any:
+    """Convert a command-line value to the type of the parameter's default, as papermill -p would."""
+    if text.lower() in ("none", "null"):
+        return None
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in ("true", "false"):
+                raise ValueError
+            return text.lower() == "true"
+        if isinstance(default, int) or (default is None and text.lstrip("-").isdigit()):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        expected = {bool: "true or false", int: "whole number", float: "number"}.get(type(default), "number")
+        raise ParameterError(f"{name}: {text!r} is not a {expected}") from None
+    return text
+
+
+def resolve(notebooks: dict[str, Path], db_path: Path | None,
+            given: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Each notebook's full parameter set, validated; unknown names are an error.
+
+    Text values (from ``-p``) are converted to the type of the notebook's default; values from a
+    YAML file arrive typed and are used as they are. Returns the values passed to papermill and
+    the validated (resolved) values, per notebook.
+    """
+    declared = {name: declared_parameters(path) for name, path in notebooks.items()}
+    known = set().union(*(d.keys() for d in declared.values()))
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    resolved, checked = {}, {}
+    for name, defaults in declared.items():
+        values = {key: default for key, default in defaults.items()}
+        for key in defaults.keys() & given.keys():
+            value = given[key]
+            values[key] = coerce(key, value, defaults[key]) if isinstance(value, str) else value
+        if db_path is not None and "db_path" in values:
+            values["db_path"] = str(Path(db_path).resolve())
+        checked[name] = params.validate(name, values)  # raises ParameterError before anything runs
+        resolved[name] = values
+    return resolved, checked
+
+
+def build_reports(db_path: Path | None = None, only: list[str] | None = None, run: str | None = None,
+                  parameters: dict[str, Any] | None = None, reports_dir: Path = REPORTS_DIR,
+                  notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Build the reports; returns the paths written. See the module docstring."""
+    notebooks = discover_notebooks(notebook_dir)
+    if only:
+        missing = [name for name in only if name not in notebooks]
+        if missing:
+            raise ParameterError(f"unknown notebook(s) {', '.join(missing)}; available: {', '.join(notebooks)}")
+        notebooks = {name: notebooks[name] for name in only}
+    resolved, checked = resolve(notebooks, db_path, parameters or {})
+    if run is None:
+        run = str(next(iter(checked.values())).get("year", "rapport"))
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
+    outputs = []
+    try:
+        for name, path in tqdm(notebooks.items(), desc="Rapporter", unit="notesbog"):
+            outputs += render_notebook(path, staging, resolved[name])
+        final = reports_dir / run
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [final / p.name for p in outputs]
+
+
+def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> list[Path]:
+    """Execute one notebook with papermill, then write its HTML and PDF next to it."""
+    executed = out_dir / notebook.name
+    try:
+        papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=KERNEL,
+                                   cwd=str(notebook.parent), progress_bar=False)
+    except papermill.PapermillExecutionError as error:
+        raise BuildError(
+            f"{notebook.name}: cell {error.cell_index} (execution count {error.exec_count}) failed: "
+            f"{error.ename}: {error.evalue}"
+        ) from None
+    nb = nbformat.read(executed, as_version=4)
+    html = to_html(nb, title=notebook.stem)
+    html_path = executed.with_suffix(".html")
+    html_path.write_text(html, encoding="utf-8")
+    pdf_path = executed.with_suffix(".pdf")
+    write_pdf(html, pdf_path)
+    return [executed, html_path, pdf_path]
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """The executed notebook as one self-contained HTML page without code."""
+    exporter = HTMLExporter(template_name="briefing", extra_template_basedirs=[str(TEMPLATE_DIR)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    remove = TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}, enabled=True)
+    exporter.register_preprocessor(remove, enabled=True)
+    body, _ = exporter.from_notebook_node(
+        nb, resources={"report_css": CSS.read_text(encoding="utf-8"), "report_title": title})
+    return body
+
+
+def write_pdf(html: str, path: Path) -> None:
+    """Render the HTML as an A4 PDF (WeasyPrint: pip-installable, no LaTeX, no browser)."""
+    from weasyprint import HTML  # imported here: loading Pango costs time the CLI's other commands don't need
+
+    HTML(string=html).write_pdf(path)

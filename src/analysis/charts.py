@@ -1,0 +1,99 @@
+"""Charts for the reports: one style, Danish labels and number formats, sized for A4.
+
+Each function takes the tidy DataFrame a rates function returns and gives back a matplotlib
+Figure, so notebooks only call and display.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from IPython.display import Image, display
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .formats import number, pct
+from .paths import STYLE_DIR
+
+STYLE = STYLE_DIR / "rapport.mplstyle"
+MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+PERCENT = FuncFormatter(lambda value, _: pct(value, 0))
+KRONER = FuncFormatter(lambda value, _: number(value))
+MIO_KRONER = FuncFormatter(lambda value, _: number(value / 1e6, 0 if abs(value) >= 1e7 or value == 0 else 1))
+
+
+def use_style() -> None:
+    """Apply the report style to every chart drawn after this call."""
+    plt.style.use(STYLE)
+
+
+def show(fig: Figure) -> None:
+    """Show a chart in the notebook, and so in the report, as one embedded PNG."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    display(Image(buffer.getvalue()))
+
+
+def _figure(title: str, height: float = 3.2) -> tuple[Figure, plt.Axes]:
+    """A figure outside pyplot's registry (so a notebook shows it once), titled at its left edge."""
+    use_style()
+    fig = Figure(figsize=(6.3, height))
+    fig.suptitle(title, x=0.01, ha="left", fontsize=9.5, fontweight="bold")
+    return fig, fig.subplots()
+
+
+def trend(monthly: pd.DataFrame, yearly: pd.DataFrame, title: str, count_based: bool = False) -> Figure:
+    """The municipality's rate per month (line) and per year (steps), with Danish month labels."""
+    column = "count_rate" if count_based else "rate"
+    fig, ax = _figure(title)
+    months = pd.to_datetime(monthly["period"] + "-01")
+    ax.plot(months, monthly[column], marker="o", markersize=2.5, linewidth=1.2, label="Måned")
+    for _, row in yearly.iterrows():
+        start, end = pd.Timestamp(f"{row['period']}-01-01"), pd.Timestamp(f"{row['period']}-12-31")
+        ax.hlines(row[column], start, end, colors="C1", linewidth=2.2, label="Året" if _ == yearly.index[0] else None)
+        ax.annotate(pct(row[column]), (start + (end - start) / 2, row[column]), textcoords="offset points",
+                    xytext=(0, 5), ha="center", fontsize=8, color="C1")
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.set_ylim(0, max(0.1, monthly[column].max() * 1.25))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda value, _: f"{MONTHS[mdates.num2date(value).month - 1]} {mdates.num2date(value).year}"))
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.set_ylabel("E-handelsprocent")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def distribution(units: pd.DataFrame, municipality_rate: float, title: str, bins: int = 20) -> Figure:
+    """How the units' rates spread, with the municipality's overall rate marked."""
+    fig, ax = _figure(title)
+    ax.hist(units["rate"].dropna(), bins=bins, range=(0, 1), color="C0", edgecolor="white")
+    ax.axvline(municipality_rate, color="C1", linewidth=1.5)
+    ax.annotate(f"Kommunen samlet: {pct(municipality_rate)}", (municipality_rate, ax.get_ylim()[1] * 0.92),
+                xytext=(4, 0), textcoords="offset points", color="C1", fontsize=8)
+    ax.xaxis.set_major_formatter(PERCENT)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("E-handelsprocent")
+    ax.set_ylabel("Antal enheder")
+    return fig
+
+
+def spend_and_rate(frame: pd.DataFrame, label: str, title: str) -> Figure:
+    """Eligible spend split into e-handled and not e-handled, per label, in mio. kr."""
+    fig, ax = _figure(title, 0.9 + 0.26 * len(frame))
+    positions = list(range(len(frame)))[::-1]
+    ax.barh(positions, frame["ehandel_amount"], color="C0", height=0.7, label="E-handlet")
+    ax.barh(positions, frame["missed_amount"], left=frame["ehandel_amount"], color="#c9d6e3", height=0.7,
+            label="Ikke e-handlet")
+    for y, total, rate in zip(positions, frame["eligible_amount"], frame["rate"]):
+        ax.annotate(pct(rate), (total, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5)
+    ax.set_yticks(positions, frame[label].astype(str))
+    ax.xaxis.set_major_formatter(MIO_KRONER)
+    ax.set_xlabel("E-handelsegnet forbrug, mio. kr.")
+    ax.set_xlim(0, frame["eligible_amount"].max() * 1.15)
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right")
+    return fig

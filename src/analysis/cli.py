@@ -1,0 +1,147 @@
+"""The ``analysis`` command: demo-data → ingest → rates → build.
+
+Each subcommand is a thin shell around a tested function; errors the user can fix (bad input,
+bad parameters) print one clear message and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import db, rates
+from .formats import kr, pct
+from .ingest import IngestReport, ingest
+from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
+from .errors import AnalysisError
+
+
+def _parse_years(text: str) -> tuple[int, ...]:
+    """'2023-2025' or '2023,2025' → (2023, 2024, 2025) or (2023, 2025)."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            return tuple(range(first, last + 1))
+        return tuple(int(part) for part in text.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"years must look like 2023-2025 or 2023,2025, not {text!r}") from error
+
+
+def cmd_demo_data(args: argparse.Namespace) -> None:
+    from .synthetic import generate
+
+    summary = generate(args.out, seed=args.seed, years=args.years, scale=args.scale)
+    print(f"Wrote a synthetic municipality to {args.out}: {summary.units} units, "
+          f"{summary.invoice_lines:,} invoice lines, {summary.orders:,} e-handel orders, "
+          f"{summary.card_transactions:,} card transactions; goods budget {kr(summary.goods_spend_per_year)} a year")
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    """The reconciliation table, the first problems and the warnings, as the analyst sees them."""
+    print(f"Ingested into {report.database}")
+    header = f"{'file':<28} {'kind':<18} {'read':>9} {'loaded':>9} {'quarant.':>9} {'kr. read':>17} {'kr. quarant.':>14}"
+    print(header)
+    print("-" * len(header))
+    for f in report.files:
+        print(f"{f.file:<28} {f.kind:<18} {f.rows_read:>9,} {f.rows_loaded:>9,} {f.rows_quarantined:>9,} "
+              f"{f.amount_read:>17,.2f} {f.amount_quarantined:>14,.2f}" + (f"  ({f.note})" if f.note else ""))
+    print("Every row read is either loaded or quarantined (rows and kroner reconcile per file).")
+    if report.problems:
+        print(f"\n{report.rows_quarantined:,} row(s) quarantined (table 'quarantine'); the first:")
+        for problem in report.problems:
+            print(f"  {problem}")
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
+    if report.ignored_files:
+        print(f"Ignored (no known file kind): {', '.join(report.ignored_files)}")
+
+
+def cmd_ingest(args: argparse.Namespace) -> None:
+    report = ingest(args.raw_dir, args.db, municipality=args.municipality,
+                    progress=lambda message: print(message, file=sys.stderr))
+    print_ingest_report(report)
+
+
+def cmd_rates(args: argparse.Namespace) -> None:
+    con = db.connect(args.db)
+    try:
+        year = rates.check_year(con, args.year)
+        if args.level:
+            frame = rates.org_rates(con, year, args.level)
+            columns = ["org_name", "units", "eligible_amount", "ehandel_amount", "rate", "count_rate"]
+        else:
+            frame = rates.unit_rates(con, year)
+            columns = ["ean", "name", "unit_type", "eligible_amount", "ehandel_amount", "rate", "count_rate"]
+    finally:
+        con.close()
+    frame = frame[columns]
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+        return
+    shown = frame.copy()
+    for column in ("eligible_amount", "ehandel_amount"):
+        shown[column] = shown[column].map(kr)
+    for column in ("rate", "count_rate"):
+        shown[column] = shown[column].map(pct)
+    print(f"E-handel rates {year}" + (f", level {args.level}" if args.level else ", per unit"))
+    print(shown.to_string(index=False))
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from .build import build_reports, load_parameter_file  # heavy (papermill, nbconvert): only when building
+
+    parameters = load_parameter_file(args.params) if args.params else {}
+    parameters.update(dict(args.parameter or []))
+    outputs = build_reports(db_path=args.db, only=args.only, run=args.run, parameters=parameters)
+    for path in outputs:
+        print(path)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write a synthetic municipality's raw exports")
+    demo.add_argument("--out", type=Path, default=SYNTHETIC_RAW_DIR)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--years", type=_parse_years, default=(2023, 2024, 2025))
+    demo.add_argument("--scale", type=float, default=1.0, help="multiplies units, spend and lines (100 ≈ 36m lines)")
+    demo.set_defaults(func=cmd_demo_data)
+
+    ing = sub.add_parser("ingest", help="validate raw exports and build the DuckDB database")
+    ing.add_argument("raw_dir", type=Path)
+    ing.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    ing.add_argument("--municipality", help="name shown in reports (default: kommune.txt in RAW_DIR)")
+    ing.set_defaults(func=cmd_ingest)
+
+    rat = sub.add_parser("rates", help="print e-handel rates per unit or organisation level")
+    rat.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    rat.add_argument("--year", type=int, help="default: the latest complete year")
+    rat.add_argument("--level", type=int, choices=(1, 2, 3, 4), help="organisation level instead of units")
+    rat.add_argument("--format", choices=("table", "csv"), default="table")
+    rat.set_defaults(func=cmd_rates)
+
+    bld = sub.add_parser("build", help="run the notebooks and render HTML and PDF reports")
+    bld.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    bld.add_argument("--only", action="append", help="notebook name (e.g. ehandel_status); repeatable")
+    bld.add_argument("--run", help="report folder name under reports/ (default: the report year)")
+    bld.add_argument("--params", type=Path, help="YAML file of parameters (a named scenario); -p overrides it")
+    bld.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                     help="notebook parameter, as with papermill -p")
+    bld.set_defaults(func=cmd_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except AnalysisError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Opening the purchases database and defining its SQL views.
+
+Notebooks and the CLI open the database read-only, so reports can run while an ingest builds the
+next file. The views (``sql/views.sql``) are the single definition of the e-handel rate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .errors import DatabaseError
+from .paths import PACKAGE_DIR
+from .schema import FILE_KINDS
+
+VIEWS_SQL = PACKAGE_DIR / "sql" / "views.sql"
+
+
+def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open a database built by the ingest; a clear error when there is none."""
+    path = Path(path)
+    if not path.exists():
+        raise DatabaseError(
+            f"{path}: database not found; build it with 'analysis ingest RAW_DIR --db {path}' or 'make data'"
+        )
+    con = duckdb.connect(str(path), read_only=read_only)
+    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not {"units", "invoice_lines", "purchases", "meta"} <= tables:
+        con.close()
+        raise DatabaseError(f"{path}: not a database built by 'analysis ingest' (tables missing)")
+    return con
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the SQL views on the loaded tables."""
+    con.execute(VIEWS_SQL.read_text(encoding="utf-8"))
+
+
+def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The ingest's metadata: municipality name, raw folder, time of ingest, synthetic or not."""
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def ingest_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The ingest's reconciliation per file (read = loaded + quarantined, rows and kroner)."""
+    frame = con.execute("SELECT * FROM ingest_files ORDER BY kind, file").df()
+    without_amounts = frame["kind"].isin([k.name for k in FILE_KINDS if k.amount_column is None])
+    for column in ("amount_read", "amount_loaded", "amount_quarantined"):
+        frame[column] = frame[column].astype(float).mask(without_amounts)
+    return frame

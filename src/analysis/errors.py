@@ -1,0 +1,21 @@
+"""Errors the user can fix. The CLI prints their message and exits with status 2, no traceback."""
+
+
+class AnalysisError(Exception):
+    """Base class: a problem in the input, the parameters or a notebook, explained in the message."""
+
+
+class InputError(AnalysisError):
+    """A raw file (or the set of files) cannot be used: it stops the ingest."""
+
+
+class DatabaseError(AnalysisError):
+    """The database file is missing or was not built by ``analysis ingest``."""
+
+
+class ParameterError(AnalysisError, ValueError):
+    """A parameter that cannot be used (unknown year, level out of range, …)."""
+
+
+class BuildError(AnalysisError):
+    """A notebook failed during a build: names the notebook, the cell and the error."""

@@ -1,0 +1,414 @@
+"""Ingest a folder of raw exports into a new DuckDB file: validate, quarantine, reconcile, replace.
+
+The database is always rebuilt from the whole raw folder into a temporary file next to the target
+and moved into place only when everything succeeded, so re-ingesting the same files never
+duplicates anything and a failed ingest leaves the previous database untouched.
+
+Every row read ends up either loaded or in the ``quarantine`` table with its file, line, column,
+value and reason; ``ingest_files`` holds the reconciliation (read = loaded + quarantined, in rows
+and kroner) that the CLI prints and the briefings quote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from . import db
+from .paths import DEFAULT_CATEGORIES
+from .errors import InputError
+from .readers import SourceFile, open_source
+from .schema import AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, FileKind, kind_for_file
+
+MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
+UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
+METADATA_FILES = ("kommune.txt", "SYNTETISK.txt")  # municipality name; marker of synthetic data
+NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
+
+# Parsing of each column kind from text. {c} is the column, all values stay in the data.
+_PARSE = {
+    "text": "nullif(trim({c}), '')",
+    "personal": "NULL",
+    "int": "try_cast(trim({c}) AS BIGINT)",
+    "date": "coalesce(try_strptime(trim({c}), '%d-%m-%Y'), try_strptime(trim({c}), '%Y-%m-%d'),"
+            " try_strptime(trim({c}), '%d.%m.%Y'))::DATE",
+    "amount": "CASE WHEN _decimal = ',' THEN CASE WHEN regexp_full_match(trim({c}),"
+              " '-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?')"
+              " THEN try_cast(replace(replace(trim({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END"
+              " ELSE try_cast(trim({c}) AS DECIMAL(18, 2)) END",
+    "ean": "nullif(trim({c}), '')",
+    "cvr": "nullif(regexp_replace(upper(trim({c})), '^DK\\s*', ''), '')",
+    "unspsc": "nullif(trim({c}), '')",
+    "flag": "CASE WHEN lower(trim({c})) IN ('ja', 'j', 'yes', 'y', 'true', '1', 'x') THEN TRUE"
+            " WHEN lower(trim({c})) IN ('nej', 'n', 'no', 'false', '0') THEN FALSE END",
+}
+
+# (condition on the parsed value {v}, reason) per column kind, checked in order.
+_CHECKS = {
+    "int": [("{v} IS NULL", "is not a whole number")],
+    "date": [("{v} IS NULL", "is not a valid date (expected dd-mm-yyyy)"),
+             ("year({v}) NOT BETWEEN 1990 AND 2100", "is outside the years 1990-2100")],
+    "amount": [("{v} IS NULL", "is not a valid amount (expected e.g. 1.234,50)"),
+               (f"abs({{v}}) >= {MAX_AMOUNT}", "is implausibly large (1 bn kr. or more)")],
+    "ean": [("NOT regexp_full_match({v}, '\\d{13}')", "is not a 13-digit EAN/GLN number"),
+            ("NOT gln_check_digit_ok({v})", "has a wrong EAN/GLN check digit")],
+    "cvr": [("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit CVR number")],
+    "unspsc": [("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit UNSPSC code")],
+    "flag": [("{v} IS NULL", "is not ja/nej")],
+}
+
+_MACROS = """
+CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS
+  (10 - list_sum([(ascii(e[i]) - 48) * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END FOR i IN range(1, 13)]) % 10) % 10
+  = ascii(e[13]) - 48;
+"""
+
+# Kinds in the order they are validated: units before the files that reference them.
+_ORDER = (CATEGORIES, UNITS, ORDERS, INVOICE_LINES, CARD, AGREEMENTS)
+
+
+@dataclass
+class FileResult:
+    """Reconciliation of one raw file."""
+
+    file: str
+    kind: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    amount_read: Decimal
+    amount_loaded: Decimal
+    amount_quarantined: Decimal
+    note: str = ""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: per-file reconciliation, problems found, and warnings."""
+
+    database: Path
+    files: list[FileResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # first quarantine messages, for the console
+    warnings: list[str] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def discover(raw_dir: Path) -> tuple[list[tuple[Path, FileKind]], list[str]]:
+    """Raw files by kind (from their names), and the names of files that match no kind."""
+    if not raw_dir.is_dir():
+        raise InputError(f"{raw_dir}: raw data folder not found")
+    found, ignored = [], []
+    for path in sorted(raw_dir.iterdir()):
+        if path.name.startswith(".") or not path.is_file() or path.name in METADATA_FILES:
+            continue
+        kind = kind_for_file(path.name)
+        if kind is None or path.suffix.lower() not in (".csv", ".txt", ".parquet"):
+            ignored.append(path.name)
+        else:
+            found.append((path, kind))
+    present = {kind.name for _, kind in found}
+    missing = [k for k in FILE_KINDS if k.required and k.name not in present]
+    if missing:
+        names = "; ".join(f"{k.name} (file name starting with {' or '.join(k.prefixes)})" for k in missing)
+        raise InputError(f"{raw_dir}: no file found for {names}")
+    if CATEGORIES.name not in present:
+        found.append((DEFAULT_CATEGORIES, CATEGORIES))
+    return found, ignored
+
+
+def _stage_table(kind: FileKind) -> str:
+    return f"stage.{kind.name}"
+
+
+def _create_stage(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
+    columns = ", ".join(f"{c.name} VARCHAR" for c in kind.columns)
+    con.execute(
+        f"CREATE TABLE {_stage_table(kind)} (_file VARCHAR, _file_order INTEGER, _decimal VARCHAR,"
+        f" _line BIGINT, _error VARCHAR, {columns})"
+    )
+
+
+def _stage_file(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks) -> None:
+    table = _stage_table(source.kind)
+    for chunk in chunks:
+        con.register("chunk", chunk)
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT *, ? AS _file, ? AS _file_order, ? AS _decimal FROM chunk",
+            [source.path.name, order, source.decimal],
+        )
+        con.unregister("chunk")
+
+
+def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> str:
+    """SQL CASE giving the first problem of a row as {col, why}, or NULL for a good row.
+
+    ``extra`` adds checks that need more than the row itself: (condition, column, reason).
+    """
+    whens = ["WHEN _error IS NOT NULL THEN {'col': NULL, 'why': _error}"]
+    for column in kind.columns:
+        raw, value = column.name, f"p_{column.name}"
+        if column.required:
+            whens.append(f"WHEN nullif(trim({raw}), '') IS NULL THEN {{'col': '{raw}', 'why': 'is missing'}}")
+        for condition, reason in _CHECKS.get(column.kind, []):
+            test = condition.replace("{v}", value)
+            whens.append(
+                f"WHEN nullif(trim({raw}), '') IS NOT NULL AND ({test}) THEN {{'col': '{raw}', 'why': '{reason}'}}"
+            )
+    for condition, column_name, reason in extra:
+        whens.append(f"WHEN {condition} THEN {{'col': '{column_name}', 'why': {reason}}}")
+    return "CASE " + " ".join(whens) + " END"
+
+
+def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[str, str, str]],
+              extra_columns: str = "") -> None:
+    """Parse the staged rows of a kind into ``checked.<kind>`` with a ``problem`` per row.
+
+    Duplicates of the kind's key are found after the row checks, so that a bad row never hides a
+    good one: the first good occurrence (by file order, then line) is kept.
+    """
+    parsed = ", ".join(f"{_PARSE[c.kind].format(c=c.name)} AS p_{c.name}" for c in kind.columns)
+    key = ", ".join(f"p_{k}" for k in kind.key)
+    con.execute(f"CREATE TABLE checked.{kind.name}_rows AS SELECT *, {parsed}{extra_columns} FROM {_stage_table(kind)}")
+    con.execute(
+        f"CREATE TABLE checked.{kind.name} AS "
+        f"WITH r AS (SELECT *, {_problem_expression(kind, extra)} AS problem FROM checked.{kind.name}_rows), "
+        f"k AS (SELECT *, row_number() OVER w AS _n, first_value(_file) OVER w AS _first_file,"
+        f" first_value(_line) OVER w AS _first_line FROM r WHERE problem IS NULL"
+        f" WINDOW w AS (PARTITION BY {key} ORDER BY _file_order, _line)) "
+        f"SELECT * EXCLUDE (_n, _first_file, _first_line) REPLACE ("
+        f" CASE WHEN _n > 1 THEN {{'col': NULL, 'why': 'duplicate of ' || _first_file || ' line ' || _first_line}}"
+        f" ELSE problem END AS problem) FROM k "
+        f"UNION ALL BY NAME SELECT * FROM r WHERE problem IS NOT NULL"
+    )
+    con.execute(f"DROP TABLE checked.{kind.name}_rows")
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
+    amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL"
+    value_cases = " ".join(f"WHEN '{c.name}' THEN {c.name}" for c in kind.columns if c.kind != "personal")
+    con.execute(
+        f"INSERT INTO quarantine SELECT _file, _line, '{kind.name}', problem.col,"
+        f" CASE problem.col {value_cases} END, problem.why, {amount}"
+        f" FROM checked.{kind.name} WHERE problem IS NOT NULL"
+    )
+
+
+def _load(con: duckdb.DuckDBPyConnection, kind: FileKind, select: str) -> None:
+    con.execute(
+        f"CREATE TABLE {kind.name} AS SELECT {select} FROM checked.{kind.name}"
+        f" WHERE problem IS NULL ORDER BY _file_order, _line"
+    )
+
+
+def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
+           progress: Callable[[str], None] = lambda message: None) -> IngestReport:
+    """Build ``database`` from the raw exports in ``raw_dir``; see the module docstring."""
+    raw_dir, database = Path(raw_dir), Path(database)
+    files, ignored = discover(raw_dir)
+    sources = [(open_source(path, kind), order) for order, (path, kind) in enumerate(files)]
+    report = IngestReport(database=database, ignored_files=ignored)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{database.name}.", dir=database.parent))
+    building = work / database.name
+    try:
+        con = duckdb.connect(str(building))
+        try:
+            for schema in ("stage", "checked"):  # scratch files, deleted with the work folder
+                path = str(work / f"{schema}.duckdb").replace("'", "''")
+                con.execute(f"ATTACH '{path}' AS {schema}")
+            con.execute(_MACROS)
+            for kind in FILE_KINDS:
+                _create_stage(con, kind)
+            for (source, chunks), order in sources:
+                progress(f"reading {source.path.name}")
+                _stage_file(con, source, order, chunks)
+            _build_tables(con, raw_dir, municipality, sources, report)
+            con.execute("DETACH stage")
+            con.execute("DETACH checked")
+            db.create_views(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(building, database)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str | None,
+                  sources: list, report: IngestReport) -> None:
+    con.execute(
+        "CREATE TABLE quarantine (file VARCHAR, line BIGINT, kind VARCHAR, column_name VARCHAR,"
+        " value VARCHAR, reason VARCHAR, amount DECIMAL(18, 2))"
+    )
+    known_unit = "p_buyer_ean NOT IN (SELECT ean FROM units)"
+    unknown_unit = (known_unit, "buyer_ean", "'is not a unit in the units file'")
+
+    _validate(con, CATEGORIES, [("NOT regexp_full_match(p_unspsc_prefix, '\\d{2}|\\d{4}|\\d{6}|\\d{8}')",
+                                 "unspsc_prefix", "'is not 2, 4, 6 or 8 UNSPSC digits'")])
+    _load(con, CATEGORIES, "p_unspsc_prefix AS unspsc_prefix, p_category AS category,"
+                           " p_eligible AS eligible, p_mandatory_area AS mandatory_area")
+
+    _validate(con, UNITS, [("p_goods_budget < 0", "goods_budget", "'is negative'")])
+    _load(con, UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
+                      " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
+                      " p_goods_budget AS goods_budget")
+
+    _validate(con, ORDERS, [unknown_unit])
+    _load(con, ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
+                       " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type")
+
+    document_type = ("CASE WHEN lower(p_document_type) IN ('faktura', 'invoice') THEN 'invoice'"
+                     " WHEN lower(p_document_type) IN ('kreditnota', 'creditnote', 'credit_note', 'credit note')"
+                     " THEN 'credit_note' END")
+    _validate(con, INVOICE_LINES,
+              [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
+                "'is not Faktura or Kreditnota'"), unknown_unit],
+              extra_columns="")
+    no_ref = ", ".join(f"'{v}'" for v in NO_ORDER_REFERENCES)
+    # Without a document type, a document whose lines sum below zero is a credit note.
+    _load(con, INVOICE_LINES, f"""
+        _file AS file, _line AS line, p_invoice_no AS invoice_no, p_line_no AS line_no,
+        p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
+        p_supplier_name AS supplier_name, p_unspsc AS unspsc, p_description AS description,
+        p_amount AS amount,
+        CASE WHEN lower(coalesce(p_order_ref, '')) IN ({no_ref}) THEN NULL ELSE p_order_ref END AS order_ref,
+        p_contract AS contract,
+        lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND p_order_ref IN (SELECT order_id FROM orders)
+            AS is_ehandel,
+        coalesce({document_type}, CASE WHEN sum(p_amount) OVER (PARTITION BY p_supplier_cvr, p_invoice_no) < 0
+                 THEN 'credit_note' ELSE 'invoice' END) AS document_type""")
+
+    _validate(con, CARD, [unknown_unit])
+    _load(con, CARD, "_file AS file, _line AS line, p_transaction_id AS transaction_id,"
+                     " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
+                     " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
+                     " p_amount AS amount")
+
+    _validate(con, AGREEMENTS, [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
+    _load(con, AGREEMENTS, "p_contract AS contract, p_supplier_cvr AS supplier_cvr,"
+                           " p_unspsc_prefix AS unspsc_prefix, p_binding AS binding,"
+                           " p_valid_from AS valid_from, p_valid_to AS valid_to")
+
+    for kind in _ORDER:
+        _quarantine(con, kind)
+    _map_unspsc(con, report)
+    _reconcile(con, sources, report)
+    _check_structure(con, report)
+    _record_meta(con, raw_dir, municipality)
+
+
+def _map_unspsc(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    """Resolve every UNSPSC code in the data to a category by the longest matching prefix."""
+    con.execute("""
+        CREATE TABLE unspsc_map AS
+        WITH codes AS (SELECT DISTINCT unspsc FROM invoice_lines WHERE unspsc IS NOT NULL
+                       UNION SELECT DISTINCT unspsc FROM card_transactions WHERE unspsc IS NOT NULL)
+        SELECT codes.unspsc,
+               coalesce(arg_max(c.category, length(c.unspsc_prefix)), 'Uklassificeret') AS category,
+               coalesce(arg_max(c.eligible, length(c.unspsc_prefix)), FALSE) AS eligible,
+               arg_max(c.mandatory_area, length(c.unspsc_prefix)) AS mandatory_area
+        FROM codes LEFT JOIN categories c ON starts_with(codes.unspsc, c.unspsc_prefix)
+        GROUP BY codes.unspsc ORDER BY codes.unspsc""")
+    rows, amount = con.execute("""
+        SELECT count(*), coalesce(sum(amount), 0) FROM (
+            SELECT unspsc, amount FROM invoice_lines UNION ALL SELECT unspsc, amount FROM card_transactions)
+        LEFT JOIN unspsc_map USING (unspsc) WHERE coalesce(category, 'Uklassificeret') = 'Uklassificeret'
+    """).fetchone()
+    if rows:
+        report.warnings.append(
+            f"{rows} loaded line(s) for {amount:,.2f} kr. have no or an unknown UNSPSC code: they count as"
+            " not e-handel eligible (category 'Uklassificeret')"
+        )
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, report: IngestReport) -> None:
+    con.execute(
+        "CREATE TABLE ingest_files (file VARCHAR, kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT,"
+        " rows_quarantined BIGINT, amount_read DECIMAL(18, 2), amount_loaded DECIMAL(18, 2),"
+        " amount_quarantined DECIMAL(18, 2), note VARCHAR)"
+    )
+    for (source, _), _order in sources:
+        kind = source.kind
+        amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL"
+        row = con.execute(
+            f"SELECT count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
+            f" coalesce(sum({amount}), 0), coalesce(sum({amount}) FILTER (problem IS NULL), 0),"
+            f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0)"
+            f" FROM checked.{kind.name} WHERE _file = ?", [source.path.name]
+        ).fetchone()
+        result = FileResult(source.path.name, kind.name, *row, note=source.encoding_note)
+        if (result.rows_loaded + result.rows_quarantined != result.rows_read
+                or result.amount_loaded + result.amount_quarantined != result.amount_read):
+            raise RuntimeError(f"{result.file}: reconciliation failed: {result}")  # a bug, never data
+        report.files.append(result)
+        con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [result.file, result.kind, result.rows_read, result.rows_loaded, result.rows_quarantined,
+                     result.amount_read, result.amount_loaded, result.amount_quarantined, result.note])
+    for file, line, column, value, reason in con.execute(
+        "SELECT q.file, q.line, q.column_name, q.value, q.reason FROM quarantine q"
+        " ORDER BY q.file, q.line LIMIT 20"
+    ).fetchall():
+        report.problems.append(format_problem(file, line, _header(sources, file, column), value, reason))
+
+
+def _header(sources: list, file: str, column: str | None) -> str | None:
+    """The column's header as written in the file, for messages the analyst can find in it."""
+    if column is None:
+        return None
+    for (source, _), _order in sources:
+        if source.path.name == file:
+            return source.headers.get(column, column)
+    return column
+
+
+def format_problem(file: str, line: int, header: str | None, value: str | None, reason: str) -> str:
+    """One quarantine message: file, line, column, value and reason."""
+    if header is None:
+        return f"{file} line {line}: {reason}"
+    shown = "" if value is None else f" '{value}'"
+    return f"{file} line {line}, column '{header}'{shown}: {reason}"
+
+
+def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    """Stop when a whole file is unusable, rather than quarantine nearly all of it."""
+    if not con.execute("SELECT count(*) FROM units").fetchone()[0]:
+        raise InputError("units file: no usable unit rows, so no purchase can be placed")
+    for file, kind, read, unknown in con.execute("""
+        SELECT f.file, f.kind, f.rows_read, count(q.line)
+        FROM ingest_files f LEFT JOIN quarantine q
+          ON q.file = f.file AND q.column_name = 'buyer_ean' AND q.reason = 'is not a unit in the units file'
+        GROUP BY ALL ORDER BY f.file""").fetchall():
+        if read and unknown / read > UNKNOWN_UNIT_LIMIT:
+            raise InputError(
+                f"{file}: {unknown} of {read} rows have a buyer EAN that is not in the units file;"
+                " is the units file from the same municipality and period?"
+            )
+    loaded = con.execute("SELECT count(*) FROM invoice_lines").fetchone()[0]
+    if not loaded:
+        raise InputError("invoice lines: no usable rows were loaded")
+
+
+def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str | None) -> None:
+    if municipality is None:
+        name_file = raw_dir / "kommune.txt"
+        municipality = name_file.read_text(encoding="utf-8").strip() if name_file.exists() else raw_dir.name
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.executemany("INSERT INTO meta VALUES (?, ?)", [
+        ["municipality", municipality],
+        ["raw_dir", str(raw_dir)],
+        ["ingested_at", datetime.now(timezone.utc).isoformat(timespec="seconds")],
+        ["synthetic", "ja" if (raw_dir / "SYNTETISK.txt").exists() else "nej"],
+    ])

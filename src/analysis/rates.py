@@ -1,0 +1,105 @@
+"""E-handel rates from the database's views, as DataFrames for notebooks, the CLI and tests.
+
+All values reach SQL as bound parameters. Amounts come back as exact decimals from DuckDB and are
+converted to float kroner only here, at the edge, for display and charts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from .errors import ParameterError
+
+PeriodType = Literal["year", "quarter", "month"]
+PERIOD_TYPES: tuple[str, ...] = ("year", "quarter", "month")
+AMOUNT_COLUMNS = ("eligible_amount", "ehandel_amount", "missed_amount", "goods_budget")
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    frame = con.execute(sql, params).df()
+    for column in AMOUNT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype(float)
+    for column in ("rate", "count_rate"):
+        if column in frame:
+            frame[column] = frame[column].astype(float)
+    return frame
+
+
+def years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Years with eligible purchases, ascending."""
+    rows = con.execute(
+        "SELECT DISTINCT CAST(period AS INTEGER) FROM municipality_period_rates"
+        " WHERE period_type = 'year' ORDER BY 1"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def complete_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Years with purchases in all twelve months: the ones fair to compare and rank on."""
+    rows = con.execute(
+        "SELECT CAST(left(period, 4) AS INTEGER) AS y FROM municipality_period_rates"
+        " WHERE period_type = 'month' GROUP BY y HAVING count(*) = 12 ORDER BY y"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def check_year(con: duckdb.DuckDBPyConnection, year: int | None) -> int:
+    """The year to report on: the given one if it has data, else the latest complete year."""
+    available = years(con)
+    if not available:
+        raise ParameterError("the database has no e-handel eligible purchases")
+    if year is None:
+        complete = complete_years(con)
+        return complete[-1] if complete else available[-1]
+    if year not in available:
+        raise ParameterError(f"year {year} has no data; available years: {', '.join(map(str, available))}")
+    return year
+
+
+def municipality_rates(con: duckdb.DuckDBPyConnection, period_type: PeriodType = "year") -> pd.DataFrame:
+    """The municipality's rate per period, oldest first."""
+    _check_period_type(period_type)
+    return _frame(con, "SELECT * FROM municipality_period_rates WHERE period_type = ? ORDER BY period",
+                  [period_type])
+
+
+def unit_rates(con: duckdb.DuckDBPyConnection, year: int, period_type: PeriodType = "year") -> pd.DataFrame:
+    """Each unit's rate in a year (or its quarters/months), lowest rate first."""
+    _check_period_type(period_type)
+    return _frame(
+        con,
+        "SELECT * FROM unit_period_rates WHERE period_type = ? AND left(period, 4) = ?"
+        " ORDER BY period, rate, ean",
+        [period_type, str(year)],
+    )
+
+
+def org_rates(con: duckdb.DuckDBPyConnection, year: int, level: int) -> pd.DataFrame:
+    """Each organisation's rate at a hierarchy level (1-4) in a year, lowest first."""
+    if level not in (1, 2, 3, 4):
+        raise ParameterError(f"level must be 1, 2, 3 or 4, not {level}")
+    return _frame(
+        con,
+        "SELECT * FROM org_period_rates WHERE level = ? AND period_type = 'year' AND period = ?"
+        " ORDER BY rate, org_name",
+        [level, str(year)],
+    )
+
+
+def category_rates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """Each category's rate in a year, largest eligible spend first."""
+    return _frame(
+        con,
+        "SELECT * FROM category_period_rates WHERE period_type = 'year' AND period = ?"
+        " ORDER BY eligible_amount DESC, category",
+        [str(year)],
+    )
+
+
+def _check_period_type(period_type: str) -> None:
+    if period_type not in PERIOD_TYPES:
+        raise ParameterError(f"period type must be one of {', '.join(PERIOD_TYPES)}, not {period_type!r}")

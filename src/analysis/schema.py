@@ -1,0 +1,219 @@
+"""The import format: which raw files the ingest reads and what their columns mean.
+
+One place describes every file kind, its canonical column names, the header aliases that real
+Danish exports use (KMD Insight, ERP and card-system exports), and each column's type. The ingest
+derives its parsing and validation from this table, and ``data/README.md`` documents the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import file.
+
+    ``kind`` decides parsing and validation: ``text``, ``int``, ``date``, ``amount``, ``ean``
+    (13-digit GLN with check digit), ``cvr`` (8 digits, an optional ``DK`` prefix is removed),
+    ``unspsc`` (8 digits), ``flag`` (ja/nej) or ``personal`` (read, never loaded).
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of raw file, recognised by the start of its file name."""
+
+    name: str
+    prefixes: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = True
+    doc: str = ""
+    amount_column: str | None = "amount"
+    key: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+UNITS = FileKind(
+    name="units",
+    prefixes=("enheder", "units"),
+    doc="Buying units (EAN locations) with their place in the organisation and goods budget.",
+    amount_column="goods_budget",
+    key=("ean",),
+    columns=(
+        Column("ean", "ean", aliases=("EAN-nummer", "EAN", "GLN", "EAN-lokationsnummer"),
+               doc="13-digit EAN/GLN location number (5798…), with a valid check digit."),
+        Column("name", "text", aliases=("Navn", "Enhed", "Enhedsnavn"), doc="Unit name."),
+        Column("level1", "text", aliases=("EAN-niveau 1", "Niveau 1", "Område"),
+               doc="Organisation level 1 (area, e.g. Børn og Unge)."),
+        Column("level2", "text", aliases=("EAN-niveau 2", "Niveau 2", "Sektor"),
+               doc="Organisation level 2 (sector, e.g. Skoler)."),
+        Column("level3", "text", aliases=("EAN-niveau 3", "Niveau 3", "Institution"),
+               doc="Organisation level 3 (institution)."),
+        Column("level4", "text", aliases=("EAN-niveau 4", "Niveau 4", "Afdeling"),
+               doc="Organisation level 4 (the buying unit itself)."),
+        Column("unit_type", "text", aliases=("Enhedstype", "Type"),
+               doc="Kind of unit: skole, dagtilbud, plejecenter, administration, …"),
+        Column("goods_budget", "amount", aliases=("Varebudget", "Budget varekøb"),
+               doc="Yearly budget for goods (varekøb og fødevarer), kr."),
+    ),
+)
+
+INVOICE_LINES = FileKind(
+    name="invoice_lines",
+    prefixes=("fakturalinjer", "invoice_lines", "fakturaer", "invoices"),
+    doc="Invoice and credit-note lines received as OIOUBL/Peppol e-invoices.",
+    key=("supplier_cvr", "document_type", "invoice_no", "line_no"),
+    columns=(
+        Column("invoice_no", "text", aliases=("Fakturanummer", "Fakturanr", "Bilagsnummer"),
+               doc="Supplier's invoice number (OIOUBL cbc:ID)."),
+        Column("line_no", "int", aliases=("Linjenummer", "Linjenr", "Fakturalinje"),
+               doc="Line number within the invoice (cac:InvoiceLine/cbc:ID)."),
+        Column("invoice_date", "date", aliases=("Fakturadato", "Bilagsdato"),
+               doc="Invoice date (cbc:IssueDate), dd-mm-yyyy or yyyy-mm-dd."),
+        Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN", "Køber EAN"),
+               doc="Buyer's EAN location (AccountingCustomerParty EndpointID, schemeID GLN)."),
+        Column("supplier_cvr", "cvr", aliases=("Leverandør CVR", "CVR-nummer", "CVR", "Leverandør-CVR"),
+               doc="Supplier CVR number (PartyLegalEntity CompanyID, DK:CVR)."),
+        Column("supplier_name", "text", aliases=("Leverandørnavn", "Leverandør"),
+               doc="Supplier name."),
+        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode", "Varekode"),
+               doc="8-digit UNSPSC code of the item (ItemClassificationCode listID UNSPSC)."),
+        Column("description", "text", required=False, aliases=("Varebeskrivelse", "Beskrivelse", "Tekst"),
+               doc="Item description."),
+        Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms", "Linjebeløb"),
+               doc="Line amount excluding VAT, kr.; negative on credit notes."),
+        Column("order_ref", "text", required=False, aliases=("Ordrereference", "Ordrenummer", "OrderReference"),
+               doc="Buyer's order number (cac:OrderReference/cbc:ID); N/A or empty when none."),
+        Column("contract", "text", required=False, aliases=("Kontraktnavn", "Kontrakt", "Aftale"),
+               doc="Contract/agreement the purchase was made on (ContractDocumentReference)."),
+        Column("document_type", "text", required=False, aliases=("Dokumenttype", "Bilagstype"),
+               doc="Faktura or Kreditnota; when absent a document whose lines sum below zero is a credit note."),
+    ),
+)
+
+ORDERS = FileKind(
+    name="orders",
+    prefixes=("ordrer", "orders", "ehandelsordrer"),
+    doc="Orders placed through the municipality's e-handel system (e-catalogue or punch-out).",
+    key=("order_id",),
+    columns=(
+        Column("order_id", "text", aliases=("Ordrenummer", "Ordre-ID", "Ordrenr"),
+               doc="Order number; invoices that reference it are e-handel."),
+        Column("order_date", "date", aliases=("Ordredato",), doc="Order date."),
+        Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN"), doc="Ordering unit's EAN."),
+        Column("supplier_cvr", "cvr", aliases=("Leverandør CVR", "CVR-nummer", "CVR"), doc="Supplier CVR."),
+        Column("amount", "amount", aliases=("Beløb", "Ordrebeløb"), doc="Order amount excl. VAT, kr."),
+        Column("order_type", "text", required=False, aliases=("Ordretype",),
+               doc="How the order was placed: e-katalog, punch-out, …"),
+    ),
+)
+
+CARD = FileKind(
+    name="card_transactions",
+    prefixes=("kort", "card", "indkoebskort", "indkøbskort"),
+    required=False,
+    doc="Purchase-card transactions. Never e-handel; the cardholder's name is read and discarded.",
+    key=("transaction_id",),
+    columns=(
+        Column("transaction_id", "text", aliases=("Transaktions-ID", "Transaktionsnummer", "Bilagsnummer"),
+               doc="Card transaction id, unique in the file set."),
+        Column("transaction_date", "date", aliases=("Transaktionsdato", "Købsdato", "Dato"),
+               doc="Purchase date."),
+        Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN"), doc="EAN of the unit the card belongs to."),
+        Column("merchant_name", "text", aliases=("Forretning", "Brugssted", "Leverandørnavn"),
+               doc="Merchant (shop) name."),
+        Column("merchant_cvr", "cvr", required=False, aliases=("CVR", "CVR-nummer"),
+               doc="Merchant CVR when the card system knows it."),
+        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode", "Varekode"),
+               doc="UNSPSC code given when the purchase is reconciled (bilagsafstemning)."),
+        Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms"),
+               doc="Amount excl. VAT, kr.; refunds negative."),
+        Column("description", "text", required=False, aliases=("Tekst", "Beskrivelse", "Formål"),
+               doc="Free text. Not loaded: free text may hold personal data."),
+        Column("cardholder", "personal", required=False, aliases=("Kortholder", "Kortholdernavn", "Navn"),
+               doc="Cardholder's name: personal data, never loaded."),
+    ),
+)
+
+CATEGORIES = FileKind(
+    name="categories",
+    prefixes=("kategorier", "categories", "unspsc"),
+    required=False,
+    doc="UNSPSC prefix → category, e-handel eligibility and mandatory area. Defaults to "
+        "data/reference/kategorier.csv when the raw folder has none.",
+    amount_column=None,
+    key=("unspsc_prefix",),
+    columns=(
+        Column("unspsc_prefix", "text", aliases=("UNSPSC-præfiks", "UNSPSC"),
+               doc="2, 4, 6 or 8 leading digits of UNSPSC; the longest matching prefix wins."),
+        Column("category", "text", aliases=("Kategori",), doc="Category name (Danish)."),
+        Column("eligible", "flag", aliases=("E-handelsegnet",),
+               doc="ja/nej: counts in the e-handel rate's denominator."),
+        Column("mandatory_area", "text", required=False, aliases=("Obligatorisk område",),
+               doc="Mandatory e-handel area since 1 January 2025, empty when none."),
+    ),
+)
+
+AGREEMENTS = FileKind(
+    name="agreements",
+    prefixes=("aftaler", "agreements"),
+    required=False,
+    doc="Purchase agreements: which supplier covers which UNSPSC prefix, and whether binding.",
+    amount_column=None,
+    key=("contract", "supplier_cvr", "unspsc_prefix"),
+    columns=(
+        Column("contract", "text", aliases=("Kontraktnavn", "Aftale"), doc="Agreement name."),
+        Column("supplier_cvr", "cvr", aliases=("Leverandør CVR", "CVR"), doc="Supplier CVR."),
+        Column("unspsc_prefix", "text", aliases=("UNSPSC-præfiks", "UNSPSC"), doc="Covered UNSPSC prefix."),
+        Column("binding", "flag", aliases=("Forpligtende",), doc="ja/nej: a binding (forpligtende) agreement."),
+        Column("valid_from", "date", aliases=("Gyldig fra",), doc="First day of validity."),
+        Column("valid_to", "date", aliases=("Gyldig til",), doc="Last day of validity."),
+    ),
+)
+
+FILE_KINDS: tuple[FileKind, ...] = (UNITS, INVOICE_LINES, ORDERS, CARD, CATEGORIES, AGREEMENTS)
+
+
+def normalise_header(text: str) -> str:
+    """Compare headers without case, accents on ø/å aside, spaces, dashes or underscores."""
+    text = unicodedata.normalize("NFC", text).strip().lstrip("\ufeff").lower()
+    return re.sub(r"[\s_\-.]+", "", text)
+
+
+def header_map(kind: FileKind, headers: list[str]) -> dict[str, str]:
+    """Map a file's headers to canonical column names; unknown headers are left out.
+
+    A header matches a column when it equals the canonical name or one of its aliases. When two
+    columns share an alias (``EAN-nummer`` in several kinds is fine, but within one kind a header
+    must match one column), the first column in the kind's order wins.
+    """
+    lookup: dict[str, str] = {}
+    for column in kind.columns:
+        for alias in (column.name, *column.aliases):
+            lookup.setdefault(normalise_header(alias), column.name)
+    mapping: dict[str, str] = {}
+    for header in headers:
+        canonical = lookup.get(normalise_header(header))
+        if canonical and canonical not in mapping.values():
+            mapping[header] = canonical
+    return mapping
+
+
+def kind_for_file(file_name: str) -> FileKind | None:
+    """The file kind whose prefix the file name starts with (case-insensitive), if any."""
+    stem = file_name.lower()
+    for kind in FILE_KINDS:
+        if any(stem.startswith(prefix) for prefix in kind.prefixes):
+            return kind
+    return None

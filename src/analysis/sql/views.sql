@@ -1,0 +1,106 @@
+-- The e-handel rate, defined once.
+--
+-- E-handelsprocent of a unit over a period = e-handled eligible spend / all eligible spend (kr.).
+-- The count-based variant = e-handled eligible invoices / all eligible invoices (credit notes net
+-- in kroner but are not counted as invoices; each card transaction is one purchase).
+-- Spend outside the eligible categories (services, construction, taxes, inter-municipal payments)
+-- is in neither numerator nor denominator.
+
+-- One row per purchase line: invoice lines and card transactions, with category and flags.
+CREATE OR REPLACE VIEW purchases AS
+SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
+       l.supplier_cvr, l.supplier_name, l.unspsc,
+       coalesce(m.category, 'Uklassificeret') AS category,
+       coalesce(m.eligible, FALSE) AS eligible,
+       m.mandatory_area, l.contract, l.amount, l.is_ehandel,
+       l.supplier_cvr || '/' || l.invoice_no AS document_id,
+       l.document_type = 'credit_note' AS is_credit_note
+FROM invoice_lines l LEFT JOIN unspsc_map m USING (unspsc)
+UNION ALL
+SELECT 'kort', c.buyer_ean, c.transaction_date,
+       c.merchant_cvr, c.merchant_name, c.unspsc,
+       coalesce(m.category, 'Uklassificeret'), coalesce(m.eligible, FALSE),
+       m.mandatory_area, NULL, c.amount, FALSE,
+       'kort/' || c.transaction_id,
+       c.amount < 0
+FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
+
+-- Each eligible purchase line once per period grain: year (2025), quarter (2025-K1), month (2025-01).
+CREATE OR REPLACE VIEW eligible_by_period AS
+SELECT p.*, g.period_type,
+       CASE g.period_type
+           WHEN 'year' THEN strftime(p.purchase_date, '%Y')
+           WHEN 'quarter' THEN strftime(p.purchase_date, '%Y') || '-K' || quarter(p.purchase_date)
+           ELSE strftime(p.purchase_date, '%Y-%m')
+       END AS period
+FROM purchases p CROSS JOIN (VALUES ('year'), ('quarter'), ('month')) g(period_type)
+WHERE p.eligible;
+
+-- Organisation levels in long form: every unit belongs to one organisation at each level 1-4.
+CREATE OR REPLACE VIEW unit_levels AS
+SELECT ean, unnest([1, 2, 3, 4]) AS level, unnest([level1, level2, level3, level4]) AS org_name,
+       goods_budget
+FROM units;
+
+-- Per unit and period. Amounts and invoice counts add up over units (an invoice has one buyer),
+-- so the organisation and municipality views below are sums of this one.
+CREATE OR REPLACE VIEW rate_unit AS
+SELECT e.ean, e.period_type, e.period,
+       sum(e.amount) AS eligible_amount,
+       coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) AS ehandel_amount,
+       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note) AS eligible_documents,
+       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note AND e.is_ehandel) AS ehandel_documents
+FROM eligible_by_period e
+GROUP BY e.ean, e.period_type, e.period;
+
+-- Per unit and period with the unit's name, organisation and rates.
+CREATE OR REPLACE VIEW unit_period_rates AS
+SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
+       r.period_type, r.period, r.eligible_amount, r.ehandel_amount,
+       r.eligible_amount - r.ehandel_amount AS missed_amount,
+       r.ehandel_amount / nullif(r.eligible_amount, 0) AS rate,
+       r.eligible_documents, r.ehandel_documents,
+       r.ehandel_documents / nullif(r.eligible_documents, 0) AS count_rate
+FROM rate_unit r JOIN units u USING (ean);
+
+-- Per organisation (at level 1-4) and period.
+CREATE OR REPLACE VIEW org_period_rates AS
+SELECT l.level, l.org_name, r.period_type, r.period,
+       count(*) AS units,
+       sum(r.eligible_amount) AS eligible_amount,
+       sum(r.ehandel_amount) AS ehandel_amount,
+       sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
+       sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
+       sum(r.eligible_documents) AS eligible_documents,
+       sum(r.ehandel_documents) AS ehandel_documents,
+       sum(r.ehandel_documents) / nullif(sum(r.eligible_documents), 0) AS count_rate
+FROM rate_unit r JOIN unit_levels l USING (ean)
+GROUP BY l.level, l.org_name, r.period_type, r.period;
+
+-- The whole municipality per period.
+CREATE OR REPLACE VIEW municipality_period_rates AS
+SELECT r.period_type, r.period,
+       count(*) AS units,
+       sum(r.eligible_amount) AS eligible_amount,
+       sum(r.ehandel_amount) AS ehandel_amount,
+       sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
+       sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
+       sum(r.eligible_documents) AS eligible_documents,
+       sum(r.ehandel_documents) AS ehandel_documents,
+       sum(r.ehandel_documents) / nullif(sum(r.eligible_documents), 0) AS count_rate
+FROM rate_unit r
+GROUP BY r.period_type, r.period;
+
+-- Per category and period. An invoice with lines in two categories counts once in each.
+CREATE OR REPLACE VIEW category_period_rates AS
+SELECT e.category, e.mandatory_area, e.period_type, e.period,
+       sum(e.amount) AS eligible_amount,
+       coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) AS ehandel_amount,
+       sum(e.amount) - coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) AS missed_amount,
+       coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) / nullif(sum(e.amount), 0) AS rate,
+       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note) AS eligible_documents,
+       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note AND e.is_ehandel) AS ehandel_documents,
+       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note AND e.is_ehandel)
+           / nullif(count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note), 0) AS count_rate
+FROM eligible_by_period e
+GROUP BY e.category, e.mandatory_area, e.period_type, e.period;

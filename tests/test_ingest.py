@@ -1,0 +1,209 @@
+"""The ingest: Danish export quirks, bad input with exact messages, reconciliation, atomicity."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, unit_row, write_csv
+
+from analysis.ingest import ingest
+from analysis.errors import InputError
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def quarantine(db: Path) -> list[tuple]:
+    return query(db, "SELECT file, line, column_name, value, reason FROM quarantine ORDER BY file, line")
+
+
+def test_minimal_folder_loads_and_classifies_ehandel(tmp_path: Path) -> None:
+    db = tmp_path / "e.duckdb"
+    report = ingest(minimal_raw(tmp_path / "raw"), db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT invoice_no, is_ehandel FROM invoice_lines ORDER BY invoice_no") == [
+        ("F1", True), ("F2", False), ("F3", False)]
+    # F3 is a service (UNSPSC segment 80): outside numerator and denominator.
+    assert query(db, "SELECT eligible_amount, ehandel_amount, rate FROM unit_period_rates"
+                     " WHERE period = '2025' ORDER BY ean") == [(Decimal("4000.00"), Decimal("1000.00"), 0.25)]
+
+
+def test_danish_number_date_and_encoding_conventions(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    write_csv(raw / "fakturalinjer.csv", LINE_HEADER, [
+        ["F1", 1, "10-01-2025", EANS[0], "DK" + CVR, "Købmand Ærø", "44121701", "Blæk & søm", "1.234.567,89", "N/A", ""],
+        ["F2", 1, "2025-01-11", EANS[0], CVR, "Kontor", "44121701", "x", "-12,5", "", ""],
+        ["F3", 1, "12.01.2025", EANS[0], CVR, "Kontor", "44121701", "x", "7", "", ""],
+    ], encoding="cp1252")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT invoice_date::VARCHAR, supplier_cvr, supplier_name, amount FROM invoice_lines"
+                     " ORDER BY invoice_no") == [
+        ("2025-01-10", CVR, "Købmand Ærø", Decimal("1234567.89")),
+        ("2025-01-11", CVR, "Kontor", Decimal("-12.50")),
+        ("2025-01-12", CVR, "Kontor", Decimal("7.00"))]
+    # The header (Leverandør) and the first row are not valid UTF-8; the other rows are plain ASCII.
+    assert "2 line(s) read as cp1252" in next(f.note for f in report.files if f.file == "fakturalinjer.csv")
+
+
+def test_comma_separated_file_with_canonical_headers_uses_decimal_point(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "fakturalinjer.csv").unlink()
+    write_csv(raw / "invoice_lines.csv", ["invoice_no", "line_no", "invoice_date", "buyer_ean", "supplier_cvr",
+                                          "supplier_name", "unspsc", "amount", "order_ref"],
+              [["F1", 1, "2025-01-10", EANS[0], CVR, "Kontor, A/S", "44121701", "1234.5", "EH-1"]], delimiter=",")
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT supplier_name, amount, is_ehandel FROM invoice_lines") == [
+        ("Kontor, A/S", Decimal("1234.50"), True)]
+
+
+def test_parquet_input(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "fakturalinjer.csv").unlink()
+    pd.DataFrame({"Fakturanummer": ["F1", "F2"], "Linjenummer": [1, 1],
+                  "Fakturadato": pd.to_datetime(["2025-01-10", "2025-02-01"]).date,
+                  "EAN-nummer": [EANS[0], EANS[1]], "Leverandør CVR": [CVR, CVR], "Leverandørnavn": ["A", "B"],
+                  "UNSPSC": ["44121701", "50131701"], "Beløb": [100.25, 300.0], "Ordrereference": ["EH-1", None],
+                  }).to_parquet(raw / "fakturalinjer.parquet")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT sum(amount), count(*) FILTER (is_ehandel) FROM invoice_lines") == [(Decimal("400.25"), 1)]
+
+
+def test_missing_required_column_stops_with_file_and_column(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    header = [h for h in LINE_HEADER if h != "Beløb"]
+    write_csv(raw / "fakturalinjer.csv", header, [["F1", 1, "10-01-2025", EANS[0], CVR, "A", "44121701", "x", "", ""]])
+    with pytest.raises(InputError) as error:
+        ingest(raw, tmp_path / "e.duckdb")
+    assert str(error.value).startswith(
+        "fakturalinjer.csv: line 1: missing required column(s) 'Beløb' (or 'amount') for a invoice_lines file")
+
+
+def test_empty_file_and_missing_kind_are_structural_errors(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "ordrer.csv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match=r"^ordrer.csv: line 1: the file is empty \(no header line\)$"):
+        ingest(raw, tmp_path / "e.duckdb")
+    (raw / "ordrer.csv").unlink()
+    with pytest.raises(InputError, match="no file found for orders"):
+        ingest(raw, tmp_path / "e.duckdb")
+
+
+def test_bad_rows_are_quarantined_with_file_line_column_value_and_reason(tmp_path: Path) -> None:
+    good = ["F1", 1, "10-01-2025", EANS[0], CVR, "A", "44121701", "x", "100,00", "N/A", ""]
+    rows = [
+        good,
+        ["F2", 1, "31-02-2025", EANS[0], CVR, "A", "44121701", "x", "100,00", "N/A", ""],
+        ["F3", 1, "10-01-2025", EANS[0], CVR, "A", "44121701", "x", "12,3,4", "N/A", ""],
+        ["F4", 1, "10-01-2025", "5798000000019", CVR, "A", "44121701", "x", "100,00", "N/A", ""],
+        ["F5", 1, "10-01-2025", EANS[2], CVR, "A", "44121701", "x", "100,00", "N/A", ""],
+        ["F6", 1, "10-01-2025", EANS[0], "1234", "A", "44121701", "x", "100,00", "N/A", ""],
+        ["F7", 1, "10-01-2025", EANS[0], CVR, "A", "4412", "x", "100,00", "N/A", ""],
+        ["F1", 1, "11-01-2025", EANS[0], CVR, "A", "44121701", "dup", "50,00", "N/A", ""],
+        ["F8", 1, "10-01-2025", EANS[0], CVR, "A"],
+        ["", 1, "10-01-2025", EANS[0], CVR, "A", "44121701", "x", "100,00", "N/A", ""],
+        ["F9", 1, "10-01-2025", EANS[0], CVR, "A", "44121701", "x", "2.000.000.000,00", "N/A", ""],
+    ]
+    raw = minimal_raw(tmp_path / "raw", lines=rows)
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert quarantine(db) == [
+        ("fakturalinjer.csv", 3, "invoice_date", "31-02-2025", "is not a valid date (expected dd-mm-yyyy)"),
+        ("fakturalinjer.csv", 4, "amount", "12,3,4", "is not a valid amount (expected e.g. 1.234,50)"),
+        ("fakturalinjer.csv", 5, "buyer_ean", "5798000000019", "has a wrong EAN/GLN check digit"),
+        ("fakturalinjer.csv", 6, "buyer_ean", EANS[2], "is not a unit in the units file"),
+        ("fakturalinjer.csv", 7, "supplier_cvr", "1234", "is not an 8-digit CVR number"),
+        ("fakturalinjer.csv", 8, "unspsc", "4412", "is not an 8-digit UNSPSC code"),
+        ("fakturalinjer.csv", 9, None, None, "duplicate of fakturalinjer.csv line 2"),
+        ("fakturalinjer.csv", 10, None, None, "expected 11 fields separated by ';', found 6"),
+        ("fakturalinjer.csv", 11, "invoice_no", "", "is missing"),
+        ("fakturalinjer.csv", 12, "amount", "2.000.000.000,00", "is implausibly large (1 bn kr. or more)"),
+    ]
+    assert "fakturalinjer.csv line 3, column 'Fakturadato' '31-02-2025': is not a valid date (expected dd-mm-yyyy)" \
+        in report.problems
+    lines = next(f for f in report.files if f.file == "fakturalinjer.csv")
+    assert (lines.rows_read, lines.rows_loaded, lines.rows_quarantined) == (11, 1, 10)
+    assert lines.amount_loaded + lines.amount_quarantined == lines.amount_read
+    # Every parseable amount counts, the implausible one too: 6 x 100 + 50 + 2 bn (line 4 and 10 have none).
+    assert lines.amount_quarantined == Decimal("2000000650.00")
+
+
+def test_unknown_units_on_most_rows_stop_the_ingest(tmp_path: Path) -> None:
+    rows = [[f"F{i}", 1, "10-01-2025", EANS[3], CVR, "A", "44121701", "x", "1,00", "", ""] for i in range(3)]
+    raw = minimal_raw(tmp_path / "raw", lines=rows)
+    with pytest.raises(InputError, match="fakturalinjer.csv: 3 of 3 rows have a buyer EAN that is not in the units file"):
+        ingest(raw, tmp_path / "e.duckdb")
+
+
+def test_failed_ingest_leaves_previous_database_untouched(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    before = db.read_bytes()
+    write_csv(raw / "fakturalinjer.csv", ["Fakturanummer"], [["F1"]])
+    with pytest.raises(InputError):
+        ingest(raw, db)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.duckdb", "raw"]  # no temporary files left
+
+
+def test_reingesting_the_same_files_does_not_duplicate(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    first = query(db, "SELECT count(*), sum(amount) FROM invoice_lines")
+    ingest(raw, db)
+    assert query(db, "SELECT count(*), sum(amount) FROM invoice_lines") == first
+
+
+def test_card_transactions_drop_cardholder_and_are_never_ehandel(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw", cards=[
+        ["K1", "05-01-2025", EANS[0], "Supermarkedet", "50131701", "99,95", "Søren Ærbødig"],
+        ["K2", "06-01-2025", EANS[0], "Boghandlen", "55101500", "-10,00", "Åse Øster"]])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    columns = [row[0] for row in query(db, "SELECT column_name FROM information_schema.columns"
+                                           " WHERE table_name = 'card_transactions'")]
+    assert "cardholder" not in columns and "description" not in columns
+    assert query(db, "SELECT count(*) FROM purchases WHERE source = 'kort' AND NOT is_ehandel") == [(2,)]
+
+
+def test_credit_note_without_document_type_is_derived_and_nets(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "A", "44121701", "x", "1.000,00", "EH-1", ""],
+        ["K1", 1, "20-01-2025", EANS[0], CVR, "A", "44121701", "retur", "-400,00", "EH-1", ""],
+        ["F2", 1, "15-01-2025", EANS[0], CVR, "A", "44121701", "x", "600,00", "N/A", ""],
+    ])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT invoice_no, document_type FROM invoice_lines ORDER BY invoice_no") == [
+        ("F1", "invoice"), ("F2", "invoice"), ("K1", "credit_note")]
+    assert query(db, "SELECT ehandel_amount, eligible_amount, eligible_documents, ehandel_documents"
+                     " FROM unit_period_rates WHERE period = '2025'") == [
+        (Decimal("600.00"), Decimal("1200.00"), 2, 1)]
+
+
+def test_units_with_bad_budget_and_duplicate_ean_are_quarantined(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw", units=[
+        unit_row(EANS[0], "Skolen"), unit_row(EANS[1], "Rådhuset"), unit_row(EANS[1], "Rådhuset igen"),
+        [EANS[2], "Minus", "A", "B", "C", "D", "skole", danish(-5)]])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    assert quarantine(db) == [
+        ("enheder.csv", 4, None, None, "duplicate of enheder.csv line 3"),
+        ("enheder.csv", 5, "goods_budget", "-5,00", "is negative"),
+    ]
+
