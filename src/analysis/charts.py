@@ -34,7 +34,7 @@ def show(fig: Figure) -> None:
     """Show a chart in the notebook, and so in the report, as one embedded PNG."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    display(Image(buffer.getvalue()))
+    display(Image(buffer.getvalue()), metadata={"image/png": {"alt": fig.get_suptitle() or "Diagram"}})
 
 
 def _figure(title: str, height: float = 3.2) -> tuple[Figure, plt.Axes]:

@@ -1,0 +1,129 @@
+"""The rate views against an independent pandas computation on random data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import CARD_HEADER, LINE_HEADER, ORDER_HEADER, UNIT_HEADER, danish, gln, write_csv
+
+from analysis import db, rates
+from analysis.errors import ParameterError
+from analysis.ingest import ingest
+
+ELIGIBLE = {"44121701": True, "50131701": True, "43211503": True, "80111600": False, "72101500": False, "": False}
+
+
+def random_municipality(folder: Path, seed: int) -> dict[str, pd.DataFrame]:
+    """Random units, invoices (some credit notes, some e-handel), orders and card purchases."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    eans = [gln(f"5798{seed:04d}{i:04d}") for i in range(8)]
+    units = pd.DataFrame({"ean": eans, "level2": rng.choice(["Skoler", "Dagtilbud", "Rådhus"], 8),
+                          "budget": rng.integers(10_000, 500_000, 8)})
+    write_csv(folder / "enheder.csv", UNIT_HEADER,
+              [[u.ean, f"Enhed {i}", "Kommune", u.level2, f"Inst {i}", f"Enhed {i}", "skole", danish(u.budget)]
+               for i, u in enumerate(units.itertuples())])
+    n_docs = 120
+    docs = pd.DataFrame({
+        "invoice_no": [f"F{i}" for i in range(n_docs)],
+        "cvr": rng.choice(["16356706", "12345674"], n_docs),
+        "ean": rng.choice(eans, n_docs),
+        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n_docs), unit="D"),
+        "ehandel": rng.random(n_docs) < 0.4,
+    })
+    docs["order_ref"] = np.where(docs["ehandel"], "EH-" + docs["invoice_no"], rng.choice(["N/A", "", "Mail"], n_docs))
+    orders = docs[docs["ehandel"]]
+    write_csv(folder / "ordrer.csv", ORDER_HEADER,
+              [[o.order_ref, o.date.strftime("%d-%m-%Y"), o.ean, o.cvr, "1,00"] for o in orders.itertuples()])
+    lines = docs.loc[docs.index.repeat(rng.integers(1, 4, n_docs))].reset_index(drop=True)
+    lines["line_no"] = lines.groupby("invoice_no").cumcount() + 1
+    lines["unspsc"] = rng.choice(list(ELIGIBLE), len(lines))
+    lines["amount"] = np.round(rng.normal(800, 600, len(lines)), 2)  # some negative: credit-note-like documents
+    write_csv(folder / "fakturalinjer.csv", LINE_HEADER,
+              [[r.invoice_no, r.line_no, r.date.strftime("%d-%m-%Y"), r.ean, r.cvr, "Lev", r.unspsc, "x",
+                danish(r.amount), r.order_ref, ""] for r in lines.itertuples()])
+    cards = pd.DataFrame({"id": [f"K{i}" for i in range(40)], "ean": rng.choice(eans, 40),
+                          "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, 40), unit="D"),
+                          "unspsc": rng.choice(list(ELIGIBLE), 40), "amount": np.round(rng.gamma(2, 100, 40), 2)})
+    write_csv(folder / "kort.csv", CARD_HEADER,
+              [[c.id, c.date.strftime("%d-%m-%Y"), c.ean, "Butik", c.unspsc, danish(c.amount), "Navn"]
+               for c in cards.itertuples()], encoding="cp1252")
+    return {"units": units, "lines": lines, "cards": cards}
+
+
+def expected_unit_rates(data: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    lines = data["lines"].copy()
+    lines["credit"] = lines.groupby(["cvr", "invoice_no"])["amount"].transform("sum") < 0
+    lines["doc"] = lines["cvr"] + "/" + lines["invoice_no"]
+    cards = data["cards"].rename(columns={"id": "doc"}).assign(ehandel=False)
+    cards["credit"] = cards["amount"] < 0
+    both = pd.concat([lines[["ean", "date", "unspsc", "amount", "ehandel", "doc", "credit"]],
+                      cards[["ean", "date", "unspsc", "amount", "ehandel", "doc", "credit"]]])
+    both = both[both["unspsc"].map(ELIGIBLE) & (both["date"].dt.year == year)]
+    rows = []
+    for ean, group in both.groupby("ean"):
+        invoices = group[~group["credit"]]
+        rows.append({"ean": ean, "eligible_amount": group["amount"].sum(),
+                     "ehandel_amount": group.loc[group["ehandel"], "amount"].sum(),
+                     "eligible_documents": invoices["doc"].nunique(),
+                     "ehandel_documents": invoices.loc[invoices["ehandel"], "doc"].nunique()})
+    frame = pd.DataFrame(rows)
+    frame["rate"] = frame["ehandel_amount"] / frame["eligible_amount"]
+    frame["count_rate"] = frame["ehandel_documents"] / frame["eligible_documents"]
+    return frame.sort_values("ean").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_unit_org_and_municipality_rates_match_pandas(tmp_path: Path, seed: int) -> None:
+    data = random_municipality(tmp_path / "raw", seed)
+    path = tmp_path / "db.duckdb"
+    report = ingest(tmp_path / "raw", path)
+    assert report.rows_quarantined == 0
+    con = db.connect(path)
+    for year in (2024, 2025):
+        expected = expected_unit_rates(data, year)
+        got = rates.unit_rates(con, year).sort_values("ean").reset_index(drop=True)
+        columns = ["ean", "eligible_amount", "ehandel_amount", "eligible_documents", "ehandel_documents",
+                   "rate", "count_rate"]
+        pd.testing.assert_frame_equal(got[columns], expected[columns], check_dtype=False, atol=1e-9)
+
+        by_org = expected.merge(data["units"], on="ean").groupby("level2")[
+            ["eligible_amount", "ehandel_amount"]].sum()
+        got_org = rates.org_rates(con, year, 2).set_index("org_name")
+        pd.testing.assert_series_equal(got_org["rate"].sort_index(),
+                                       (by_org["ehandel_amount"] / by_org["eligible_amount"]).sort_index(),
+                                       check_names=False, atol=1e-12)
+        total = rates.municipality_rates(con).set_index("period").loc[str(year)]
+        assert total["eligible_amount"] == pytest.approx(expected["eligible_amount"].sum(), abs=1e-6)
+        assert total["rate"] == pytest.approx(expected["ehandel_amount"].sum() / expected["eligible_amount"].sum())
+    monthly = rates.municipality_rates(con, "month")
+    assert monthly["eligible_amount"].sum() == pytest.approx(
+        rates.municipality_rates(con, "year")["eligible_amount"].sum())
+    con.close()
+
+
+def test_year_parameters_are_checked(small_db: Path) -> None:
+    con = db.connect(small_db)
+    assert rates.years(con) == [2024, 2025]
+    assert rates.check_year(con, None) == 2025
+    with pytest.raises(ParameterError, match="^year 2019 has no data; available years: 2024, 2025$"):
+        rates.check_year(con, 2019)
+    with pytest.raises(ParameterError, match="level must be 1, 2, 3 or 4"):
+        rates.org_rates(con, 2025, 5)
+    with pytest.raises(ParameterError, match="period type"):
+        rates.unit_rates(con, 2025, "week")  # type: ignore[arg-type]
+    con.close()
+
+
+def test_database_opens_read_only_and_rejects_other_files(small_db: Path, tmp_path: Path) -> None:
+    con = db.connect(small_db)
+    with pytest.raises(Exception, match="read-only"):
+        con.execute("CREATE TABLE x (a INTEGER)")
+    con.close()
+    from analysis.errors import DatabaseError
+
+    with pytest.raises(DatabaseError, match="database not found"):
+        db.connect(tmp_path / "missing.duckdb")

@@ -1,0 +1,126 @@
+"""Notebooks under papermill and the report build: real kernels, real HTML, real PDFs read back."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from pypdf import PdfReader
+
+from analysis import db, rates
+from analysis.build import build_reports, discover_notebooks
+from analysis.errors import BuildError, ParameterError
+from analysis.formats import mio_kr, pct, points
+from analysis.paths import NOTEBOOK_DIR
+
+pytestmark = pytest.mark.slow
+
+
+def pdf_text(path: Path) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+
+
+@pytest.fixture(scope="module")
+def built(small_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reports = tmp_path_factory.mktemp("reports")
+    build_reports(db_path=small_db, run="test", parameters={"report_date": "2026-11-23", "case_number": "26-123"},
+                  reports_dir=reports)
+    return reports / "test"
+
+
+def test_build_writes_notebook_html_and_pdf_per_report(built: Path) -> None:
+    names = sorted(p.name for p in built.iterdir())
+    for stem in (p.stem for p in discover_notebooks().values()):
+        assert {f"{stem}.ipynb", f"{stem}.html", f"{stem}.pdf"} <= set(names)
+    assert not any(p.name.startswith(".") for p in built.parent.iterdir())  # no half-written build left
+
+
+def test_pdf_shows_headline_figures_in_danish_format(built: Path, small_db: Path) -> None:
+    con = db.connect(small_db)
+    yearly = rates.municipality_rates(con).set_index("period")
+    meta = db.meta(con)
+    con.close()
+    text = pdf_text(built / "01_ehandel_status.pdf")
+    current, previous = yearly.loc["2025"], yearly.loc["2024"]
+    for expected in (
+        meta["municipality"], "Økonomiudvalget", "23. november 2026", "26-123",
+        f"E-handelsprocent 2025 {pct(current['rate'])}",
+        points(current["rate"] - previous["rate"]),
+        mio_kr(current["eligible_amount"]),
+        "Syntetiske data",
+        "Side 1 af",
+    ):
+        assert expected.replace("\u00a0", " ") in text, expected
+    assert re.search(r"\d{1,3}(\.\d{3})+ kr\.", text), "amounts in Danish thousands format"
+    assert not re.search(r"\d,\d{3},\d{3}", text), "no English thousands separators"
+
+
+def test_pdf_pages_all_have_content(built: Path) -> None:
+    pages = PdfReader(built / "01_ehandel_status.pdf").pages
+    assert len(pages) >= 3
+    assert all(len(page.extract_text().strip()) > 40 for page in pages)
+    assert all(abs(float(page.mediabox.width) - 595.3) < 1 for page in pages), "A4 portrait"
+
+
+def test_html_is_self_contained_and_has_no_code(built: Path) -> None:
+    html = (built / "01_ehandel_status.html").read_text(encoding="utf-8")
+    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", html)
+    assert all(ref.startswith(("data:", "#")) for ref in references), references
+    assert "<script" not in html
+    assert "load_status(" not in html and "import " not in html  # code cells are not shown
+    assert re.search(r'<img alt="E-handelsprocent pr. måned og pr. år" src="data:image/png;base64,', html)
+
+
+def test_executed_notebook_is_kept_with_parameters(built: Path) -> None:
+    nb = nbformat.read(built / "01_ehandel_status.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'case_number = "26-123"' in injected[0].source
+
+
+def test_parameters_are_validated_before_anything_runs(small_db: Path, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        build_reports(db_path=small_db, parameters={"nonsense": "1"}, reports_dir=tmp_path)
+    with pytest.raises(ParameterError, match="^level: must be a whole number from 1 to 4, not 7$"):
+        build_reports(db_path=small_db, parameters={"level": "7"}, reports_dir=tmp_path)
+    with pytest.raises(ParameterError, match="^year 2030 has no data"):
+        build_reports(db_path=small_db, parameters={"year": "2030"}, reports_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failing_cell_names_notebook_and_error(small_db: Path, tmp_path: Path) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.read(NOTEBOOK_DIR / "01_ehandel_status.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('kunne ikke')"))
+    nbformat.write(nb, notebooks / "01_ehandel_status.ipynb")
+    with pytest.raises(BuildError, match=r"^01_ehandel_status.ipynb: cell \d+ .*failed: RuntimeError: kunne ikke$"):
+        build_reports(db_path=small_db, reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x")
+    assert not (tmp_path / "reports" / "x").exists()
+
+
+def test_notebook_runs_with_papermill_cli_and_non_default_parameters(small_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.ipynb"
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", str(NOTEBOOK_DIR / "01_ehandel_status.ipynb"), str(out),
+         "-p", "db_path", str(small_db), "-p", "year", "2024", "-p", "level", "3", "-p", "basis", "count",
+         "-p", "top_n", "3", "--cwd", str(NOTEBOOK_DIR)],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    nb = nbformat.read(out, as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    assert "status 2024" in shown and "Områder (niveau 3)" in shown
+    assert "De 3 enheder med lavest e-handelsprocent i 2024" in shown
+
+
+def test_notebook_rejects_bad_parameters_under_plain_papermill(small_db: Path, tmp_path: Path) -> None:
+    with pytest.raises(papermill.PapermillExecutionError, match="basis: must be one of amount, count"):
+        papermill.execute_notebook(str(NOTEBOOK_DIR / "01_ehandel_status.ipynb"), str(tmp_path / "o.ipynb"),
+                                   parameters={"db_path": str(small_db), "basis": "kroner"},
+                                   cwd=str(NOTEBOOK_DIR), progress_bar=False)
