@@ -113,8 +113,8 @@ AGREEMENT_GROUPS = {"kontor": ("44", "141115"), "it": ("43",), "fødevarer": ("5
                     "møbler": ("56",), "pleje": ("42",), "av": ("45", "5216")}
 
 # Document size per channel: lognormal median kr. and sigma.
-SIZE = {"ehandel": (1_300.0, 1.0), "invoice": (900.0, 1.2), "card": (170.0, 0.9), "service": (6_000.0, 1.3)}
-CARD_SHARE = (0.10, 0.35)  # card share of a unit's non-e-handel goods spend, uniform range
+SIZE = {"ehandel": (1_300.0, 1.0), "invoice": (900.0, 1.2), "card": (220.0, 0.9), "service": (6_000.0, 1.3)}
+CARD_SHARE = (0.04, 0.16)  # card share of a unit's non-e-handel goods spend, uniform range
 SERVICE_SHARE = (0.15, 0.45)  # non-eligible spend relative to goods budget, uniform range
 CREDIT_NOTE_SHARE = 0.03
 

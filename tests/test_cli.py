@@ -1,0 +1,42 @@
+"""The command line: output an analyst reads, and errors as one message with exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import minimal_raw
+
+from analysis.cli import main
+
+
+def test_ingest_prints_reconciliation_and_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", "5798009811578", "16356706", "A", "44121701", "x", "1.000,00", "EH-1", ""],
+        ["F2", 1, "99-01-2025", "5798009811578", "16356706", "A", "44121701", "x", "250,00", "N/A", ""]])
+    assert main(["ingest", str(raw), "--db", str(tmp_path / "e.duckdb")]) == 0
+    out = capsys.readouterr().out
+    assert "fakturalinjer.csv            invoice_lines              2         1         1" in out
+    assert "fakturalinjer.csv line 3, column 'Fakturadato' '99-01-2025': is not a valid date" in out
+
+
+def test_rates_table_and_csv(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rates", "--db", str(small_db), "--level", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("E-handel rates 2025, level 1") and "Børn og Unge" in out and "\u00a0%" in out
+    assert main(["rates", "--db", str(small_db), "--year", "2024", "--format", "csv"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == "ean,name,unit_type,eligible_amount,ehandel_amount,rate,count_rate"
+
+
+def test_errors_are_one_line_with_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rates", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'none.duckdb'}: database not found")
+    assert main(["ingest", str(tmp_path / "nowhere")]) == 2
+    assert "raw data folder not found" in capsys.readouterr().err
+
+
+def test_demo_data_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo-data", "--out", str(tmp_path), "--years", "2025", "--scale", "0.05", "--seed", "1"]) == 0
+    assert "Wrote a synthetic municipality" in capsys.readouterr().out
+    assert (tmp_path / "fakturalinjer_2025.csv").exists() and (tmp_path / "SYNTETISK.txt").exists()
