@@ -6,6 +6,7 @@ converted to float kroner only here, at the edge, for display and charts.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 import duckdb
@@ -98,6 +99,35 @@ def category_rates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
         " ORDER BY eligible_amount DESC, category",
         [str(year)],
     )
+
+
+def measurement_period(year: int | None = None, start: str | date | None = None,
+                       end: str | date | None = None) -> tuple[date, date]:
+    """A measurement period: a calendar year, or explicit first and last days (both included)."""
+    if start is None and end is None:
+        if year is None:
+            raise ParameterError("give a year or a first and last day for the measurement period")
+        return date(year, 1, 1), date(year, 12, 31)
+    try:
+        first, last = (value if isinstance(value, date) else date.fromisoformat(str(value)) for value in (start, end))
+    except (TypeError, ValueError):
+        raise ParameterError(f"period: first and last day must be dates (yyyy-mm-dd), not {start!r} and {end!r}") \
+            from None
+    if first > last:
+        raise ParameterError(f"period: first day {first} is after last day {last}")
+    return first, last
+
+
+def unit_rates_between(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pd.DataFrame:
+    """Every unit's eligible and e-handled spend and rates over a period (units without purchases too)."""
+    return _frame(con, "SELECT * FROM unit_rates_between(?, ?)", [first, last])
+
+
+def unit_documents_between(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pd.DataFrame:
+    """Each unit's eligible documents in a period with amount and e-handel flag (for resampling)."""
+    frame = con.execute("SELECT * FROM unit_documents_between(?, ?)", [first, last]).df()
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
 
 
 def _check_period_type(period_type: str) -> None:

@@ -104,3 +104,35 @@ SELECT e.category, e.mandatory_area, e.period_type, e.period,
            / nullif(count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note), 0) AS count_rate
 FROM eligible_by_period e
 GROUP BY e.category, e.mandatory_area, e.period_type, e.period;
+
+-- Every unit's totals over any measurement period [first_day, last_day]; units without eligible
+-- purchases in the period are kept (amounts 0, rate NULL) so they can be reported as not ranked.
+CREATE OR REPLACE MACRO unit_rates_between(first_day, last_day) AS TABLE
+WITH totals AS (
+    SELECT ean,
+           sum(amount) AS eligible_amount,
+           coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
+           count(DISTINCT document_id) FILTER (NOT is_credit_note) AS eligible_documents,
+           count(DISTINCT document_id) FILTER (NOT is_credit_note AND is_ehandel) AS ehandel_documents
+    FROM purchases
+    WHERE eligible AND purchase_date BETWEEN first_day AND last_day
+    GROUP BY ean)
+SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
+       coalesce(t.eligible_amount, 0) AS eligible_amount,
+       coalesce(t.ehandel_amount, 0) AS ehandel_amount,
+       coalesce(t.eligible_amount, 0) - coalesce(t.ehandel_amount, 0) AS missed_amount,
+       t.ehandel_amount / nullif(t.eligible_amount, 0) AS rate,
+       coalesce(t.eligible_documents, 0) AS eligible_documents,
+       coalesce(t.ehandel_documents, 0) AS ehandel_documents,
+       t.ehandel_documents / nullif(t.eligible_documents, 0) AS count_rate
+FROM units u LEFT JOIN totals t USING (ean)
+ORDER BY u.ean;
+
+-- Eligible documents of each unit in a period: the resampling units of the rank bootstrap.
+CREATE OR REPLACE MACRO unit_documents_between(first_day, last_day) AS TABLE
+SELECT ean, document_id, sum(amount) AS amount, bool_or(is_ehandel) AS is_ehandel,
+       bool_or(is_credit_note) AS is_credit_note
+FROM purchases
+WHERE eligible AND purchase_date BETWEEN first_day AND last_day
+GROUP BY ean, document_id
+ORDER BY ean, document_id;

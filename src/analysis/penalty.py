@@ -1,0 +1,281 @@
+"""The ØU08 penalty: rank units by e-handel rate, select the N lowest, cut amount A among them.
+
+Pure functions on a DataFrame of per-unit figures (``rates.unit_rates_between``), so the same
+engine serves the notebook, the sliders, the CLI, the Excel export and the tests.
+
+Rules (stated in every output):
+
+* **Ranked units**: units with eligible spend of at least ``min_spend`` kr. that are not exempt
+  (by EAN or by unit type). The others are listed with the reason they are not ranked.
+* **Order**: lowest rate first; equal rates are ordered by larger missed e-handel spend first, then
+  by EAN, so the order is total and reproducible. Units whose rate equals the rate at the cut-off
+  are flagged, so a tie decided by this rule is visible.
+* **Allocation**: A is shared in proportion to the key (goods budget, eligible spend, missed
+  e-handel spend or equal shares); with a cap, no unit loses more than ``cap`` × its goods budget
+  and the excess goes to the others in proportion to their keys. Whole kroner by largest
+  remainder, summing exactly to A.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError
+
+KEYS = {
+    "budget": ("goods_budget", "varebudget"),
+    "eligible": ("eligible_amount", "e-handelsegnet forbrug"),
+    "missed": ("missed_amount", "ikke e-handlet forbrug"),
+    "equal": (None, "lige store andele"),
+}
+BASES = {"amount": "rate", "count": "count_rate"}
+COIN_TOSS = (0.2, 0.8)  # selection probability range reported as uncertain
+
+STATUS_SELECTED = "Udvalgt"
+STATUS_NOT_SELECTED = "Ikke udvalgt"
+STATUS_EXEMPT = "Fritaget"
+STATUS_BELOW_MINIMUM = "Under minimumsforbrug"
+STATUS_NO_SPEND = "Ingen e-handelsegnede køb"
+
+
+@dataclass(frozen=True)
+class PenaltyParameters:
+    """What the committee decides: how many units, how much, by which key, and the rules."""
+
+    n: int = 30
+    amount: int = 1_500_000
+    key: str = "budget"
+    basis: str = "amount"
+    min_spend: float = 0.0
+    exempt_eans: tuple[str, ...] = ()
+    exempt_types: tuple[str, ...] = ()
+    cap: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
+            raise ParameterError(f"n: the number of units to cut must be a whole number of at least 1, not {self.n!r}")
+        if isinstance(self.amount, bool) or not isinstance(self.amount, (int, np.integer)) or self.amount <= 0:
+            raise ParameterError(f"amount: must be a positive whole number of kroner, not {self.amount!r}")
+        if self.key not in KEYS:
+            raise ParameterError(f"key: must be one of {', '.join(KEYS)}, not {self.key!r}")
+        if self.basis not in BASES:
+            raise ParameterError(f"basis: must be one of {', '.join(BASES)}, not {self.basis!r}")
+        if not (isinstance(self.min_spend, (int, float)) and math.isfinite(self.min_spend) and self.min_spend >= 0):
+            raise ParameterError(f"min_spend: must be zero or a positive number of kroner, not {self.min_spend!r}")
+        if self.cap is not None and not (isinstance(self.cap, (int, float)) and 0 < self.cap <= 1):
+            raise ParameterError(f"cap: must be a share of the goods budget above 0 and at most 1, not {self.cap!r}")
+
+    def describe(self) -> dict[str, str]:
+        """The parameters in Danish, for tables and the Excel sheet."""
+        return {
+            "Antal enheder (N)": str(self.n),
+            "Beløb (A)": f"{self.amount} kr.",
+            "Fordelingsnøgle": KEYS[self.key][1],
+            "Opgørelse af e-handelsprocent": "kroner" if self.basis == "amount" else "antal fakturaer",
+            "Minimum e-handelsegnet forbrug": f"{self.min_spend:.0f} kr.",
+            "Fritagne enheder (EAN)": ", ".join(self.exempt_eans) or "ingen",
+            "Fritagne enhedstyper": ", ".join(self.exempt_types) or "ingen",
+            "Loft pr. enhed": "intet" if self.cap is None else f"{self.cap:.1%} af varebudgettet",
+            "Regel ved lige e-handelsprocent": "størst ikke e-handlet forbrug først, derefter EAN",
+        }
+
+
+@dataclass
+class PenaltyResult:
+    """All units with their status and cut, and facts about the selection."""
+
+    parameters: PenaltyParameters
+    table: pd.DataFrame  # every unit: rank, status, key value, cut, cut in % of budget
+    cutoff_rate: float
+    tied_at_cutoff: list[str] = field(default_factory=list)  # EANs sharing the cut-off rate
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        return self.table[self.table["status"] == STATUS_SELECTED]
+
+
+def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFrame:
+    """Every unit with a status and, for ranked units, its rank (1 = lowest rate)."""
+    rate = BASES[parameters.basis]
+    table = units.copy()
+    table["status"] = STATUS_NOT_SELECTED
+    no_spend = ~(table["eligible_amount"] > 0) | table[rate].isna()
+    table.loc[no_spend, "status"] = STATUS_NO_SPEND
+    below = ~no_spend & (table["eligible_amount"] < parameters.min_spend)
+    table.loc[below, "status"] = STATUS_BELOW_MINIMUM
+    exempt = table["ean"].isin(parameters.exempt_eans) | table["unit_type"].isin(parameters.exempt_types)
+    table.loc[exempt, "status"] = STATUS_EXEMPT
+    ranked = table["status"] == STATUS_NOT_SELECTED
+    order = table[ranked].sort_values([rate, "missed_amount", "ean"], ascending=[True, False, True]).index
+    table["rank"] = pd.Series(np.arange(1, len(order) + 1), index=order).reindex(table.index).astype("Int64")
+    return table
+
+
+def allocate(weights: np.ndarray, amount: int, caps: np.ndarray | None = None) -> np.ndarray:
+    """Split ``amount`` whole kroner in proportion to ``weights``, each at most its cap.
+
+    Excess over a cap is redistributed among the uncapped in proportion to their weights (repeated
+    until no cap binds); the result is rounded by largest remainder (ties: earlier position first)
+    and sums exactly to ``amount``. Caps are whole kroner.
+    """
+    weights = np.asarray(weights, dtype=float)
+    if len(weights) == 0 or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise ParameterError("the allocation key is zero or negative for every selected unit")
+    caps = np.full(len(weights), np.inf) if caps is None else np.floor(np.asarray(caps, dtype=float))
+    if caps.sum() < amount:
+        raise ParameterError(f"the cap is too small: the selected units can lose at most {caps.sum():.0f} kr. "
+                             f"together, less than the amount {amount} kr.")
+    share = np.zeros(len(weights))
+    fixed = np.zeros(len(weights), dtype=bool)
+    remaining = float(amount)
+    while True:
+        free = ~fixed & (weights > 0)
+        if not free.any():
+            raise ParameterError("the cap is too small to place the amount on units with a positive key")
+        share[free] = remaining * weights[free] / weights[free].sum()
+        over = free & (share > caps)
+        if not over.any():
+            break
+        share[over] = caps[over]
+        fixed |= over
+        remaining = amount - share[fixed].sum()
+    whole = np.floor(share + 1e-9).astype(np.int64)
+    short = amount - int(whole.sum())
+    remainders = np.where(fixed | (whole >= caps), -1.0, share - whole)
+    for index in np.lexsort((np.arange(len(share)), -remainders))[:short]:
+        whole[index] += 1
+    return whole
+
+
+def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResult:
+    """Rank, select the N lowest and allocate the amount: the proposal for one measurement period."""
+    table = rank_units(units, parameters)
+    ranked = int(table["rank"].notna().sum())
+    if ranked == 0:
+        raise ParameterError("no unit can be ranked: the period has no eligible purchases after exemptions")
+    if parameters.n > ranked:
+        raise ParameterError(f"n: {parameters.n} units to cut, but only {ranked} units can be ranked")
+    selected = table["rank"].le(parameters.n).fillna(False).astype(bool)
+    table.loc[selected, "status"] = STATUS_SELECTED
+    column, _ = KEYS[parameters.key]
+    table["key_value"] = np.where(selected, 1.0 if column is None else table[column].clip(lower=0), np.nan)
+    order = table[selected].sort_values("rank").index
+    caps = None if parameters.cap is None else table.loc[order, "goods_budget"].to_numpy() * parameters.cap
+    cuts = allocate(table.loc[order, "key_value"].to_numpy(), parameters.amount, caps)
+    table["cut"] = pd.Series(cuts, index=order).reindex(table.index).fillna(0).astype(np.int64)
+    table["cut_share_of_budget"] = np.where(table["goods_budget"] > 0, table["cut"] / table["goods_budget"], np.nan)
+    table["capped"] = False
+    if caps is not None:
+        table.loc[order, "capped"] = cuts >= np.floor(caps)
+    rate = BASES[parameters.basis]
+    cutoff = float(table.loc[table["rank"] == parameters.n, rate].iloc[0])
+    tied = table[(table["rank"].notna()) & (table[rate] == cutoff)]
+    table = table.sort_values(["rank", "status", "ean"], na_position="last").reset_index(drop=True)
+    return PenaltyResult(parameters, table, cutoff, sorted(tied["ean"]) if len(tied) > 1 else [])
+
+
+def compare(units: pd.DataFrame, parameters: PenaltyParameters, **variations: list[Any]) -> pd.DataFrame:
+    """Cuts per unit under variations of one parameter, e.g. ``compare(units, p, n=[20, 30, 40])``.
+
+    Returns one column of cuts (kr.) per value, indexed by EAN, for units cut in any variation.
+    """
+    (name, values), = variations.items()
+    columns = {}
+    for value in values:
+        result = simulate(units, replace(parameters, **{name: value}))
+        columns[value] = result.table.set_index("ean")["cut"]
+    frame = pd.DataFrame(columns)
+    return frame[(frame > 0).any(axis=1)]
+
+
+def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, parameters: PenaltyParameters,
+                          replicates: int = 1000, seed: int = 2026) -> pd.DataFrame:
+    """How likely each ranked unit is to be among the N lowest, by bootstrap over its invoices.
+
+    Each unit's eligible documents (invoices, credit notes, card purchases) are resampled with
+    replacement ``replicates`` times; every replicate is ranked like the real data. Vectorised per
+    unit (no loop over replicates): a unit's replicate rates come from one index matrix.
+    """
+    table = rank_units(units, parameters)
+    ranked = table[table["rank"].notna()].sort_values("rank")
+    if parameters.n > len(ranked):
+        raise ParameterError(f"n: {parameters.n} units to cut, but only {len(ranked)} units can be ranked")
+    rng = np.random.default_rng(seed)
+    rates = np.empty((replicates, len(ranked)))
+    by_unit = dict(tuple(documents.groupby("ean", sort=False)))
+    for column, ean in enumerate(ranked["ean"]):
+        docs = by_unit[ean]
+        if parameters.basis == "amount":
+            numerator = (docs["amount"] * docs["is_ehandel"]).to_numpy()
+            denominator = docs["amount"].to_numpy()
+        else:
+            invoice = ~docs["is_credit_note"].to_numpy()
+            numerator, denominator = (invoice & docs["is_ehandel"].to_numpy()).astype(float), invoice.astype(float)
+        draw = rng.integers(0, len(docs), size=(replicates, len(docs)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates[:, column] = numerator[draw].sum(axis=1) / denominator[draw].sum(axis=1)
+    rates = np.nan_to_num(rates, nan=np.inf)  # a replicate without eligible spend cannot be ranked low
+    order = np.argsort(rates, axis=1, kind="stable")  # ties keep the real ranking's order
+    selected = np.zeros_like(rates, dtype=bool)
+    np.put_along_axis(selected, order[:, :parameters.n], True, axis=1)
+    result = ranked[["ean", "name", "unit_type", "eligible_amount", BASES[parameters.basis], "rank"]].copy()
+    result["probability"] = selected.mean(axis=0)
+    result["selected"] = result["rank"] <= parameters.n
+    result["uncertain"] = result["probability"].between(*COIN_TOSS)
+    return result.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Response:
+    """How units respond over the budget years: penalised units close a share of their gap to the
+    target rate each year; the others drift by a number of percentage points a year."""
+
+    years: tuple[int, ...] = (2026, 2027, 2028, 2029)
+    target_rate: float = 0.6
+    gap_closure: float = 0.3
+    drift: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not self.years or list(self.years) != sorted(set(self.years)):
+            raise ParameterError(f"years: must be increasing budget years, not {self.years!r}")
+        if not 0 <= self.target_rate <= 1:
+            raise ParameterError(f"target_rate: must be a share from 0 to 1, not {self.target_rate!r}")
+        if not 0 <= self.gap_closure <= 1:
+            raise ParameterError(f"gap_closure: must be a share from 0 to 1, not {self.gap_closure!r}")
+        if not -1 <= self.drift <= 1:
+            raise ParameterError(f"drift: must be a share from -1 to 1, not {self.drift!r}")
+
+
+def project(units: pd.DataFrame, parameters: PenaltyParameters, response: Response) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Re-rank and re-cut year by year while units respond.
+
+    Returns (cuts per unit and year in kr., the municipality's rate and the number of units cut per
+    year). Eligible spend is held at the measurement period's level; only the e-handled share moves.
+    The kroner basis is used (the count basis has no kroner to move).
+    """
+    current = units.copy()
+    cuts, summary = {}, []
+    for year in response.years:
+        result = simulate(current, replace(parameters, basis="amount"))
+        cut = result.table.set_index("ean")["cut"]
+        cuts[year] = cut
+        rates = current.set_index("ean")["rate"]
+        eligible = current.set_index("ean")["eligible_amount"]
+        summary.append({"year": year, "units_cut": int((cut > 0).sum()), "amount": int(cut.sum()),
+                        "rate": float((rates * eligible).sum() / eligible[rates.notna()].sum()),
+                        "cutoff_rate": result.cutoff_rate})
+        penalised = current["ean"].isin(cut[cut > 0].index)
+        gap = (response.target_rate - current["rate"]).clip(lower=0)
+        current["rate"] = np.where(penalised, current["rate"] + response.gap_closure * gap,
+                                   (current["rate"] + response.drift).clip(0, 1))
+        current["ehandel_amount"] = current["rate"] * current["eligible_amount"]
+        current["missed_amount"] = current["eligible_amount"] - current["ehandel_amount"]
+    frame = pd.DataFrame(cuts)
+    names = units.set_index("ean")["name"]
+    frame.insert(0, "name", names.reindex(frame.index))
+    return frame[(frame[list(response.years)] > 0).any(axis=1)], pd.DataFrame(summary)

@@ -1,0 +1,195 @@
+"""The penalty engine: hand-computed cases, properties, bootstrap, projection and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import db, rates
+from analysis.errors import ParameterError
+from analysis.penalty import (
+    STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response, allocate,
+    compare, project, selection_probability, simulate,
+)
+
+
+def five_units() -> pd.DataFrame:
+    """Rates 0 %, 10 %, 30 %, 50 %, 90 %; missed spend 10, 18, 21, 20 and 5 thousand kr."""
+    eligible = np.array([10_000, 20_000, 30_000, 40_000, 50_000], float)
+    ehandel = np.array([0, 2_000, 9_000, 20_000, 45_000], float)
+    return pd.DataFrame({
+        "ean": list("ABCDE"), "name": [f"Enhed {c}" for c in "ABCDE"], "unit_type": ["skole"] * 4 + ["botilbud"],
+        "goods_budget": [100_000.0, 200_000.0, 300_000.0, 400_000.0, 500_000.0],
+        "eligible_amount": eligible, "ehandel_amount": ehandel, "missed_amount": eligible - ehandel,
+        "rate": ehandel / eligible, "count_rate": ehandel / eligible,
+    })
+
+
+def cuts(result) -> dict[str, int]:
+    return {row.ean: int(row.cut) for row in result.table.itertuples() if row.cut}
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("budget", {"A": 167, "B": 333, "C": 500}),  # 1000 x 1/6, 2/6, 3/6; A has the largest remainder
+    ("eligible", {"A": 167, "B": 333, "C": 500}),  # eligible spend has the same proportions here
+    ("missed", {"A": 204, "B": 367, "C": 429}),  # 1000 x 10/49, 18/49, 21/49 = 204.08, 367.35, 428.57
+    ("equal", {"A": 334, "B": 333, "C": 333}),  # remainders tie: the lowest rate gets the krone
+])
+def test_each_key_by_hand(key: str, expected: dict[str, int]) -> None:
+    result = simulate(five_units(), PenaltyParameters(n=3, amount=1000, key=key))
+    assert cuts(result) == expected
+    assert result.cutoff_rate == pytest.approx(0.3)
+
+
+def test_cap_redistributes_excess_by_hand() -> None:
+    # Caps 0,2 % of budget = 200, 400, 600. A's 204,08 is capped at 200; the other 800 kr. go to B and C
+    # as 18:21 = 369,23 and 430,77, rounded to 369 and 431.
+    result = simulate(five_units(), PenaltyParameters(n=3, amount=1000, key="missed", cap=0.002))
+    assert cuts(result) == {"A": 200, "B": 369, "C": 431}
+    assert result.table.set_index("ean").loc["A", "capped"]
+    assert result.table.set_index("ean").loc["B", "cut_share_of_budget"] == pytest.approx(369 / 200_000)
+
+
+def test_exemptions_minimum_and_statuses() -> None:
+    units = five_units()
+    units.loc[len(units)] = ["F", "Tom", "skole", 50_000.0, 0.0, 0.0, 0.0, np.nan, np.nan]
+    result = simulate(units, PenaltyParameters(n=2, amount=100, min_spend=15_000, exempt_eans=("B",),
+                                               exempt_types=("botilbud",)))
+    status = result.table.set_index("ean")["status"].to_dict()
+    assert status == {"A": STATUS_BELOW_MINIMUM, "B": STATUS_EXEMPT, "C": STATUS_SELECTED, "D": STATUS_SELECTED,
+                      "E": STATUS_EXEMPT, "F": STATUS_NO_SPEND}
+    assert cuts(result) == {"C": 43, "D": 57}  # 100 x 300/700 and 400/700
+
+
+def test_ties_at_the_cutoff_are_ordered_by_missed_spend_then_ean_and_flagged() -> None:
+    units = five_units()
+    units.loc[len(units)] = ["G", "G", "skole", 100_000.0, 8_000.0, 0.0, 8_000.0, 0.0, 0.0]
+    units.loc[len(units)] = ["H", "H", "skole", 100_000.0, 8_000.0, 0.0, 8_000.0, 0.0, 0.0]
+    result = simulate(units, PenaltyParameters(n=2, amount=100))
+    ranks = result.table.set_index("ean")["rank"]
+    assert (ranks["A"], ranks["G"], ranks["H"]) == (1, 2, 3)  # A: 10.000 kr. missed; G before H by EAN
+    assert result.tied_at_cutoff == ["A", "G", "H"]
+
+
+def test_count_basis_ranks_on_invoice_share() -> None:
+    units = five_units()
+    units["count_rate"] = [0.9, 0.8, 0.1, 0.2, 0.0]
+    result = simulate(units, PenaltyParameters(n=2, amount=10, key="equal", basis="count"))
+    assert cuts(result) == {"E": 5, "C": 5}
+
+
+@pytest.mark.parametrize(("parameters", "message"), [
+    (dict(n=0), "n: the number of units to cut must be a whole number of at least 1"),
+    (dict(amount=0), "amount: must be a positive whole number"),
+    (dict(amount=-5), "amount: must be a positive whole number"),
+    (dict(key="budgetandel"), "key: must be one of budget, eligible, missed, equal"),
+    (dict(cap=0), "cap: must be a share"),
+    (dict(min_spend=-1.0), "min_spend"),
+])
+def test_impossible_parameters_are_refused(parameters: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        PenaltyParameters(**parameters)
+
+
+def test_impossible_combinations_are_refused() -> None:
+    with pytest.raises(ParameterError, match="^n: 6 units to cut, but only 5 units can be ranked$"):
+        simulate(five_units(), PenaltyParameters(n=6))
+    with pytest.raises(ParameterError, match="the cap is too small"):
+        simulate(five_units(), PenaltyParameters(n=3, amount=1000, cap=0.001))
+    empty = five_units().assign(eligible_amount=0.0, rate=np.nan)
+    with pytest.raises(ParameterError, match="no unit can be ranked"):
+        simulate(empty, PenaltyParameters(n=1))
+
+
+@st.composite
+def municipalities(draw):
+    size = draw(st.integers(2, 30))
+    eligible = np.array(draw(st.lists(st.floats(1, 1e7), min_size=size, max_size=size)))
+    share = np.array(draw(st.lists(st.floats(0, 1), min_size=size, max_size=size)))
+    budget = np.array(draw(st.lists(st.floats(1e3, 1e8), min_size=size, max_size=size)))
+    types = draw(st.lists(st.sampled_from(["skole", "dagtilbud", "botilbud"]), min_size=size, max_size=size))
+    ehandel = np.round(eligible * share, 2)
+    units = pd.DataFrame({"ean": [f"{i:013d}" for i in range(size)], "name": [f"U{i}" for i in range(size)],
+                          "unit_type": types, "goods_budget": budget, "eligible_amount": eligible,
+                          "ehandel_amount": ehandel, "missed_amount": eligible - ehandel,
+                          "rate": ehandel / eligible, "count_rate": share})
+    exempt = tuple(draw(st.lists(st.sampled_from(list(units["ean"])), max_size=3)))
+    parameters = PenaltyParameters(
+        n=draw(st.integers(1, size)), amount=draw(st.integers(1, 10_000_000)),
+        key=draw(st.sampled_from(["budget", "eligible", "missed", "equal"])),
+        exempt_eans=exempt, exempt_types=tuple(draw(st.lists(st.sampled_from(["botilbud"]), max_size=1))),
+        cap=draw(st.one_of(st.none(), st.floats(0.001, 1))))
+    return units, parameters
+
+
+@settings(max_examples=300, deadline=None)
+@given(municipalities())
+def test_properties_of_every_allocation(case) -> None:
+    units, parameters = case
+    try:
+        result = simulate(units, parameters)
+    except ParameterError as error:  # only the refusals the engine states
+        assert any(text in str(error) for text in ("can be ranked", "cap is too small", "allocation key is zero"))
+        return
+    table = result.table
+    assert table["cut"].sum() == parameters.amount
+    assert (table["cut"] >= 0).all()
+    assert (table.loc[table["status"] != STATUS_SELECTED, "cut"] == 0).all()
+    if parameters.cap is not None:
+        assert (table["cut"] <= np.floor(table["goods_budget"] * parameters.cap)).all()
+    ranked = table[table["rank"].notna()]
+    selected = ranked[ranked["status"] == STATUS_SELECTED]
+    spared = ranked[ranked["status"] != STATUS_SELECTED]
+    if len(selected) and len(spared):
+        assert selected["rate"].max() <= spared["rate"].min()  # nobody lower is spared while a higher is cut
+
+
+def test_allocate_is_exact_with_largest_remainder() -> None:
+    assert allocate(np.array([1.0, 1.0, 1.0]), 100).tolist() == [34, 33, 33]
+    assert allocate(np.array([1.0, 2.0]), 1).tolist() == [0, 1]
+    assert allocate(np.array([1.0, 0.0, 3.0]), 7).tolist() == [2, 0, 5]
+
+
+def test_bootstrap_is_sure_of_clear_cases_and_reproducible() -> None:
+    rng = np.random.default_rng(1)
+    eans, docs = list("PQRS"), []
+    for ean, share in zip(eans, [0.01, 0.45, 0.5, 0.99]):
+        for i in range(200):
+            docs.append({"ean": ean, "document_id": f"{ean}{i}", "amount": float(rng.integers(100, 1000)),
+                         "is_ehandel": bool(rng.random() < share), "is_credit_note": False})
+    documents = pd.DataFrame(docs)
+    summary = documents.assign(e=documents["amount"] * documents["is_ehandel"]).groupby("ean").agg(
+        eligible_amount=("amount", "sum"), ehandel_amount=("e", "sum")).reset_index()
+    units = summary.assign(name=summary["ean"], unit_type="skole", goods_budget=1e5,
+                           missed_amount=summary["eligible_amount"] - summary["ehandel_amount"],
+                           rate=summary["ehandel_amount"] / summary["eligible_amount"], count_rate=0.0)
+    p = PenaltyParameters(n=2, amount=1000)
+    result = selection_probability(documents, units, p, replicates=1000, seed=5).set_index("ean")
+    assert result.loc["P", "probability"] == 1.0 and result.loc["S", "probability"] == 0.0
+    assert 0.2 < result.loc["Q", "probability"] < 0.95 and result.loc["Q", "uncertain"] in (True, False)
+    assert result["probability"].sum() == pytest.approx(2.0)  # every replicate selects exactly N
+    again = selection_probability(documents, units, p, replicates=1000, seed=5).set_index("ean")
+    pd.testing.assert_frame_equal(result, again)
+
+
+def test_on_the_synthetic_municipality(small_db: Path) -> None:
+    con = db.connect(small_db)
+    first, last = rates.measurement_period(2025)
+    units = rates.unit_rates_between(con, first, last)
+    documents = rates.unit_documents_between(con, first, last)
+    con.close()
+    p = PenaltyParameters(n=5, amount=1_500_000)
+    result = simulate(units, p)
+    assert result.selected["cut"].sum() == 1_500_000 and len(result.selected) == 5
+    probability = selection_probability(documents, units, p, replicates=200)
+    assert probability.loc[probability["rank"] == 1, "probability"].iloc[0] > 0.5
+    sensitivity = compare(units, p, n=[3, 5, 7])
+    assert list(sensitivity.columns) == [3, 5, 7] and (sensitivity.sum() == 1_500_000).all()
+    yearly, summary = project(units, p, Response(years=(2026, 2027), target_rate=0.8, gap_closure=0.5, drift=0.0))
+    assert list(summary["year"]) == [2026, 2027] and (summary["amount"] == 1_500_000).all()
+    assert summary["rate"].iloc[1] > summary["rate"].iloc[0]  # penalised units improve, nobody drifts down
