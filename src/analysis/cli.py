@@ -88,6 +88,43 @@ def cmd_rates(args: argparse.Namespace) -> None:
     print(shown.to_string(index=False))
 
 
+def cmd_penalty(args: argparse.Namespace) -> None:
+    from . import excel, penalty
+
+    parameters = penalty.PenaltyParameters(
+        n=args.n, amount=args.amount, key=args.key, basis=args.basis, min_spend=args.min_spend,
+        exempt_eans=tuple(filter(None, (args.exempt or "").split(","))),
+        exempt_types=tuple(filter(None, (args.exempt_type or "").split(","))), cap=args.cap)
+    con = db.connect(args.db)
+    try:
+        year = rates.check_year(con, args.year)
+        first, last = rates.measurement_period(year)
+        units = rates.unit_rates_between(con, first, last)
+        documents = rates.unit_documents_between(con, first, last) if args.xlsx else None
+        municipality = db.meta(con)["municipality"]
+    finally:
+        con.close()
+    result = penalty.simulate(units, parameters)
+    if args.xlsx:
+        probability = penalty.selection_probability(documents, units, parameters, replicates=args.replicates)
+        excel.write_workbook(args.xlsx, result, str(year), municipality, probability)
+    selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
+                                "cut_share_of_budget"]]
+    if args.format == "csv":
+        selected.to_csv(sys.stdout, index=False)
+    else:
+        shown = selected.assign(**{penalty.BASES[args.basis]: selected[penalty.BASES[args.basis]].map(pct),
+                                   "cut": selected["cut"].map(kr),
+                                   "cut_share_of_budget": selected["cut_share_of_budget"].map(pct)})
+        print(f"Penalty {year}: {kr(parameters.amount)} from the {parameters.n} lowest units, key {parameters.key}")
+        print(shown.to_string(index=False))
+        print(f"Cut-off rate {pct(result.cutoff_rate)}; total {kr(int(result.table['cut'].sum()))}")
+        if result.tied_at_cutoff:
+            print(f"Units tied at the cut-off (ordered by missed spend, then EAN): {', '.join(result.tied_at_cutoff)}")
+    if args.xlsx:
+        print(f"Wrote {args.xlsx}", file=sys.stderr)
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     from .build import build_reports, load_parameter_file  # heavy (papermill, nbconvert): only when building
 
@@ -121,6 +158,22 @@ def make_parser() -> argparse.ArgumentParser:
     rat.add_argument("--level", type=int, choices=(1, 2, 3, 4), help="organisation level instead of units")
     rat.add_argument("--format", choices=("table", "csv"), default="table")
     rat.set_defaults(func=cmd_rates)
+
+    pen = sub.add_parser("penalty", help="simulate the ØU08 cut: who loses how much")
+    pen.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    pen.add_argument("--year", type=int, help="measurement year (default: the latest complete year)")
+    pen.add_argument("--n", type=int, default=30, help="number of units to cut")
+    pen.add_argument("--amount", type=int, default=1_500_000, help="kroner to cut in total")
+    pen.add_argument("--key", default="budget", help="budget, eligible, missed or equal")
+    pen.add_argument("--basis", default="amount", choices=("amount", "count"), help="rate in kroner or invoices")
+    pen.add_argument("--min-spend", type=float, default=0.0, help="minimum eligible spend to be ranked, kr.")
+    pen.add_argument("--exempt", help="comma-separated EANs that are not ranked")
+    pen.add_argument("--exempt-type", help="comma-separated unit types that are not ranked, e.g. botilbud")
+    pen.add_argument("--cap", type=float, help="largest cut as a share of a unit's goods budget, e.g. 0.05")
+    pen.add_argument("--format", choices=("table", "csv"), default="table")
+    pen.add_argument("--xlsx", type=Path, help="also write the Excel workbook (with selection probabilities)")
+    pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")
+    pen.set_defaults(func=cmd_penalty)
 
     bld = sub.add_parser("build", help="run the notebooks and render HTML and PDF reports")
     bld.add_argument("--db", type=Path, default=DEFAULT_DATABASE)

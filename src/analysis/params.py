@@ -73,10 +73,81 @@ def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, t
     }
 
 
+def text_list(text: str) -> tuple[str, ...]:
+    """'a, b,c' → ('a', 'b', 'c'); parameters given on a command line are text."""
+    return tuple(part.strip() for part in str(text).split(",") if part.strip())
+
+
+def year_range(text: str) -> tuple[int, ...]:
+    """'2026-2029' → (2026, 2027, 2028, 2029); '2026,2028' → (2026, 2028)."""
+    try:
+        if "-" in str(text):
+            first, last = (int(part) for part in str(text).split("-", 1))
+            years = tuple(range(first, last + 1))
+        else:
+            years = tuple(int(part) for part in text_list(text))
+    except ValueError:
+        raise ParameterError(f"budget_years: {text!r} is not a range of years like 2026-2029") from None
+    if not years:
+        raise ParameterError(f"budget_years: {text!r} has no years")
+    return years
+
+
+def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ParameterError(f"{name}: must be a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
+
+
+def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
+            n: int = 30, amount: int = 1_500_000, key: str = "budget", basis: str = "amount",
+            min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
+            replicates: int = 1000, seed: int = 2026, budget_years: str = "2026-2029",
+            target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01, output_dir: str = "",
+            report_date: str = "", case_number: str = "") -> dict[str, Any]:
+    """Parameters of 03_penalty, resolved into the engine's objects and a measurement period."""
+    from .penalty import PenaltyParameters, Response  # the engine imports this module's siblings only
+
+    path = database_path(db_path)
+    con = db.connect(path)
+    try:
+        if period_start or period_end:
+            first, last = rates.measurement_period(start=period_start or None, end=period_end or None)
+            label = f"{first:%d-%m-%Y} - {last:%d-%m-%Y}"
+        else:
+            resolved_year = rates.check_year(con, year)
+            first, last = rates.measurement_period(resolved_year)
+            label = str(resolved_year)
+        if not con.execute("SELECT count(*) FROM purchases WHERE eligible AND purchase_date BETWEEN ? AND ?",
+                           [first, last]).fetchone()[0]:
+            raise ParameterError(f"period {label}: no eligible purchases in the database")
+    finally:
+        con.close()
+    return {
+        "db_path": path,
+        "first_day": first,
+        "last_day": last,
+        "period": label,
+        "year": last.year,
+        "parameters": PenaltyParameters(
+            n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, 10**12), key=key,
+            basis=basis, min_spend=share("min_spend", min_spend, 0, 1e12), exempt_eans=text_list(exempt_eans),
+            exempt_types=text_list(exempt_types), cap=share("cap", cap) or None),
+        "response": Response(years=year_range(budget_years), target_rate=share("target_rate", target_rate),
+                             gap_closure=share("gap_closure", gap_closure), drift=share("drift", drift, -1, 1)),
+        "replicates": whole_number("replicates", replicates, 100, 100_000),
+        "seed": whole_number("seed", seed, 0, 2**32 - 1),
+        "output_dir": Path(output_dir) if output_dir else None,
+        "report_date": parse_date(report_date),
+        "case_number": str(case_number),
+    }
+
+
 # Notebook name (file name without the number) -> its validator; keyword names match the
 # notebook's parameters cell.
 VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "ehandel_status": ehandel_status,
+    "penalty": penalty,
 }
 
 
