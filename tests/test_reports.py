@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import openpyxl
 import papermill
 import pytest
 from pypdf import PdfReader
@@ -30,7 +31,7 @@ def pdf_text(path: Path) -> str:
 @pytest.fixture(scope="module")
 def built(small_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     reports = tmp_path_factory.mktemp("reports")
-    build_reports(db_path=small_db, run="test", parameters={"report_date": "2026-11-23", "case_number": "26-123"},
+    build_reports(db_path=small_db, run="test", parameters={"report_date": "2026-11-23", "case_number": "26-123", "n": "10"},
                   reports_dir=reports)
     return reports / "test"
 
@@ -91,6 +92,8 @@ def test_parameters_are_validated_before_anything_runs(small_db: Path, tmp_path:
         build_reports(db_path=small_db, parameters={"level": "7"}, reports_dir=tmp_path)
     with pytest.raises(ParameterError, match="^year 2030 has no data"):
         build_reports(db_path=small_db, parameters={"year": "2030"}, reports_dir=tmp_path)
+    with pytest.raises(ParameterError, match="^n: 500 units to cut, but only 24 units can be ranked$"):
+        build_reports(db_path=small_db, parameters={"n": "500"}, reports_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -124,3 +127,33 @@ def test_notebook_rejects_bad_parameters_under_plain_papermill(small_db: Path, t
         papermill.execute_notebook(str(NOTEBOOK_DIR / "01_ehandel_status.ipynb"), str(tmp_path / "o.ipynb"),
                                    parameters={"db_path": str(small_db), "basis": "kroner"},
                                    cwd=str(NOTEBOOK_DIR), progress_bar=False)
+
+
+def test_penalty_notebook_with_non_default_parameters_writes_excel(small_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK_DIR / "03_penalty.ipynb"), str(out), cwd=str(NOTEBOOK_DIR), progress_bar=False,
+        parameters={"db_path": str(small_db), "n": 6, "amount": 2_000_000, "key": "missed", "cap": 0.9,
+                    "exempt_types": "botilbud", "replicates": 200, "budget_years": "2026-2027",
+                    "output_dir": str(tmp_path)})
+    shown = json.dumps([c.get("outputs", []) for c in nb_cells(out)], ensure_ascii=False).replace("\u00a0", " ")
+    assert "2.000.000 kr. fordelt på 6 enheder" in shown
+    workbook = openpyxl.load_workbook(tmp_path / "sanktion.xlsx")
+    assert workbook.sheetnames == ["Fordeling", "Parametre", "Sandsynlighed"]
+    sheet = workbook["Fordeling"]
+    headers = [cell.value for cell in sheet[1]]
+    cuts = [row[headers.index("Reduktion")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sum(c for c in cuts if c) == 2_000_000
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    assert "botilbud" in [row[1] for row in workbook["Parametre"].iter_rows(values_only=True)]
+
+
+def nb_cells(path: Path) -> list:
+    return nbformat.read(path, as_version=4).cells
+
+
+def test_penalty_pdf_shows_the_cut(built: Path) -> None:
+    text = pdf_text(built / "03_penalty.pdf")
+    assert "Sanktion for lav e-handel: 1.500.000 kr. fordelt på 10 enheder" in text
+    assert "Hvor sikker er udvælgelsen" in text and "Budgetårene" in text
+    assert (built / "sanktion.xlsx").exists()

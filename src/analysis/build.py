@@ -118,10 +118,12 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         run = str(next(iter(checked.values())).get("year", "rapport"))
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
-    outputs = []
     try:
         for name, path in tqdm(notebooks.items(), desc="Rapporter", unit="notesbog"):
-            outputs += render_notebook(path, staging, resolved[name])
+            values = dict(resolved[name])
+            if "output_dir" in values:  # notebooks that write files (Excel) write them into the run
+                values["output_dir"] = str(staging)
+            render_notebook(path, staging, values)
         final = reports_dir / run
         if final.exists():
             shutil.rmtree(final)
@@ -129,7 +131,7 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [final / p.name for p in outputs]
+    return sorted(final.iterdir())
 
 
 def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> list[Path]:

@@ -97,3 +97,37 @@ def spend_and_rate(frame: pd.DataFrame, label: str, title: str) -> Figure:
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
     return fig
+
+
+def ranking(table: pd.DataFrame, rate: str, cutoff: float, title: str) -> Figure:
+    """Every ranked unit's rate, lowest first, the selected ones highlighted and the cut-off marked."""
+    ranked = table[table["rank"].notna()].sort_values("rank")
+    fig, ax = _figure(title)
+    colours = ["C1" if status == "Udvalgt" else "#9db3c9" for status in ranked["status"]]
+    ax.bar(ranked["rank"].astype(int), ranked[rate], color=colours, width=0.85)
+    ax.axhline(cutoff, color="C1", linewidth=1, linestyle="--")
+    ax.annotate(f"Afskæring: {pct(cutoff)}", (ranked["rank"].max(), cutoff), xytext=(0, 4),
+                textcoords="offset points", ha="right", color="C1", fontsize=8)
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.set_xlabel("Enheder ordnet efter e-handelsprocent (1 = lavest); udvalgte enheder er orange")
+    ax.set_ylabel("E-handelsprocent")
+    ax.set_xlim(0, len(ranked) + 1)
+    return fig
+
+
+def probability(frame: pd.DataFrame, n: int, title: str, around: int = 10) -> Figure:
+    """Probability of selection for the units ranked within ``around`` places of the cut-off (bootstrap)."""
+    shown = frame[frame["rank"].between(n - around + 1, n + around)].sort_values("rank")
+    fig, ax = _figure(title, 1.0 + 0.17 * len(shown))
+    positions = list(range(len(shown)))[::-1]
+    colours = ["C1" if selected else "#9db3c9" for selected in shown["selected"]]
+    ax.barh(positions, shown["probability"], color=colours, height=0.7)
+    ax.axvspan(0.2, 0.8, color="#fff2cc", zorder=0)
+    labels = [f"{int(r)}. {name[:34]}" for r, name in zip(shown["rank"], shown["name"])]
+    ax.set_yticks(positions, labels)
+    ax.xaxis.set_major_formatter(PERCENT)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("Sandsynlighed for at være blandt de udvalgte (gult felt: usikker, 20-80 %)")
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -14,6 +14,7 @@ from typing import Any
 from . import db, rates
 from .paths import DEFAULT_DATABASE
 from .errors import ParameterError
+from .penalty import PenaltyParameters, Response, simulate
 
 BASES = {"amount": "kroner", "count": "antal fakturaer"}
 
@@ -106,7 +107,6 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
             target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01, output_dir: str = "",
             report_date: str = "", case_number: str = "") -> dict[str, Any]:
     """Parameters of 03_penalty, resolved into the engine's objects and a measurement period."""
-    from .penalty import PenaltyParameters, Response  # the engine imports this module's siblings only
 
     path = database_path(db_path)
     con = db.connect(path)
@@ -121,9 +121,10 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         if not con.execute("SELECT count(*) FROM purchases WHERE eligible AND purchase_date BETWEEN ? AND ?",
                            [first, last]).fetchone()[0]:
             raise ParameterError(f"period {label}: no eligible purchases in the database")
+        units = rates.unit_rates_between(con, first, last)
     finally:
         con.close()
-    return {
+    resolved = {
         "db_path": path,
         "first_day": first,
         "last_day": last,
@@ -141,6 +142,8 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
     }
+    simulate(units, resolved["parameters"])  # N larger than the ranked units, a cap too small, …: refused now
+    return resolved
 
 
 # Notebook name (file name without the number) -> its validator; keyword names match the

@@ -179,18 +179,24 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
     return PenaltyResult(parameters, table, cutoff, sorted(tied["ean"]) if len(tied) > 1 else [])
 
 
-def compare(units: pd.DataFrame, parameters: PenaltyParameters, **variations: list[Any]) -> pd.DataFrame:
+def compare(units: pd.DataFrame, parameters: PenaltyParameters, **variations: list[Any]
+            ) -> tuple[pd.DataFrame, dict[Any, str]]:
     """Cuts per unit under variations of one parameter, e.g. ``compare(units, p, n=[20, 30, 40])``.
 
-    Returns one column of cuts (kr.) per value, indexed by EAN, for units cut in any variation.
+    Returns one column of cuts (kr.) per feasible value, indexed by EAN, for units cut in any
+    variation, and the values the engine refused with its reason (e.g. a cap too small for N=10).
     """
     (name, values), = variations.items()
-    columns = {}
+    columns, refused = {}, {}
     for value in values:
-        result = simulate(units, replace(parameters, **{name: value}))
+        try:
+            result = simulate(units, replace(parameters, **{name: value}))
+        except ParameterError as error:
+            refused[value] = str(error)
+            continue
         columns[value] = result.table.set_index("ean")["cut"]
     frame = pd.DataFrame(columns)
-    return frame[(frame > 0).any(axis=1)]
+    return frame[(frame > 0).any(axis=1)], refused
 
 
 def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, parameters: PenaltyParameters,
