@@ -9,7 +9,7 @@ DB ?= data/ehandel.duckdb
 SYNTHETIC := data/raw/synthetic
 INSTALLED := $(VENV)/.installed
 
-.PHONY: report test setup data demo-data notebooks clean
+.PHONY: report test setup data demo-data notebooks bench clean
 
 report: $(DB)
 	$(BIN)/analysis build --db $(DB) $(ARGS)
@@ -40,3 +40,6 @@ notebooks: $(INSTALLED)
 
 clean:
 	rm -rf reports/20* $(DB) $(SYNTHETIC)
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_penalty.py

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,23 @@ def test_demo_data_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["demo-data", "--out", str(tmp_path), "--years", "2025", "--scale", "0.05", "--seed", "1"]) == 0
     assert "Wrote a synthetic municipality" in capsys.readouterr().out
     assert (tmp_path / "fakturalinjer_2025.csv").exists() and (tmp_path / "SYNTETISK.txt").exists()
+
+
+def test_penalty_table_csv_and_workbook(small_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["penalty", "--db", str(small_db), "--n", "5", "--key", "missed", "--format", "csv",
+                 "--xlsx", str(tmp_path / "s.xlsx"), "--replicates", "100"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == ["rank", "ean", "name", "rate", "key_value", "cut", "cut_share_of_budget"]
+    assert len(rows) == 5 and sum(int(row["cut"]) for row in rows) == 1_500_000
+    assert (tmp_path / "s.xlsx").exists()
+    assert main(["penalty", "--db", str(small_db), "--n", "3", "--exempt-type", "skole"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Penalty 2025: 1.500.000\u00a0kr. from the 3 lowest units, key budget")
+    assert "Cut-off rate" in out
+
+
+def test_penalty_refuses_impossible_parameters(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["penalty", "--db", str(small_db), "--amount", "0"]) == 2
+    assert capsys.readouterr().err.startswith("error: amount: must be a positive whole number")
+    assert main(["penalty", "--db", str(small_db), "--key", "kvadratmeter"]) == 2
+    assert "key: must be one of budget, eligible, missed, equal" in capsys.readouterr().err
