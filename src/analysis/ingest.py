@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from . import db
 from .paths import DEFAULT_CATEGORIES
@@ -171,8 +172,7 @@ def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> st
     return "CASE " + " ".join(whens) + " END"
 
 
-def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[str, str, str]],
-              extra_columns: str = "") -> None:
+def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[str, str, str]]) -> None:
     """Parse the staged rows of a kind into ``checked.<kind>`` with a ``problem`` per row.
 
     Duplicates of the kind's key are found after the row checks, so that a bad row never hides a
@@ -180,7 +180,7 @@ def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[
     """
     parsed = ", ".join(f"{_PARSE[c.kind].format(c=c.name)} AS p_{c.name}" for c in kind.columns)
     key = ", ".join(f"p_{k}" for k in kind.key)
-    con.execute(f"CREATE TABLE checked.{kind.name}_rows AS SELECT *, {parsed}{extra_columns} FROM {_stage_table(kind)}")
+    con.execute(f"CREATE TABLE checked.{kind.name}_rows AS SELECT *, {parsed} FROM {_stage_table(kind)}")
     con.execute(
         f"CREATE TABLE checked.{kind.name} AS "
         f"WITH r AS (SELECT *, {_problem_expression(kind, extra)} AS problem FROM checked.{kind.name}_rows), "
@@ -195,14 +195,45 @@ def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[
     con.execute(f"DROP TABLE checked.{kind.name}_rows")
 
 
+def _problem_value(kind: FileKind) -> str:
+    """SQL for the raw text of the column a problem names (personal data is never echoed)."""
+    cases = " ".join(f"WHEN '{c.name}' THEN {c.name}" for c in kind.columns if c.kind != "personal")
+    return f"CASE problem.col {cases} END"
+
+
 def _quarantine(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
     amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL"
-    value_cases = " ".join(f"WHEN '{c.name}' THEN {c.name}" for c in kind.columns if c.kind != "personal")
     con.execute(
         f"INSERT INTO quarantine SELECT _file, _line, '{kind.name}', problem.col,"
-        f" CASE problem.col {value_cases} END, problem.why, {amount}"
+        f" {_problem_value(kind)}, problem.why, {amount}"
         f" FROM checked.{kind.name} WHERE problem IS NOT NULL"
     )
+
+
+def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]] | None = None) -> pd.DataFrame:
+    """Read a small curated file (e.g. benchmark figures) with the ingest's parsing and checks.
+
+    Unlike raw exports, a curated file must be right as a whole: any bad row stops with an
+    InputError that lists every problem (file, line, column, value, reason).
+    """
+    source, chunks = open_source(Path(path), kind)
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE SCHEMA stage; CREATE SCHEMA checked;" + _MACROS)
+        _create_stage(con, kind)
+        _stage_file(con, source, 0, chunks)
+        _validate(con, kind, extra or [])
+        problems = con.execute(
+            f"SELECT _line, problem.col, {_problem_value(kind)}, problem.why FROM checked.{kind.name}"
+            " WHERE problem IS NOT NULL ORDER BY _line").fetchall()
+        if problems:
+            raise InputError("\n".join(
+                format_problem(source.path.name, line, source.headers.get(column, column) if column else None,
+                               value, reason) for line, column, value, reason in problems))
+        columns = ", ".join(f"p_{c.name} AS {c.name}" for c in kind.columns)
+        return con.execute(f"SELECT {columns} FROM checked.{kind.name} ORDER BY _line").df()
+    finally:
+        con.close()
 
 
 def _load(con: duckdb.DuckDBPyConnection, kind: FileKind, select: str) -> None:
@@ -275,8 +306,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
                      " THEN 'credit_note' END")
     _validate(con, INVOICE_LINES,
               [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
-                "'is not Faktura or Kreditnota'"), unknown_unit],
-              extra_columns="")
+                "'is not Faktura or Kreditnota'"), unknown_unit])
     no_ref = ", ".join(f"'{v}'" for v in NO_ORDER_REFERENCES)
     # Without a document type, a document whose lines sum below zero is a credit note.
     _load(con, INVOICE_LINES, f"""

@@ -184,6 +184,29 @@ AGREEMENTS = FileKind(
 
 FILE_KINDS: tuple[FileKind, ...] = (UNITS, INVOICE_LINES, ORDERS, CARD, CATEGORIES, AGREEMENTS)
 
+# Published e-handel figures to compare with (data/reference/benchmark*.csv): not a raw export, so
+# not part of FILE_KINDS, but read and validated by the same machinery.
+BENCHMARKS = FileKind(
+    name="benchmarks",
+    prefixes=("benchmark",),
+    doc="Published e-handel rates of other municipalities or the whole country, each with its source.",
+    amount_column=None,
+    key=("municipality", "year", "measure"),
+    columns=(
+        Column("municipality", "text", aliases=("Kommune",), doc="Municipality, or e.g. 'Landsplan (62 kommuner)'."),
+        Column("country", "text", required=False, aliases=("Land",), doc="DK, SE, NO, … (default DK)."),
+        Column("year", "int", aliases=("År",), doc="Year the figure is for."),
+        Column("measure", "text", aliases=("Mål",),
+               doc="andel_kr (share of kroner) or andel_fakturaer (share of invoices/orders)."),
+        Column("value", "amount", aliases=("Værdi",), doc="The rate in percent (0-100), e.g. 53 or 4,5."),
+        Column("source", "text", aliases=("Kilde",), doc="Title of the publication the figure is taken from."),
+        Column("url", "text", aliases=("URL", "Link"), doc="Where the source can be read (http or https)."),
+        Column("read_on", "date", aliases=("Læst",), doc="Date the source was read."),
+        Column("note", "text", required=False, aliases=("Note", "Bemærkning"),
+               doc="How the figure is defined, where it differs from this project's definition."),
+    ),
+)
+
 
 def normalise_header(text: str) -> str:
     """Compare headers without case, accents on ø/å aside, spaces, dashes or underscores."""

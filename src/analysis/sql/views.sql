@@ -136,3 +136,17 @@ FROM purchases
 WHERE eligible AND purchase_date BETWEEN first_day AND last_day
 GROUP BY ean, document_id
 ORDER BY ean, document_id;
+
+-- Each eligible purchase line with its agreement status on the purchase date: "covered" when a
+-- binding agreement covers its UNSPSC code, "on_agreement" when bought from a supplier that holds
+-- such an agreement for the code.
+CREATE OR REPLACE VIEW purchase_agreements AS
+SELECT p.*,
+       EXISTS (SELECT 1 FROM agreements a
+               WHERE a.binding AND starts_with(p.unspsc, a.unspsc_prefix)
+                 AND p.purchase_date BETWEEN a.valid_from AND a.valid_to) AS covered,
+       EXISTS (SELECT 1 FROM agreements a
+               WHERE a.binding AND a.supplier_cvr = p.supplier_cvr AND starts_with(p.unspsc, a.unspsc_prefix)
+                 AND p.purchase_date BETWEEN a.valid_from AND a.valid_to) AS on_agreement
+FROM purchases p
+WHERE p.eligible;
