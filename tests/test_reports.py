@@ -157,3 +157,32 @@ def test_penalty_pdf_shows_the_cut(built: Path) -> None:
     assert "Sanktion for lav e-handel: 1.500.000 kr. fordelt på 10 enheder" in text
     assert "Hvor sikker er udvælgelsen" in text and "Budgetårene" in text
     assert (built / "sanktion.xlsx").exists()
+
+
+def test_benchmark_notebook_with_non_default_parameters(small_db: Path, tmp_path: Path) -> None:
+    newer = tmp_path / "kl.csv"
+    newer.write_text("Kommune;År;Mål;Værdi;Kilde;URL;Læst\nNabokommune;2025;andel_kr;41,5;KL 2026;https://kl.dk/n;"
+                     "01-11-2026\n", encoding="utf-8")
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK_DIR / "02_benchmark.ipynb"), str(out), cwd=str(NOTEBOOK_DIR), progress_bar=False,
+        parameters={"db_path": str(small_db), "year": 2024, "comparators": "Nabokommune,Københavns Kommune",
+                    "target": "0.45", "saving_per_invoice": 50.0, "price_effect": 0.02, "benchmark_file": str(newer)})
+    shown = json.dumps([c.get("outputs", []) for c in nb_cells(out)], ensure_ascii=False).replace("\u00a0", " ")
+    assert "benchmark og gevinster 2024" in shown and "Afstand til valgt mål" in shown
+    assert "Nabokommune" in shown and "KL 2026 (https://kl.dk/n)" in shown
+    assert "Bornholms Regionskommune 2024" not in shown  # not a chosen comparator
+
+
+def test_partial_build_keeps_the_other_reports(built: Path, small_db: Path) -> None:
+    before = {p.name for p in built.iterdir()}
+    build_reports(db_path=small_db, only=["benchmark"], run=built.name, reports_dir=built.parent,
+                  parameters={"report_date": "2026-11-23"})
+    assert {p.name for p in built.iterdir()} == before
+
+
+def test_benchmark_pdf_cites_sources(built: Path) -> None:
+    text = pdf_text(built / "02_benchmark.pdf")
+    assert "Afstand til Københavns Kommune 2021" in text
+    assert "Kilder: SKI: Indkøbschef i Københavns Kommune" in text and "www.ski.dk" in text
+    assert "Obligatoriske områder" in text and "ikke bekræftet" in text and "62 kr. pr. e-handlet faktura" in text

@@ -125,9 +125,14 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
                 values["output_dir"] = str(staging)
             render_notebook(path, staging, values)
         final = reports_dir / run
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
+        if only and final.exists():  # a partial build replaces its own files and keeps the others
+            for path in staging.iterdir():
+                os.replace(path, final / path.name)
+            staging.rmdir()
+        else:
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

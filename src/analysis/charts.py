@@ -131,3 +131,23 @@ def probability(frame: pd.DataFrame, n: int, title: str, around: int = 10) -> Fi
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     return fig
+
+
+def benchmark(own: pd.DataFrame, municipality: str, rows: pd.DataFrame, title: str) -> Figure:
+    """The municipality's yearly rate as a line, published figures of others as labelled points."""
+    fig, ax = _figure(title, 3.4)
+    years = own["period"].astype(int)
+    ax.plot(years, own["rate"], marker="o", color="C0", linewidth=2, label=municipality)
+    markers = iter("sD^vP*X")
+    for (name, group), colour in zip(rows.groupby("municipality", sort=True), ["C1", "C2", "C3", "C4", "C5", "C3"]):
+        group = group.sort_values("year")
+        ax.plot(group["year"], group["rate"], marker=next(markers), linestyle=":", color=colour, label=name)
+    for _, row in rows.iterrows():
+        ax.annotate(pct(row["rate"], 0), (row["year"], row["rate"]), xytext=(4, 3), textcoords="offset points",
+                    fontsize=7)
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(0.6, float(rows["rate"].max()) * 1.15, float(own["rate"].max()) * 1.15))
+    ax.set_ylabel("E-handelsprocent (kroner)")
+    ax.legend(loc="upper left", fontsize=7)
+    return fig

@@ -146,10 +146,38 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
     return resolved
 
 
+def benchmark(db_path: str = "", year: int | None = None,
+              comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
+              target: str = "Københavns Kommune", saving_per_invoice: float = 62.0, price_effect: float = 0.0,
+              benchmark_file: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
+    """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
+    (a number or a benchmark's name) and the savings assumptions."""
+    from . import benchmark as bench
+    from .savings import Assumptions
+
+    resolved = ehandel_status(db_path=db_path, year=year, report_date=report_date, case_number=case_number)
+    table = bench.load_benchmarks(benchmark_file or None)
+    names = text_list(comparators)
+    rate, label = bench.target_rate(table, target)
+    first, last = rates.measurement_period(resolved["year"])
+    return {
+        **{key: resolved[key] for key in ("db_path", "year", "report_date", "case_number")},
+        "first_day": first,
+        "last_day": last,
+        "benchmarks": table,
+        "comparators": bench.comparators(table, names),
+        "target_rate": rate,
+        "target_label": label,
+        "assumptions": Assumptions(share("saving_per_invoice", saving_per_invoice, 0, 10_000),
+                                   share("price_effect", price_effect, 0, 0.5)),
+    }
+
+
 # Notebook name (file name without the number) -> its validator; keyword names match the
 # notebook's parameters cell.
 VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "ehandel_status": ehandel_status,
+    "benchmark": benchmark,
     "penalty": penalty,
 }
 
