@@ -9,10 +9,13 @@ DB ?= data/ehandel.duckdb
 SYNTHETIC := data/raw/synthetic
 INSTALLED := $(VENV)/.installed
 
-.PHONY: report test setup data demo-data notebooks bench clean
+.PHONY: report briefing test setup data demo-data notebooks bench clean
 
 report: $(DB)
 	$(BIN)/analysis build --db $(DB) $(ARGS)
+
+briefing: $(DB)
+	$(BIN)/analysis build --db $(DB) --only briefing $(ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

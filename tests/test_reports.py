@@ -64,18 +64,22 @@ def test_pdf_shows_headline_figures_in_danish_format(built: Path, small_db: Path
 
 
 def test_pdf_pages_all_have_content(built: Path) -> None:
-    pages = PdfReader(built / "01_ehandel_status.pdf").pages
-    assert len(pages) >= 3
-    assert all(len(page.extract_text().strip()) > 40 for page in pages)
-    assert all(abs(float(page.mediabox.width) - 595.3) < 1 for page in pages), "A4 portrait"
+    for pdf in sorted(built.glob("*.pdf")):
+        pages = PdfReader(pdf).pages
+        assert len(pages) >= 2, pdf.name
+        assert all(len(page.extract_text().strip()) > 40 for page in pages), f"{pdf.name}: an empty page"
+        assert all(abs(float(page.mediabox.width) - 595.3) < 1 for page in pages), "A4 portrait"
+        assert f"Side {len(pages)} af {len(pages)}" in pdf_text(pdf), "page numbers"
 
 
 def test_html_is_self_contained_and_has_no_code(built: Path) -> None:
+    for path in sorted(built.glob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", html)
+        assert all(ref.startswith(("data:", "#")) for ref in references), (path.name, references)
+        assert "<script" not in html and "<link" not in html and "@import" not in html, path.name
+        assert "import " not in html and "display(" not in html, f"{path.name}: code cells are shown"
     html = (built / "01_ehandel_status.html").read_text(encoding="utf-8")
-    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", html)
-    assert all(ref.startswith(("data:", "#")) for ref in references), references
-    assert "<script" not in html
-    assert "load_status(" not in html and "import " not in html  # code cells are not shown
     assert re.search(r'<img alt="E-handelsprocent pr. måned og pr. år" src="data:image/png;base64,', html)
 
 
@@ -186,3 +190,28 @@ def test_benchmark_pdf_cites_sources(built: Path) -> None:
     assert "Afstand til Københavns Kommune 2021" in text
     assert "Kilder: " in text and "SKI: Indkøbschef i Københavns Kommune" in text and "www.ski.dk" in text
     assert "Obligatoriske områder" in text and "ikke bekræftet" in text and "62 kr. pr. e-handlet faktura" in text
+
+
+def test_briefing_pdf_has_headline_figures_and_the_budget_table(built: Path, small_db: Path) -> None:
+    text = pdf_text(built / "04_briefing.pdf")
+    con = db.connect(small_db)
+    current = rates.municipality_rates(con).set_index("period").loc["2025"]
+    con.close()
+    for expected in ("Notat til Økonomiudvalget", "Øget brug af e-handel (ØU08)", f"E-handelsprocent 2025 {pct(current['rate'])}",
+                     "Foreslået reduktion 1.500.000 kr.", "om året, fordelt på 10 enheder", mio_kr(current["eligible_amount"]),
+                     "Beløb i 1.000 kr. 2026-priser 2026 2027 2028 2029",
+                     "Effektivisering -1.500 -1.500 -1.500 -1.500", "Samlet ændring (Netto) -1.500 -1.500 -1.500 -1.500",
+                     "Note: (-) = mindreudgift/merindtægt, (+) = merudgift/mindreindtægt",
+                     "Usikkerhed", "Metode og data", "Bilag: alle enheder, der rammes"):
+        assert expected.replace("\u00a0", " ") in text, expected
+    assert ".." not in text.replace("...", "")
+
+
+def test_briefing_budget_table_follows_the_parameters(small_db: Path, tmp_path: Path) -> None:
+    build_reports(db_path=small_db, only=["briefing"], run="x", reports_dir=tmp_path,
+                  parameters={"n": "5", "amount": "2345600", "budget_years": "2027-2030", "price_year": "2027",
+                              "replicates": "200", "report_date": "2026-11-23"})
+    text = pdf_text(tmp_path / "x" / "04_briefing.pdf")
+    assert "Beløb i 1.000 kr. 2027-priser 2027 2028 2029 2030" in text
+    assert "Effektivisering -2.346 -2.346 -2.346 -2.346" in text and "Foreslået reduktion 2.345.600 kr." in text
+    assert (tmp_path / "x" / "sanktion.xlsx").exists()

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .formats import kr, pct
 from .penalty import BASES, PenaltyResult
 
 KRONER = '#,##0 "kr."'
@@ -73,9 +74,9 @@ def write_workbook(path: Path, result: PenaltyResult, period: str, municipality:
     workbook.remove(workbook.active)
     _sheet(workbook, "Fordeling", result.table.rename(columns=str), ALLOCATION)
     facts = {"Kommune": municipality, "Måleperiode": period, **result.parameters.describe(),
-             "E-handelsprocent ved afskæring": f"{result.cutoff_rate:.1%}".replace(".", ","),
+             "E-handelsprocent ved afskæring": pct(result.cutoff_rate),
              "Enheder med samme procent ved afskæring": ", ".join(result.tied_at_cutoff) or "ingen",
-             "Sum af reduktioner": f"{int(result.table['cut'].sum())} kr."}
+             "Sum af reduktioner": kr(int(result.table["cut"].sum()))}
     _sheet(workbook, "Parametre", pd.DataFrame({"key": list(facts), "value": list(facts.values())}),
            [("key", "Parameter", None, 40), ("value", "Værdi", None, 60)])
     if probability is not None:

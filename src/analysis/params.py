@@ -173,12 +173,41 @@ def benchmark(db_path: str = "", year: int | None = None,
     }
 
 
+def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: int = 1_500_000,
+             key: str = "budget", basis: str = "amount", min_spend: float = 0.0, exempt_eans: str = "",
+             exempt_types: str = "", cap: float = 0.0, replicates: int = 1000, seed: int = 2026,
+             budget_years: str = "2026-2029", price_year: int = 0, target: str = "Københavns Kommune",
+             comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
+             saving_per_invoice: float = 62.0, price_effect: float = 0.0, proposal: str = "ØU08",
+             committee: str = "Økonomiudvalget", output_dir: str = "", report_date: str = "",
+             case_number: str = "") -> dict[str, Any]:
+    """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
+    year (0: the first budget year), the proposal number and the committee."""
+    resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key=key, basis=basis, min_spend=min_spend,
+                       exempt_eans=exempt_eans, exempt_types=exempt_types, cap=cap, replicates=replicates, seed=seed,
+                       budget_years=budget_years, output_dir=output_dir, report_date=report_date,
+                       case_number=case_number)
+    compared = benchmark(db_path=db_path, year=resolved["year"], comparators=comparators, target=target,
+                         saving_per_invoice=saving_per_invoice, price_effect=price_effect,
+                         report_date=report_date, case_number=case_number)
+    years = resolved["response"].years
+    return {
+        **resolved,
+        **{k: compared[k] for k in ("benchmarks", "comparators", "target_rate", "target_label", "assumptions")},
+        "budget_years": years,
+        "price_year": whole_number("price_year", price_year, 1990, 2100) if price_year else years[0],
+        "proposal": str(proposal),
+        "committee": str(committee),
+    }
+
+
 # Notebook name (file name without the number) -> its validator; keyword names match the
 # notebook's parameters cell.
 VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "ehandel_status": ehandel_status,
     "benchmark": benchmark,
     "penalty": penalty,
+    "briefing": briefing,
 }
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
+from .formats import kr, pct
 
 KEYS = {
     "budget": ("goods_budget", "varebudget"),
@@ -74,13 +75,13 @@ class PenaltyParameters:
         """The parameters in Danish, for tables and the Excel sheet."""
         return {
             "Antal enheder (N)": str(self.n),
-            "Beløb (A)": f"{self.amount} kr.",
+            "Beløb (A)": kr(self.amount),
             "Fordelingsnøgle": KEYS[self.key][1],
             "Opgørelse af e-handelsprocent": "kroner" if self.basis == "amount" else "antal fakturaer",
-            "Minimum e-handelsegnet forbrug": f"{self.min_spend:.0f} kr.",
+            "Minimum e-handelsegnet forbrug": kr(self.min_spend),
             "Fritagne enheder (EAN)": ", ".join(self.exempt_eans) or "ingen",
             "Fritagne enhedstyper": ", ".join(self.exempt_types) or "ingen",
-            "Loft pr. enhed": "intet" if self.cap is None else f"{self.cap:.1%} af varebudgettet",
+            "Loft pr. enhed": "intet" if self.cap is None else f"{pct(self.cap)} af varebudgettet",
             "Regel ved lige e-handelsprocent": "størst ikke e-handlet forbrug først, derefter EAN",
         }
 
