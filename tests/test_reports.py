@@ -215,3 +215,24 @@ def test_briefing_budget_table_follows_the_parameters(small_db: Path, tmp_path: 
     assert "Beløb i 1.000 kr. 2027-priser 2027 2028 2029 2030" in text
     assert "Effektivisering -2.346 -2.346 -2.346 -2.346" in text and "Foreslået reduktion 2.345.600 kr." in text
     assert (tmp_path / "x" / "sanktion.xlsx").exists()
+
+
+@pytest.mark.parametrize("case", ["eboks", "ehandel"])
+def test_business_case_notebook_runs_for_both_cases(small_db: Path, tmp_path: Path, case: str) -> None:
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK_DIR / "05_business_case.ipynb"), str(out), cwd=str(NOTEBOOK_DIR), progress_bar=False,
+        parameters={"db_path": str(small_db), "case": case, "discount_rate": 0.05, "department_share": 0.6,
+                    "amount": 2_000_000})
+    shown = json.dumps([c.get("outputs", []) for c in nb_cells(out)], ensure_ascii=False).replace("\u00a0", " ")
+    if case == "eboks":
+        assert "Tabel 1" in shown and "-5.540" in shown and "Fordeling mellem forvaltningerne" in shown
+        assert "3.000.000" in shown
+    else:
+        assert "Øget brug af e-handel (ØU08)" in shown and "-2.000" in shown
+
+
+def test_business_case_pdf_reproduces_table_1(built: Path) -> None:
+    text = pdf_text(built / "05_business_case.pdf")
+    assert "Tabel 1 – Fordeling af investeringsforpligtelse, nettoafkast og gevinst" in text
+    assert "Gevinst i alt - - 3.658 4.527 6.127" in text and "Tilbagebetalt 2012" in text

@@ -9,6 +9,7 @@ half-written build is never mistaken for a finished one.
 from __future__ import annotations
 
 import ast
+from datetime import date
 import os
 import shutil
 import tempfile
@@ -114,8 +115,8 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
             raise ParameterError(f"unknown notebook(s) {', '.join(missing)}; available: {', '.join(notebooks)}")
         notebooks = {name: notebooks[name] for name in only}
     resolved, checked = resolve(notebooks, db_path, parameters or {})
-    if run is None:
-        run = str(next(iter(checked.values())).get("year", "rapport"))
+    if run is None:  # the report year; a build of notebooks without one (the e-Boks case) uses this year
+        run = str(next((c["year"] for c in checked.values() if "year" in c), date.today().year))
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
     try:

@@ -151,3 +151,17 @@ def benchmark(own: pd.DataFrame, municipality: str, rows: pd.DataFrame, title: s
     ax.set_ylabel("E-handelsprocent (kroner)")
     ax.legend(loc="upper left", fontsize=7)
     return fig
+
+
+def cumulative(net: pd.Series, cumulative_net: pd.Series, title: str) -> Figure:
+    """Yearly net effect as bars and the cumulative net effect as a line, in mio. kr."""
+    fig, ax = _figure(title)
+    years = [int(y) for y in net.index]
+    ax.bar(years, net, color=["C2" if v >= 0 else "C1" for v in net], width=0.7, label="Nettoeffekt pr. år")
+    ax.plot(years, cumulative_net, color="C0", marker="o", linewidth=1.6, label="Akkumuleret")
+    ax.axhline(0, color="#404040", linewidth=0.8)
+    ax.yaxis.set_major_formatter(MIO_KRONER)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("Mio. kr.")
+    ax.legend(loc="upper left")
+    return fig

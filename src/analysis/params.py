@@ -7,14 +7,17 @@ the same function in its first cell, so a plain ``papermill -p`` run is checked 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from . import db, rates
 from .paths import DEFAULT_DATABASE
+from .business_case import DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
 from .penalty import PenaltyParameters, Response, simulate
+from .savings import Assumptions, Position, savings
 
 BASES = {"amount": "kroner", "count": "antal fakturaer"}
 
@@ -152,8 +155,7 @@ def benchmark(db_path: str = "", year: int | None = None,
               benchmark_file: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
     """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
     (a number or a benchmark's name) and the savings assumptions."""
-    from . import benchmark as bench
-    from .savings import Assumptions
+    from . import benchmark as bench  # imports the ingest machinery: only when a notebook needs it
 
     resolved = ehandel_status(db_path=db_path, year=year, report_date=report_date, case_number=case_number)
     table = bench.load_benchmarks(benchmark_file or None)
@@ -201,6 +203,52 @@ def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: in
     }
 
 
+CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "Øget brug af e-handel (ØU08)"}
+
+
+def business_case(db_path: str = "", case: str = "eboks", department_share: float = 0.5,
+                  discount_rate: float = 0.04, print_and_envelope: float = 1.5, minutes_saved: float = 1.0,
+                  hourly_cost: float = 400.0, year: int | None = None, amount: int = 1_500_000,
+                  budget_years: str = "2026-2029", target: str = "Københavns Kommune",
+                  saving_per_invoice: float = 62.0, price_effect: float = 0.0, report_date: str = "",
+                  case_number: str = "") -> dict[str, Any]:
+    """Parameters of 05_business_case. The e-Boks case needs no database; the e-handel case takes
+    its gain from the savings case of the municipality's data (as 02_benchmark computes it)."""
+    choice("case", case, CASES)
+    resolved: dict[str, Any] = {
+        "case": case,
+        "title": CASES[case],
+        "discount_rate": share("discount_rate", discount_rate, -0.2, 0.5),
+        "report_date": parse_date(report_date),
+        "case_number": str(case_number),
+        "digital_post": DigitalPost(print_and_envelope=share("print_and_envelope", print_and_envelope, 0, 100),
+                                    minutes_saved=share("minutes_saved", minutes_saved, 0, 120),
+                                    hourly_cost=share("hourly_cost", hourly_cost, 0, 5_000)),
+    }
+    department_share = share("department_share", department_share)
+    if case == "eboks":
+        resolved["business_case"] = replace(eboks_case(), department_share=department_share)
+        resolved["municipality"] = "Københavns Kommune"
+        return resolved
+    compared = benchmark(db_path=db_path, year=year, target=target, saving_per_invoice=saving_per_invoice,
+                         price_effect=price_effect, report_date=report_date, case_number=case_number)
+    con = db.connect(compared["db_path"])
+    try:
+        current = rates.municipality_rates(con).set_index("period").loc[str(compared["year"])]
+        resolved["municipality"] = db.meta(con)["municipality"]
+    finally:
+        con.close()
+    position = Position(rate=float(current["rate"]), eligible_amount=float(current["eligible_amount"]),
+                        eligible_documents=int(current["eligible_documents"]),
+                        ehandel_documents=int(current["ehandel_documents"]))
+    gain = savings(position, compared["target_rate"], compared["assumptions"])
+    case_object = ehandel_case(whole_number("amount", amount, 1, 10**12), year_range(budget_years),
+                               gain["total_saving"])
+    resolved.update({"business_case": replace(case_object, department_share=department_share), "savings": gain,
+                     "target_label": compared["target_label"], "year": compared["year"]})
+    return resolved
+
+
 # Notebook name (file name without the number) -> its validator; keyword names match the
 # notebook's parameters cell.
 VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
@@ -208,6 +256,7 @@ VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "benchmark": benchmark,
     "penalty": penalty,
     "briefing": briefing,
+    "business_case": business_case,
 }
 
 

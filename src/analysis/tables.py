@@ -16,6 +16,7 @@ from .formats import kr, number, pct
 
 FORMATS: dict[str, Callable[[object], str]] = {
     "kr": kr,
+    "kr2": lambda value: kr(value, 2),
     "pct": pct,
     "int": number,
     "text": lambda value: "" if value is None or value != value else str(value),
@@ -24,7 +25,8 @@ FORMATS: dict[str, Callable[[object], str]] = {
 
 def table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], caption: str | None = None,
           total: dict[str, object] | None = None) -> HTML:
-    """Render ``frame`` with ``columns`` = {column: (Danish header, format)}; formats: kr, pct, int, text.
+    """Render ``frame`` with ``columns`` = {column: (Danish header, format)}; formats: kr, kr2 (øre), pct,
+    int, text.
 
     ``total`` adds a bold last row with already computed values (never summed here: a total of
     rates is not the sum of rates).
