@@ -32,6 +32,8 @@ from .schema import AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORD
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
 METADATA_FILES = ("kommune.txt", "SYNTETISK.txt")  # municipality name; marker of synthetic data
+CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a Danish CPR number
+CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
 
 # Parsing of each column kind from text. {c} is the column, all values stay in the data.
@@ -196,9 +198,10 @@ def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[
 
 
 def _problem_value(kind: FileKind) -> str:
-    """SQL for the raw text of the column a problem names (personal data is never echoed)."""
+    """SQL for the raw text of the column a problem names (personal data is never echoed, and a
+    CPR number in any value is masked)."""
     cases = " ".join(f"WHEN '{c.name}' THEN {c.name}" for c in kind.columns if c.kind != "personal")
-    return f"CASE problem.col {cases} END"
+    return f"regexp_replace(CASE problem.col {cases} END, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
@@ -251,7 +254,8 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     sources = [(open_source(path, kind), order) for order, (path, kind) in enumerate(files)]
     report = IngestReport(database=database, ignored_files=ignored)
     database.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{database.name}.", dir=database.parent))
+    _remove_abandoned_work(database)
+    work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
     building = work / database.name
     try:
         con = duckdb.connect(str(building))
@@ -276,6 +280,21 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def _remove_abandoned_work(database: Path) -> None:
+    """Delete work folders of earlier ingests whose process is gone (killed or crashed)."""
+    for folder in database.parent.glob(f".{database.name}.*"):
+        try:
+            pid = int(folder.name[len(database.name) + 2:].split(".", 1)[0])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
 
 
 def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str | None,
@@ -312,7 +331,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     _load(con, INVOICE_LINES, f"""
         _file AS file, _line AS line, p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
-        p_supplier_name AS supplier_name, p_unspsc AS unspsc, p_description AS description,
+        p_supplier_name AS supplier_name, p_unspsc AS unspsc,
+        regexp_replace(p_description, '{CPR_PATTERN}', '{CPR_MASK}', 'g') AS description,
         p_amount AS amount,
         CASE WHEN lower(coalesce(p_order_ref, '')) IN ({no_ref}) THEN NULL ELSE p_order_ref END AS order_ref,
         p_contract AS contract,

@@ -21,6 +21,8 @@ from .errors import InputError
 from .schema import FileKind, header_map
 
 CHUNK_ROWS = 100_000
+MAX_LINE_BYTES = 1_000_000  # a longer line is quarantined unread, so one broken line cannot exhaust memory
+TOO_LONG = "\ufdd0line-too-long\ufdd0"  # stands in for such a line (a Unicode non-character)
 DELIMITERS = (";", ",", "\t", "|")
 csv.field_size_limit(sys.maxsize // 2**32)  # real exports have long free-text fields
 
@@ -37,11 +39,20 @@ class SourceFile:
 
 
 def _decoded_lines(path: Path, counts: dict[str, int]) -> Iterator[str]:
-    """Lines of a file as text: UTF-8 where it decodes, cp1252 otherwise (counted)."""
+    """Lines of a file as text: UTF-8 where it decodes, cp1252 otherwise (counted); a line over
+    MAX_LINE_BYTES is skipped in chunks and replaced by the TOO_LONG marker."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle):
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield TOO_LONG + "\n"
+                number += 1
+                continue
             if number == 0 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
+            number += 1
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -95,6 +106,8 @@ def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table
     header_line = next(lines, None)
     if header_line is None or not header_line.strip():
         raise InputError(f"{path.name}: line 1: the file is empty (no header line)")
+    if header_line.startswith(TOO_LONG):
+        raise InputError(f"{path.name}: line 1: the header line is longer than {MAX_LINE_BYTES:,} bytes")
     delimiter = _sniff_delimiter(header_line)
     headers = next(csv.reader([header_line], delimiter=delimiter))
     mapping = _check_headers(path, kind, headers)
@@ -118,6 +131,8 @@ def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table
             previous_line = 1 + reader.line_num  # the reader started after the header line
             if record == []:
                 continue  # a blank line carries no data
+            if record == [TOO_LONG]:
+                record, problem = None, f"line longer than {MAX_LINE_BYTES:,} bytes, not read"
             if record is not None and len(record) != len(headers):
                 problem = f"expected {len(headers)} fields separated by '{delimiter}', found {len(record)}"
             for column in kind.columns:

@@ -14,6 +14,15 @@ from IPython.display import HTML
 from .formats import long_date
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]#|"})
+
+
+def escape(value: object) -> str:
+    """Data or a parameter, made safe to put into Markdown text: HTML is escaped (a name such as
+    "<script>" shows as text) and Markdown's special characters lose their meaning."""
+    return html.escape(str(value)).translate(_MARKDOWN_SPECIAL)
+
+
 def title_page(title: str, subtitle: str, municipality: str, report_date: date, period: str,
                synthetic: bool, committee: str = "Økonomiudvalget", case_number: str = "") -> HTML:
     """The title block: municipality, committee, date, case number, title and data period."""
