@@ -9,7 +9,7 @@ DB ?= data/ehandel.duckdb
 SYNTHETIC := data/raw/synthetic
 INSTALLED := $(VENV)/.installed
 
-.PHONY: report briefing test setup data demo-data notebooks bench clean
+.PHONY: report briefing explore test setup data demo-data notebooks bench clean
 
 report: $(DB)
 	$(BIN)/analysis build --db $(DB) $(ARGS)
@@ -37,6 +37,9 @@ $(SYNTHETIC)/enheder.csv: | $(INSTALLED)
 
 $(DB): $(INSTALLED) $(wildcard $(RAW)/*) $(if $(filter $(SYNTHETIC),$(RAW)),$(SYNTHETIC)/enheder.csv)
 	$(BIN)/analysis ingest $(RAW) --db $(DB)
+
+explore: $(DB)
+	$(BIN)/analysis explore --db $(DB)
 
 notebooks: $(INSTALLED)
 	$(BIN)/jupyter lab notebooks/

@@ -125,6 +125,25 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         print(f"Wrote {args.xlsx}", file=sys.stderr)
 
 
+def cmd_explore(args: argparse.Namespace) -> None:
+    import os
+    import subprocess
+
+    from .params import database_path
+    from .paths import NOTEBOOK_DIR
+
+    env = {**os.environ, "ANALYSIS_DB": str(database_path(args.db))}
+    print(f"Scenario explorer on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)", flush=True)
+    command = [sys.executable, "-m", "voila", str(NOTEBOOK_DIR / "explorer.ipynb"), f"--port={args.port}",
+               "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=False"]
+    if not args.browser:
+        command.append("--no-browser")
+    try:
+        subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     from .build import build_reports, load_parameter_file  # heavy (papermill, nbconvert): only when building
 
@@ -174,6 +193,12 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--xlsx", type=Path, help="also write the Excel workbook (with selection probabilities)")
     pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")
     pen.set_defaults(func=cmd_penalty)
+
+    exp = sub.add_parser("explore", help="start the scenario explorer (Voilà) on localhost")
+    exp.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    exp.add_argument("--port", type=int, default=8866)
+    exp.add_argument("--browser", action="store_true", help="also open a web browser")
+    exp.set_defaults(func=cmd_explore)
 
     bld = sub.add_parser("build", help="run the notebooks and render HTML and PDF reports")
     bld.add_argument("--db", type=Path, default=DEFAULT_DATABASE)

@@ -8,6 +8,7 @@ data is always written as text: a name starting with "=" never becomes a formula
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from openpyxl import Workbook
@@ -67,9 +68,10 @@ def _sheet(workbook: Workbook, title: str, frame: pd.DataFrame, columns: list[tu
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(frame) + 1)}"
 
 
-def write_workbook(path: Path, result: PenaltyResult, period: str, municipality: str,
-                   probability: pd.DataFrame | None = None) -> Path:
-    """Write the allocation (and, if given, the selection probabilities) to ``path``."""
+def write_workbook(path: Path | BinaryIO, result: PenaltyResult, period: str, municipality: str,
+                   probability: pd.DataFrame | None = None) -> Path | BinaryIO:
+    """Write the allocation (and, if given, the selection probabilities) to ``path`` (a file name
+    or a binary buffer, e.g. for a download button)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     _sheet(workbook, "Fordeling", result.table.rename(columns=str), ALLOCATION)
@@ -85,6 +87,7 @@ def write_workbook(path: Path, result: PenaltyResult, period: str, municipality:
                                    selected_text=probability["selected"].map({True: "ja", False: "nej"}),
                                    uncertain_text=probability["uncertain"].map({True: "ja", False: "nej"}))
         _sheet(workbook, "Sandsynlighed", shown, PROBABILITY)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path

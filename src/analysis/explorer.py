@@ -1,0 +1,139 @@
+"""The scenario explorer: a widget panel over the penalty engine, for JupyterLab and for Voilà.
+
+Budget officers who never open code move sliders (N, amount, key, minimum spend, cap, exemptions,
+measurement year) and see the allocation table, the ranking with its cut-off and the selection
+probabilities, and download the allocation as Excel. Everything is computed by the tested engine
+(``penalty``); what does not change between slider moves (a year's unit figures and documents,
+the bootstrap for a given selection rule) is cached, so a move recomputes in well under a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import ipywidgets as w
+import pandas as pd
+from IPython.display import display
+
+from . import charts, db, excel, rates
+from .errors import ParameterError
+from .formats import kr
+from .paths import TEMPLATE_DIR
+from .penalty import BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability, simulate
+from .tables import table
+
+COLUMNS = {"rank": ("Nr.", "int"), "name": ("Enhed", "text"), "unit_type": ("Type", "text"),
+           "rate": ("E-handelsprocent", "pct"), "eligible_amount": ("E-handelsegnet", "kr"),
+           "key_value": ("Nøgle", "int"), "cut": ("Reduktion", "kr"), "cut_share_of_budget": ("Pct. af budget", "pct")}
+CSS = TEMPLATE_DIR / "briefing" / "report.css"  # the reports' one style, tables included
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Explorer:
+    """Widgets and their recomputation for one database."""
+
+    def __init__(self, db_path: Path, replicates: int = 1000) -> None:
+        con = db.connect(db_path)
+        try:
+            self.years = rates.years(con)
+            self.default_year = rates.check_year(con, None)
+            self.municipality = db.meta(con)["municipality"]
+            self._data = {}
+            for year in self.years:
+                first, last = rates.measurement_period(year)
+                self._data[year] = (rates.unit_rates_between(con, first, last),
+                                    rates.unit_documents_between(con, first, last))
+        finally:
+            con.close()
+        self.replicates = replicates
+        self._probability = lru_cache(maxsize=64)(self._bootstrap)
+        self.result: PenaltyResult | None = None
+        self.workbook: bytes = b""
+        units = self._data[self.default_year][0]
+        ranked = int(units["rate"].notna().sum())
+        self.controls = {
+            "year": w.Dropdown(options=self.years, value=self.default_year, description="Måleår"),
+            "n": w.IntSlider(value=min(30, ranked), min=1, max=ranked, description="Antal enheder"),
+            "amount": w.IntSlider(value=1_500_000, min=100_000, max=5_000_000, step=50_000, description="Beløb",
+                                  readout=False),
+            "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value="budget",
+                              description="Nøgle"),
+            "min_spend": w.IntSlider(value=0, min=0, max=500_000, step=10_000, description="Minimum (kr.)"),
+            "cap": w.FloatSlider(value=0.0, min=0.0, max=0.25, step=0.005, description="Loft", readout=False),
+            "exempt_types": w.SelectMultiple(options=sorted(units["unit_type"].unique()), value=(),
+                                             description="Fritag typer", rows=4),
+            "exempt_eans": w.Text(value="", description="Fritag EAN", placeholder="EAN-numre, kommasepareret"),
+        }
+        for control in self.controls.values():
+            control.style = {"description_width": "110px"}
+            control.layout = w.Layout(width="360px")
+        self.status = w.HTML()
+        self.summary = w.HTML()
+        self.download = w.HTML()
+        self.table = w.HTML()
+        self.ranking = w.Output()
+        self.probability = w.Output()
+        for control in self.controls.values():
+            control.observe(lambda _change: self.recompute(), names="value")
+
+    def parameters(self) -> PenaltyParameters:
+        values = {name: control.value for name, control in self.controls.items()}
+        eans = tuple(part.strip() for part in values["exempt_eans"].split(",") if part.strip())
+        return PenaltyParameters(n=values["n"], amount=values["amount"], key=values["key"],
+                                 min_spend=float(values["min_spend"]), cap=values["cap"] or None,
+                                 exempt_types=tuple(values["exempt_types"]), exempt_eans=eans)
+
+    def _bootstrap(self, year: int, parameters: PenaltyParameters) -> pd.DataFrame:
+        units, documents = self._data[year]
+        return selection_probability(documents, units, parameters, replicates=self.replicates)
+
+    def recompute(self) -> None:
+        """Recompute everything for the current controls; a refused combination is shown, not raised."""
+        self.status.value = '<span class="busy">Beregner …</span>'
+        year = self.controls["year"].value
+        units = self._data[year][0]
+        try:
+            parameters = self.parameters()
+            result = simulate(units, parameters)
+        except ParameterError as error:
+            self.status.value = f'<span class="refused">Ikke muligt: {html.escape(str(error))}</span>'
+            return
+        described = parameters.describe()
+        self.summary.value = (f"<p class=\"summary\">Beløb {described['Beløb (A)']} · loft {described['Loft pr. enhed']} · "
+                              f"nøgle: {described['Fordelingsnøgle']}</p>")
+        # The bootstrap depends only on the selection rule, not on amount, key or cap.
+        probability = self._probability(year, replace(parameters, amount=1, key="equal", cap=None))
+        self.result = result
+        selected = result.selected
+        self.table.value = table(selected, COLUMNS, caption=f"{len(selected)} enheder, {kr(int(selected['cut'].sum()))}",
+                                 total={"name": "I alt", "cut": int(selected["cut"].sum())}).data
+        with self.ranking:
+            self.ranking.clear_output(wait=True)
+            charts.show(charts.ranking(result.table, BASES[parameters.basis], result.cutoff_rate,
+                                       f"E-handelsprocent {year} og afskæringen ved {parameters.n} enheder"))
+        with self.probability:
+            self.probability.clear_output(wait=True)
+            charts.show(charts.probability(probability, parameters.n, "Sandsynlighed for at blive udvalgt"))
+        buffer = io.BytesIO()
+        excel.write_workbook(buffer, result, str(year), self.municipality, probability)
+        self.workbook = buffer.getvalue()
+        encoded = base64.b64encode(self.workbook).decode("ascii")
+        self.download.value = (f'<a class="download" download="sanktion_{year}.xlsx" '
+                               f'href="data:{XLSX};base64,{encoded}">Hent fordelingen som Excel</a>')
+        self.status.value = '<span class="done">Opdateret</span>'
+
+    def show(self) -> None:
+        """Display the panel (and compute the first scenario)."""
+        charts.use_style()
+        controls = list(self.controls.values())
+        header = w.HTML(f"<style>{CSS.read_text(encoding='utf-8')}</style>"
+                        f"<h2>Sanktion for lav e-handel: scenarier</h2><p>{html.escape(self.municipality)}. "
+                        "Flyt skyderne; tabellen og figurerne regnes om med det samme.</p>")
+        display(w.VBox([header, w.HBox([w.VBox(controls[:4]), w.VBox(controls[4:])]), self.summary,
+                        w.HBox([self.status, self.download]), self.table, self.ranking, self.probability]))
+        self.recompute()

@@ -1,0 +1,116 @@
+"""The scenario explorer: the panel's logic, and end to end in a real browser (Voilà + Chromium)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from analysis import rates
+from analysis.explorer import Explorer
+from analysis.penalty import PenaltyParameters, simulate
+from analysis.paths import PROJECT_ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+def workbook_cuts(data: bytes) -> dict[str, int]:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = workbook["Fordeling"]
+    headers = [c.value for c in sheet[1]]
+    return {row[headers.index("EAN-nummer")]: row[headers.index("Reduktion")]
+            for row in sheet.iter_rows(min_row=2, values_only=True) if row[headers.index("Reduktion")]}
+
+
+def engine_cuts(db: Path, **parameters) -> dict[str, int]:
+    from analysis import db as database
+
+    con = database.connect(db)
+    first, last = rates.measurement_period(2025)
+    units = rates.unit_rates_between(con, first, last)
+    con.close()
+    table = simulate(units, PenaltyParameters(**parameters)).table
+    return {row.ean: int(row.cut) for row in table.itertuples() if row.cut}
+
+
+def test_panel_recomputes_with_the_engine_and_refuses_impossible_settings(small_db: Path) -> None:
+    explorer = Explorer(small_db, replicates=100)
+    explorer.recompute()
+    assert "Opdateret" in explorer.status.value and len(explorer.result.selected) == 24  # all 24 units ranked
+    explorer.controls["n"].value = 5
+    explorer.controls["key"].value = "missed"
+    assert len(explorer.result.selected) == 5
+    assert workbook_cuts(explorer.workbook) == engine_cuts(small_db, n=5, key="missed")
+    assert 'download="sanktion_2025.xlsx"' in explorer.download.value
+    explorer.controls["cap"].value = 0.005
+    assert "Ikke muligt: the cap is too small" in explorer.status.value
+    assert len(explorer.result.selected) == 5  # the last possible scenario stays on screen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_in_a_real_browser(small_db: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "analysis.cli", "explore", "--db", str(small_db), "--port",
+                               str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(f"http://127.0.0.1:{port}/", timeout=90_000)
+            page.wait_for_selector("text=Opdateret", timeout=90_000)
+            assert page.locator("text=Sanktion for lav e-handel: scenarier").count() == 1
+            assert page.locator(".jp-InputArea, .CodeMirror, .cm-editor").count() == 0, "no code visible"
+            rows = page.locator("table.tabel tbody tr")
+            assert rows.count() == 24 + 1  # 24 units and the total
+            chart = page.locator("img").first.get_attribute("src")
+            cut_before = page.locator("table.tabel tbody tr td.num").nth(5).inner_text()
+
+            readout = page.locator(".widget-readout").first  # the N slider's number, editable
+            readout.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("6")
+            page.keyboard.press("Enter")
+            page.wait_for_function("document.querySelectorAll('table.tabel tbody tr').length == 7", timeout=30_000)
+            page.wait_for_selector("text=Opdateret")
+            assert page.locator("img").first.get_attribute("src") != chart, "the chart follows N"
+
+            page.select_option("select >> nth=1", label="Ikke e-handlet forbrug")
+            page.wait_for_selector("text=nøgle: ikke e-handlet forbrug", timeout=30_000)
+            page.wait_for_selector("text=Opdateret")
+            assert page.locator("table.tabel tbody tr td.num").nth(5).inner_text() != cut_before
+
+            with page.expect_download() as download:
+                page.click("text=Hent fordelingen som Excel")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+            assert workbook_cuts(Path(download.value.path()).read_bytes()) == engine_cuts(small_db, n=6, key="missed")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
