@@ -9,6 +9,9 @@ half-written build is never mistaken for a finished one.
 from __future__ import annotations
 
 import ast
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 import os
 import shutil
@@ -27,7 +30,6 @@ from . import params
 from .paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
 from .errors import BuildError, ParameterError
 
-CSS = TEMPLATE_DIR / "briefing" / "report.css"
 KERNEL = "python3"
 NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab, left out of reports
 
@@ -106,8 +108,12 @@ def resolve(notebooks: dict[str, Path], db_path: Path | None,
 
 def build_reports(db_path: Path | None = None, only: list[str] | None = None, run: str | None = None,
                   parameters: dict[str, Any] | None = None, reports_dir: Path = REPORTS_DIR,
-                  notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
-    """Build the reports; returns the paths written. See the module docstring."""
+                  notebook_dir: Path = NOTEBOOK_DIR, workers: int | None = None) -> list[Path]:
+    """Build the reports; returns the paths written. See the module docstring.
+
+    Notebooks run in parallel, ``workers`` at a time (default: one per core, at most one per
+    notebook); each has one kernel, and the workers inherit the already imported report stack.
+    """
     notebooks = discover_notebooks(notebook_dir)
     if only:
         missing = [name for name in only if name not in notebooks]
@@ -119,12 +125,14 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         run = str(next((c["year"] for c in checked.values() if "year" in c), date.today().year))
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
+    jobs = []
+    for name, path in notebooks.items():
+        values = dict(resolved[name])
+        if "output_dir" in values:  # notebooks that write files (Excel) write them into the run
+            values["output_dir"] = str(staging)
+        jobs.append((path, values))
     try:
-        for name, path in tqdm(notebooks.items(), desc="Rapporter", unit="notesbog"):
-            values = dict(resolved[name])
-            if "output_dir" in values:  # notebooks that write files (Excel) write them into the run
-                values["output_dir"] = str(staging)
-            render_notebook(path, staging, values)
+        _render_all(jobs, staging, workers)
         final = reports_dir / run
         if only and final.exists():  # a partial build replaces its own files and keeps the others
             for path in staging.iterdir():
@@ -138,6 +146,32 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return sorted(final.iterdir())
+
+
+def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers: int | None) -> None:
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    progress = tqdm(total=len(jobs), desc="Rapporter", unit="notesbog")
+    if workers == 1:
+        for path, values in jobs:
+            render_notebook(path, out_dir, values)
+            progress.update()
+        progress.close()
+        return
+    import weasyprint  # noqa: F401 - loaded once here, shared by the forked workers
+
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(render_notebook, path, out_dir, values) for path, values in jobs]
+        try:
+            for future in as_completed(futures):
+                future.result()  # re-raises a notebook's BuildError here
+                progress.update()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            progress.close()
 
 
 def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> list[Path]:
@@ -166,8 +200,7 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     remove = TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}, enabled=True)
     exporter.register_preprocessor(remove, enabled=True)
-    body, _ = exporter.from_notebook_node(
-        nb, resources={"report_css": CSS.read_text(encoding="utf-8"), "report_title": title})
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 

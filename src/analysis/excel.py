@@ -7,6 +7,7 @@ data is always written as text: a name starting with "=" never becomes a formula
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import BinaryIO
 
@@ -87,7 +88,11 @@ def write_workbook(path: Path | BinaryIO, result: PenaltyResult, period: str, mu
                                    selected_text=probability["selected"].map({True: "ja", False: "nej"}),
                                    uncertain_text=probability["uncertain"].map({True: "ja", False: "nej"}))
         _sheet(workbook, "Sandsynlighed", shown, PROBABILITY)
-    if isinstance(path, Path):
+    if isinstance(path, Path):  # written whole, then moved into place: readers never see half a file
         path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        workbook.save(partial)
+        os.replace(partial, path)
+    else:
+        workbook.save(path)
     return path

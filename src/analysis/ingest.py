@@ -143,7 +143,56 @@ def _create_stage(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
     )
 
 
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _physical_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def _stage_native(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int) -> bool:
+    """Stage a file with DuckDB's own (parallel) readers; False when that cannot be exact.
+
+    Parquet always can. A CSV file can when it is valid UTF-8, every record has the header's
+    number of fields, and each record is one line (so line numbers are exact); any other file is
+    read by the Python reader, which handles cp1252, broken lines and quoted newlines.
+    """
+    table = _stage_table(source.kind)
+    constants = [source.path.name, order, source.decimal, str(source.path)]
+    tail = "? AS _file, ? AS _file_order, ? AS _decimal"
+    if source.path.suffix.lower() == ".parquet":
+        selected = ", ".join(f"CAST({_quote(header)} AS VARCHAR) AS {name}" for name, header in source.headers.items())
+        con.execute(f"INSERT INTO {table} BY NAME SELECT {selected}, file_row_number + 1 AS _line, {tail}"
+                    " FROM read_parquet(?, file_row_number = true)", constants)
+        return True
+    columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(source.fields)) + "}"
+    selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE native AS SELECT row_number() OVER () + 1 AS _line, {selected}"
+            f" FROM read_csv(?, delim = ?, header = false, skip = 1, columns = {columns}, quote = '\"',"
+            " escape = '\"', strict_mode = true, auto_detect = false)", [str(source.path), source.delimiter])
+    except duckdb.Error:
+        return False
+    try:
+        rows = con.execute("SELECT count(*) FROM native").fetchone()[0]
+        if rows + 1 != _physical_lines(source.path):  # blank lines or quoted newlines: line numbers would drift
+            return False
+        con.execute(f"INSERT INTO {table} BY NAME SELECT *, {tail} FROM native", constants[:3])
+        return True
+    finally:
+        con.execute("DROP TABLE native")
+
+
 def _stage_file(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks) -> None:
+    if _stage_native(con, source, order):
+        return
     table = _stage_table(source.kind)
     for chunk in chunks:
         con.register("chunk", chunk)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -36,6 +36,9 @@ class SourceFile:
     headers: dict[str, str]  # canonical column -> header as written in the file
     decimal: str  # "," for Danish exports, "." otherwise
     encoding_note: str = ""
+    delimiter: str = ";"  # CSV only
+    positions: dict[str, int] = field(default_factory=dict)  # canonical column -> field number (CSV)
+    fields: int = 0  # number of fields in the header (CSV)
 
 
 def _decoded_lines(path: Path, counts: dict[str, int]) -> Iterator[str]:
@@ -111,8 +114,9 @@ def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table
     delimiter = _sniff_delimiter(header_line)
     headers = next(csv.reader([header_line], delimiter=delimiter))
     mapping = _check_headers(path, kind, headers)
-    source = SourceFile(path, kind, mapping, decimal="," if delimiter == ";" else ".")
     positions = {canonical: headers.index(header) for canonical, header in mapping.items()}
+    source = SourceFile(path, kind, mapping, decimal="," if delimiter == ";" else ".", delimiter=delimiter,
+                        positions=positions, fields=len(headers))
 
     def rows() -> Iterator[pa.Table]:
         reader = csv.reader(lines, delimiter=delimiter)
