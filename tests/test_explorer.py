@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def test_in_a_real_browser(small_db: Path) -> None:
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "analysis.cli", "explore", "--db", str(small_db), "--port",
-                               str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+                              start_new_session=True)  # its own process group: the kernels stop with it
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -112,5 +114,5 @@ def test_in_a_real_browser(small_db: Path) -> None:
             assert workbook_cuts(Path(download.value.path()).read_bytes()) == engine_cuts(small_db, n=6, key="missed")
             browser.close()
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

@@ -9,9 +9,7 @@ half-written build is never mistaken for a finished one.
 from __future__ import annotations
 
 import ast
-import multiprocessing
-import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import date
 import os
 import shutil
@@ -112,7 +110,7 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     """Build the reports; returns the paths written. See the module docstring.
 
     Notebooks run in parallel, ``workers`` at a time (default: one per core, at most one per
-    notebook); each has one kernel, and the workers inherit the already imported report stack.
+    notebook), each in one kernel.
     """
     notebooks = discover_notebooks(notebook_dir)
     if only:
@@ -149,18 +147,11 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
 
 
 def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers: int | None) -> None:
+    """Render the notebooks, ``workers`` at a time. Threads suffice: the work is in each notebook's
+    own kernel process, and the report stack is imported once, here."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    progress = tqdm(total=len(jobs), desc="Rapporter", unit="notesbog")
-    if workers == 1:
-        for path, values in jobs:
-            render_notebook(path, out_dir, values)
-            progress.update()
-        progress.close()
-        return
-    import weasyprint  # noqa: F401 - loaded once here, shared by the forked workers
-
-    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with tqdm(total=len(jobs), desc="Rapporter", unit="notesbog") as progress, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(render_notebook, path, out_dir, values) for path, values in jobs]
         try:
             for future in as_completed(futures):
@@ -170,8 +161,6 @@ def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers:
             for future in futures:
                 future.cancel()
             raise
-        finally:
-            progress.close()
 
 
 def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> list[Path]:
