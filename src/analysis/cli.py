@@ -138,6 +138,8 @@ def cmd_explore(args: argparse.Namespace) -> None:
                "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=False"]
     if not args.browser:
         command.append("--no-browser")
+    if os.name == "posix":  # become Voilà, so a stop signal reaches it (and its kernels) directly
+        os.execve(sys.executable, command, env)
     try:
         subprocess.run(command, env=env, check=False)
     except KeyboardInterrupt:
