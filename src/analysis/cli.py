@@ -31,7 +31,8 @@ def _parse_years(text: str) -> tuple[int, ...]:
 def cmd_demo_data(args: argparse.Namespace) -> None:
     from .synthetic import generate
 
-    summary = generate(args.out, seed=args.seed, years=args.years, scale=args.scale)
+    summary = generate(args.out, seed=args.seed, years=args.years, scale=args.scale,
+                       municipalities=args.municipalities, file_format=args.format)
     print(f"Wrote a synthetic municipality to {args.out}: {summary.units} units, "
           f"{summary.invoice_lines:,} invoice lines, {summary.orders:,} e-handel orders, "
           f"{summary.card_transactions:,} card transactions; goods budget {kr(summary.goods_spend_per_year)} a year")
@@ -165,6 +166,9 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--years", type=_parse_years, default=(2023, 2024, 2025))
     demo.add_argument("--scale", type=float, default=1.0, help="multiplies units, spend and lines (100 ≈ 36m lines)")
+    demo.add_argument("--municipalities", type=int, default=1, help="several municipalities (98 = national)")
+    demo.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                      help="Danish CSV, or Parquet partitioned by municipality and year")
     demo.set_defaults(func=cmd_demo_data)
 
     ing = sub.add_parser("ingest", help="validate raw exports and build the DuckDB database")

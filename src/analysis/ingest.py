@@ -114,10 +114,15 @@ def discover(raw_dir: Path) -> tuple[list[tuple[Path, FileKind]], list[str]]:
         raise InputError(f"{raw_dir}: raw data folder not found")
     found, ignored = [], []
     for path in sorted(raw_dir.iterdir()):
-        if path.name.startswith(".") or not path.is_file() or path.name in METADATA_FILES:
+        if path.name.startswith(".") or path.name in METADATA_FILES:
             continue
         kind = kind_for_file(path.name)
-        if kind is None or path.suffix.lower() not in (".csv", ".txt", ".parquet"):
+        if path.is_dir():  # a partitioned Parquet export: one source of all its .parquet files
+            if kind is not None and next(path.rglob("*.parquet"), None) is not None:
+                found.append((path, kind))
+            else:
+                ignored.append(path.name + "/")
+        elif kind is None or path.suffix.lower() not in (".csv", ".txt", ".parquet"):
             ignored.append(path.name)
         else:
             found.append((path, kind))
@@ -166,10 +171,17 @@ def _stage_native(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
     table = _stage_table(source.kind)
     constants = [source.path.name, order, source.decimal, str(source.path)]
     tail = "? AS _file, ? AS _file_order, ? AS _decimal"
-    if source.path.suffix.lower() == ".parquet":
+    if source.path.is_dir() or source.path.suffix.lower() == ".parquet":
         selected = ", ".join(f"CAST({_quote(header)} AS VARCHAR) AS {name}" for name, header in source.headers.items())
+        if source.path.is_dir():  # every row names its own partition file, relative to the raw folder
+            pattern, file_name = str(source.path / "**" / "*.parquet"), "? || substr(filename, ?) AS _file"
+            constants = [source.path.name, len(str(source.path)) + 1, order, source.decimal, pattern]
+            tail = f"{file_name}, ? AS _file_order, ? AS _decimal"
+        else:
+            pattern = str(source.path)
         con.execute(f"INSERT INTO {table} BY NAME SELECT {selected}, file_row_number + 1 AS _line, {tail}"
-                    " FROM read_parquet(?, file_row_number = true)", constants)
+                    " FROM read_parquet(?, file_row_number = true, filename = true, union_by_name = true)",
+                    [*constants[:-1], pattern])
         return True
     columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(source.fields)) + "}"
     selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
@@ -300,6 +312,9 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     """Build ``database`` from the raw exports in ``raw_dir``; see the module docstring."""
     raw_dir, database = Path(raw_dir), Path(database)
     files, ignored = discover(raw_dir)
+    if municipality is None:
+        name_file = raw_dir / "kommune.txt"
+        municipality = name_file.read_text(encoding="utf-8").strip() if name_file.exists() else raw_dir.name
     sources = [(open_source(path, kind), order) for order, (path, kind) in enumerate(files)]
     report = IngestReport(database=database, ignored_files=ignored)
     database.parent.mkdir(parents=True, exist_ok=True)
@@ -346,7 +361,7 @@ def _remove_abandoned_work(database: Path) -> None:
             continue
 
 
-def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str | None,
+def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str,
                   sources: list, report: IngestReport) -> None:
     con.execute(
         "CREATE TABLE quarantine (file VARCHAR, line BIGINT, kind VARCHAR, column_name VARCHAR,"
@@ -363,7 +378,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     _validate(con, UNITS, [("p_goods_budget < 0", "goods_budget", "'is negative'")])
     _load(con, UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
                       " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
-                      " p_goods_budget AS goods_budget")
+                      " p_goods_budget AS goods_budget, p_municipality AS municipality")
+    con.execute("UPDATE units SET municipality = ? WHERE municipality IS NULL", [municipality])
 
     _validate(con, ORDERS, [unknown_unit])
     _load(con, ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
@@ -446,9 +462,10 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, report: IngestRepo
             f"SELECT count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
             f" coalesce(sum({amount}), 0), coalesce(sum({amount}) FILTER (problem IS NULL), 0),"
             f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0)"
-            f" FROM checked.{kind.name} WHERE _file = ?", [source.path.name]
-        ).fetchone()
-        result = FileResult(source.path.name, kind.name, *row, note=source.encoding_note)
+            f" FROM checked.{kind.name} WHERE _file = ? OR starts_with(_file, ? || '/')",
+            [source.path.name, source.path.name]).fetchone()
+        label = source.path.name + ("/" if source.path.is_dir() else "")
+        result = FileResult(label, kind.name, *row, note=source.encoding_note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
                 or result.amount_loaded + result.amount_quarantined != result.amount_read):
             raise RuntimeError(f"{result.file}: reconciliation failed: {result}")  # a bug, never data
@@ -500,10 +517,7 @@ def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport) -> No
         raise InputError("invoice lines: no usable rows were loaded")
 
 
-def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str | None) -> None:
-    if municipality is None:
-        name_file = raw_dir / "kommune.txt"
-        municipality = name_file.read_text(encoding="utf-8").strip() if name_file.exists() else raw_dir.name
+def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str) -> None:
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.executemany("INSERT INTO meta VALUES (?, ?)", [
         ["municipality", municipality],

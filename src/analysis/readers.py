@@ -98,7 +98,7 @@ def _to_table(chunk: dict[str, list]) -> pa.Table:
 
 def open_source(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
     """Open a raw file: check its header now, and return an iterator over its rows in chunks."""
-    if path.suffix.lower() == ".parquet":
+    if path.is_dir() or path.suffix.lower() == ".parquet":
         return _open_parquet(path, kind)
     return _open_csv(path, kind)
 
@@ -158,10 +158,12 @@ def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table
 
 
 def _open_parquet(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
+    """A Parquet file, or a folder of them (a partitioned export; its first file gives the columns)."""
+    first = next(iter(sorted(path.rglob("*.parquet"))), path) if path.is_dir() else path
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(first)
     except Exception as error:  # pyarrow raises several types for a broken file
-        raise InputError(f"{path.name}: not a readable Parquet file ({error})") from error
+        raise InputError(f"{first.name}: not a readable Parquet file ({error})") from error
     mapping = _check_headers(path, kind, parquet.schema_arrow.names)
     source = SourceFile(path, kind, mapping, decimal=".")
 

@@ -54,6 +54,8 @@ UNITS = FileKind(
         Column("ean", "ean", aliases=("EAN-nummer", "EAN", "GLN", "EAN-lokationsnummer"),
                doc="13-digit EAN/GLN location number (5798…), with a valid check digit."),
         Column("name", "text", aliases=("Navn", "Enhed", "Enhedsnavn"), doc="Unit name."),
+        Column("municipality", "text", required=False, aliases=("Kommune",),
+               doc="Municipality, for files covering several; default: the ingest's municipality name."),
         Column("level1", "text", aliases=("EAN-niveau 1", "Niveau 1", "Område"),
                doc="Organisation level 1 (area, e.g. Børn og Unge)."),
         Column("level2", "text", aliases=("EAN-niveau 2", "Niveau 2", "Sektor"),

@@ -14,12 +14,15 @@ and written one year and one batch of units at a time, so national-size data fit
 from __future__ import annotations
 
 import csv
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 GOODS_PER_YEAR = 116_000_000  # kr., HTK's "varekøb og fødevarer" (ØU08)
 MUNICIPALITY = "Eksempel Kommune"
@@ -130,9 +133,10 @@ class Summary:
     goods_spend_per_year: float
 
 
-def _gln(rng: np.random.Generator, n: int) -> list[str]:
-    """n distinct 13-digit GLN numbers starting 5798 with a valid GS1 check digit."""
-    bodies = 579800000000 + rng.choice(99_999_999, size=n, replace=False)
+def _gln(rng: np.random.Generator, n: int, block: int = 0) -> list[str]:
+    """n distinct 13-digit GLN numbers starting 5798 with a valid GS1 check digit; each block (one
+    municipality) has its own range of a million numbers, so municipalities never share one."""
+    bodies = 579800000000 + block * 1_000_000 + rng.choice(1_000_000, size=n, replace=False)
     out = []
     for body in bodies:
         digits = [int(d) for d in str(body)]
@@ -158,7 +162,7 @@ def _cvr(rng: np.random.Generator, n: int) -> list[str]:
     return result
 
 
-def _units(rng: np.random.Generator, scale: float) -> pd.DataFrame:
+def _units(rng: np.random.Generator, scale: float, block: int = 0) -> pd.DataFrame:
     rows = []
     counters: dict[str, int] = {}
     for level1, level2, unit_type, count, parts, median, (a, b) in ORGANISATION:
@@ -183,7 +187,7 @@ def _units(rng: np.random.Generator, scale: float) -> pd.DataFrame:
                     "propensity": float(np.clip(propensity + rng.normal(0, 0.04), 0.0, 0.9)),
                 })
     units = pd.DataFrame(rows)
-    units["ean"] = _gln(rng, len(units))
+    units["ean"] = _gln(rng, len(units), block)
     units["name"] = units["level4"]
     units["budget"] = (units["budget"] * GOODS_PER_YEAR * scale / units["budget"].sum()).round(-3)
     return units
@@ -234,9 +238,33 @@ def _danish_date(ordinals: np.ndarray) -> list[str]:
     return [date.fromordinal(int(d)).strftime("%d-%m-%Y") for d in ordinals]
 
 
+EPOCH = date(1970, 1, 1).toordinal()
+DATE_COLUMNS = ("Fakturadato", "Ordredato", "Transaktionsdato")  # held as day ordinals until written
+AMOUNT_COLUMNS = ("Beløb", "Varebudget")  # held as øre until written
+
+
 def _write(frame: pd.DataFrame, path: Path, encoding: str, append: bool) -> None:
-    frame.to_csv(path, sep=";", index=False, encoding=encoding, mode="a" if append else "w", header=not append,
-                 quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    """Danish CSV (decimal comma, dd-mm-yyyy), or typed Parquet when ``path`` ends in .parquet."""
+    if path.suffix == ".parquet":
+        arrays = {}
+        for column in frame.columns:
+            values = frame[column].to_numpy()
+            if column in DATE_COLUMNS:
+                arrays[column] = pa.array((values - EPOCH).astype("int32"), pa.date32())
+            elif column in AMOUNT_COLUMNS:
+                arrays[column] = pa.array(values / 100, pa.float64())
+            else:
+                arrays[column] = pa.array(values.astype(str) if values.dtype.kind in "OU" else values)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(arrays), path)
+        return
+    out = frame.copy()
+    for column in out.columns.intersection(DATE_COLUMNS):
+        out[column] = _danish_date(out[column].to_numpy())
+    for column in out.columns.intersection(AMOUNT_COLUMNS):
+        out[column] = _danish_amount(out[column].to_numpy())
+    out.to_csv(path, sep=";", index=False, encoding=encoding, mode="a" if append else "w", header=not append,
+               quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
 
 
 def _year_batch(rng: np.random.Generator, units: pd.DataFrame, suppliers: pd.DataFrame, year: int,
@@ -273,11 +301,11 @@ def _year_batch(rng: np.random.Generator, units: pd.DataFrame, suppliers: pd.Dat
     invoice_docs["supplier_name"] = suppliers["name"].to_numpy()[supplier]
     invoice_docs["on_agreement"] = suppliers["on_agreement"].to_numpy()[supplier]
     start = seq["invoice"]
-    invoice_docs["invoice_no"] = [f"{year}{start + i:07d}" for i in range(len(invoice_docs))]
+    invoice_docs["invoice_no"] = (year * 10**7 + start + np.arange(len(invoice_docs))).astype(str)
     seq["invoice"] += len(invoice_docs)
     is_eh = (invoice_docs["channel"] == "ehandel").to_numpy()
     start = seq["order"]
-    order_ids = np.array([f"EH-{year}-{start + i:07d}" for i in range(is_eh.sum())], dtype=object)
+    order_ids = np.char.add(f"EH-{year}-", np.char.zfill((start + np.arange(is_eh.sum())).astype(str), 7)).astype(object)
     seq["order"] += int(is_eh.sum())
     refs = rng.choice(np.array(["N/A", "", "Mail", "Tlf. bestilling"], dtype=object), size=len(invoice_docs),
                       p=[0.7, 0.2, 0.05, 0.05])
@@ -285,10 +313,10 @@ def _year_batch(rng: np.random.Generator, units: pd.DataFrame, suppliers: pd.Dat
     invoice_docs["order_ref"] = refs
     orders = pd.DataFrame({
         "Ordrenummer": order_ids,
-        "Ordredato": _danish_date(invoice_docs.loc[is_eh, "day"].to_numpy() - rng.integers(2, 15, is_eh.sum())),
+        "Ordredato": invoice_docs.loc[is_eh, "day"].to_numpy() - rng.integers(2, 15, is_eh.sum()),
         "EAN-nummer": units["ean"].to_numpy()[invoice_docs.loc[is_eh, "unit"].to_numpy()],
         "Leverandør CVR": invoice_docs.loc[is_eh, "cvr"].to_numpy(),
-        "Beløb": _danish_amount(invoice_docs.loc[is_eh, "amount"].to_numpy()),
+        "Beløb": invoice_docs.loc[is_eh, "amount"].to_numpy(),
         "Ordretype": rng.choice(["E-katalog", "Punch-out"], size=is_eh.sum(), p=[0.8, 0.2]),
     })
     lines = _invoice_lines(rng, invoice_docs, units, year)
@@ -331,10 +359,10 @@ def _invoice_lines(rng: np.random.Generator, docs: pd.DataFrame, units: pd.DataF
                         "Fællesaftale " + pd.Series(groups).str.capitalize().to_numpy(), "")
     lines = pd.DataFrame({
         "Fakturanummer": docs["invoice_no"].to_numpy()[doc], "Linjenummer": line_no,
-        "Fakturadato": _danish_date(docs["day"].to_numpy()[doc]),
+        "Fakturadato": docs["day"].to_numpy()[doc],
         "EAN-nummer": units["ean"].to_numpy()[docs["unit"].to_numpy()[doc]],
         "Leverandør CVR": docs["cvr"].to_numpy()[doc], "Leverandørnavn": docs["supplier_name"].to_numpy()[doc],
-        "UNSPSC": code, "Varebeskrivelse": text, "_ore": amount,
+        "UNSPSC": code, "Varebeskrivelse": text, "Beløb": amount,
         "Ordrereference": docs["order_ref"].to_numpy()[doc], "Kontraktnavn": contract, "Dokumenttype": "Faktura",
     })
     credit = lines[rng.random(len(lines)) < CREDIT_NOTE_SHARE].copy()
@@ -342,13 +370,11 @@ def _invoice_lines(rng: np.random.Generator, docs: pd.DataFrame, units: pd.DataF
         credit["Fakturanummer"] = "K" + credit["Fakturanummer"]
         credit["Linjenummer"] = 1
         credit = credit.drop_duplicates("Fakturanummer")
-        credit["_ore"] = -np.maximum(1, (credit["_ore"] * rng.uniform(0.1, 1.0, len(credit))).round()).astype(np.int64)
-        later = pd.to_datetime(credit["Fakturadato"], format="%d-%m-%Y") + pd.to_timedelta(
-            rng.integers(5, 40, len(credit)), unit="D")
-        credit["Fakturadato"] = later.clip(upper=pd.Timestamp(year, 12, 31)).dt.strftime("%d-%m-%Y")
+        credit["Beløb"] = -np.maximum(1, (credit["Beløb"] * rng.uniform(0.1, 1.0, len(credit))).round()).astype(np.int64)
+        later = credit["Fakturadato"].to_numpy() + rng.integers(5, 40, len(credit))
+        credit["Fakturadato"] = np.minimum(later, date(year, 12, 31).toordinal())
         credit["Dokumenttype"] = "Kreditnota"
         lines = pd.concat([lines, credit], ignore_index=True)
-    lines.insert(8, "Beløb", _danish_amount(lines.pop("_ore").to_numpy()))
     return lines
 
 
@@ -361,51 +387,75 @@ def _card_transactions(rng: np.random.Generator, docs: pd.DataFrame, units: pd.D
     start = seq["card"]
     seq["card"] += len(docs)
     return pd.DataFrame({
-        "Transaktions-ID": [f"K{year}{start + i:08d}" for i in range(len(docs))],
-        "Transaktionsdato": _danish_date(docs["day"].to_numpy()),
+        "Transaktions-ID": np.char.add("K", (year * 10**8 + start + np.arange(len(docs))).astype(str)),
+        "Transaktionsdato": docs["day"].to_numpy(),
         "EAN-nummer": units["ean"].to_numpy()[docs["unit"].to_numpy()],
         "Forretning": rng.choice(SHOPS, len(docs)),
         "UNSPSC": codes,
-        "Beløb": _danish_amount(docs["amount"].to_numpy()),
+        "Beløb": docs["amount"].to_numpy(),
         "Tekst": rng.choice(["Indkøb til aktivitet", "Udflugt", "Manglende varer", "Hasteindkøb", ""], len(docs)),
-        "Kortholder": [f"{f} {l}" for f, l in zip(rng.choice(FIRST_NAMES, len(docs)), rng.choice(LAST_NAMES, len(docs)))],
+        "Kortholder": np.char.add(np.char.add(rng.choice(FIRST_NAMES, len(docs)), " "), rng.choice(LAST_NAMES, len(docs))),
     })
 
 
 def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 2024, 2025),
-             scale: float = 1.0, municipality: str = MUNICIPALITY) -> Summary:
-    """Write a synthetic municipality's raw exports into ``out_dir`` (replacing earlier ones)."""
+             scale: float = 1.0, municipality: str = MUNICIPALITY, municipalities: int = 1,
+             file_format: str = "csv") -> Summary:
+    """Write synthetic raw exports into ``out_dir`` (replacing earlier ones).
+
+    One municipality by default. With ``municipalities`` > 1, as many municipalities as for a
+    national data set, named "<municipality> 01", …, sharing the suppliers, with a Kommune column
+    in the units file. ``file_format`` "parquet" writes typed Parquet partitioned by municipality
+    and year (``fakturalinjer/kommune=001/aar=2025/del-000.parquet``), as a bulk export would.
+    """
+    if file_format not in ("csv", "parquet"):
+        raise ValueError(f"file_format must be csv or parquet, not {file_format!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("*.csv"):
+    for old in [*out_dir.glob("*.csv"), *out_dir.glob("*.parquet")]:
         old.unlink()
+    for folder in ("fakturalinjer", "ordrer", "kort"):
+        shutil.rmtree(out_dir / folder, ignore_errors=True)
     rng = np.random.default_rng(seed)
-    units = _units(rng, scale)
     suppliers = _suppliers(rng)
-    units_out = pd.DataFrame({
-        "EAN-nummer": units["ean"], "Navn": units["name"], "EAN-niveau 1": units["level1"],
-        "EAN-niveau 2": units["level2"], "EAN-niveau 3": units["level3"], "EAN-niveau 4": units["level4"],
-        "Enhedstype": units["unit_type"], "Varebudget": _danish_amount((units["budget"] * 100).to_numpy()),
-    })
-    _write(units_out, out_dir / "enheder.csv", "utf-8-sig", append=False)
-    _write_agreements(suppliers, years, out_dir)
+    names = [municipality] if municipalities == 1 else [f"{municipality} {m + 1:02d}" for m in range(municipalities)]
     counts = {"lines": 0, "orders": 0, "cards": 0}
     seq = {"invoice": 1, "order": 1, "card": 1}
-    for year in years:
-        for start in range(0, len(units), UNIT_BATCH):
-            batch = units.iloc[start:start + UNIT_BATCH].reset_index(drop=True)
-            lines, orders, cards = _year_batch(rng, batch, suppliers, year, years[0], seq)
-            append = start > 0
-            _write(lines, out_dir / f"fakturalinjer_{year}.csv", "utf-8-sig", append)
-            _write(orders, out_dir / f"ordrer_{year}.csv", "utf-8", append)
-            _write(cards, out_dir / f"kort_{year}.csv", "cp1252", append)
-            counts["lines"] += len(lines)
-            counts["orders"] += len(orders)
-            counts["cards"] += len(cards)
+    all_units = []
+    for m, name in enumerate(names):
+        local = rng if municipalities == 1 else np.random.default_rng([seed, m])
+        units = _units(local, scale, block=m)
+        units["municipality"] = name
+        all_units.append(units)
+        for year in years:
+            for batch_number, start in enumerate(range(0, len(units), UNIT_BATCH)):
+                batch = units.iloc[start:start + UNIT_BATCH].reset_index(drop=True)
+                lines, orders, cards = _year_batch(local, batch, suppliers, year, years[0], seq)
+                append = start > 0 or m > 0
+                for frame, kind, encoding in ((lines, "fakturalinjer", "utf-8-sig"), (orders, "ordrer", "utf-8"),
+                                              (cards, "kort", "cp1252")):
+                    if file_format == "parquet":
+                        path = out_dir / kind / f"kommune={m + 1:03d}" / f"aar={year}" / f"del-{batch_number:03d}.parquet"
+                    else:
+                        path = out_dir / f"{kind}_{year}.csv"
+                    _write(frame, path, encoding, append)
+                counts["lines"] += len(lines)
+                counts["orders"] += len(orders)
+                counts["cards"] += len(cards)
+    units = pd.concat(all_units, ignore_index=True)
+    units_out = pd.DataFrame({
+        "EAN-nummer": units["ean"], "Navn": units["name"], "Kommune": units["municipality"],
+        "EAN-niveau 1": units["level1"], "EAN-niveau 2": units["level2"], "EAN-niveau 3": units["level3"],
+        "EAN-niveau 4": units["level4"], "Enhedstype": units["unit_type"],
+        "Varebudget": (units["budget"] * 100).round().astype(np.int64),
+    })
+    _write(units_out, out_dir / ("enheder.parquet" if file_format == "parquet" else "enheder.csv"), "utf-8-sig",
+           append=False)
+    _write_agreements(suppliers, years, out_dir)
     (out_dir / "kommune.txt").write_text(f"{municipality}\n", encoding="utf-8")
     (out_dir / "SYNTETISK.txt").write_text(
-        f"Syntetiske data genereret af 'analysis demo-data' (seed {seed}, scale {scale}).\n"
-        "Ingen tal heri beskriver en virkelig kommune.\n", encoding="utf-8")
+        f"Syntetiske data genereret af 'analysis demo-data' (seed {seed}, scale {scale}, "
+        f"{municipalities} kommune(r)).\nIngen tal heri beskriver en virkelig kommune.\n", encoding="utf-8")
     return Summary(len(units), counts["lines"], counts["orders"], counts["cards"], float(units["budget"].sum()))
 
 
