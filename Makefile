@@ -47,5 +47,7 @@ notebooks: $(INSTALLED)
 clean:
 	rm -rf reports/20* $(DB) $(SYNTHETIC)
 
-bench: $(INSTALLED)
+bench: $(DB)
 	$(BIN)/python benchmarks/bench_penalty.py
+	$(BIN)/python benchmarks/bench_build.py --db $(DB)
+	$(BIN)/python benchmarks/bench_scale.py

@@ -59,7 +59,7 @@ def print_ingest_report(report: IngestReport) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
-    report = ingest(args.raw_dir, args.db, municipality=args.municipality,
+    report = ingest(args.raw_dir, args.db, municipality=args.municipality, memory_limit=args.memory_limit,
                     progress=lambda message: print(message, file=sys.stderr))
     print_ingest_report(report)
 
@@ -175,6 +175,7 @@ def make_parser() -> argparse.ArgumentParser:
     ing.add_argument("raw_dir", type=Path)
     ing.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
     ing.add_argument("--municipality", help="name shown in reports (default: kommune.txt in RAW_DIR)")
+    ing.add_argument("--memory-limit", help="cap DuckDB's memory, e.g. 3GB (it spills to disk beyond)")
     ing.set_defaults(func=cmd_ingest)
 
     rat = sub.add_parser("rates", help="print e-handel rates per unit or organisation level")

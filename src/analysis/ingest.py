@@ -12,6 +12,7 @@ and kroner) that the CLI prints and the briefings quote.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -308,8 +309,13 @@ def _load(con: duckdb.DuckDBPyConnection, kind: FileKind, select: str) -> None:
 
 
 def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
-           progress: Callable[[str], None] = lambda message: None) -> IngestReport:
-    """Build ``database`` from the raw exports in ``raw_dir``; see the module docstring."""
+           progress: Callable[[str], None] = lambda message: None, memory_limit: str | None = None) -> IngestReport:
+    """Build ``database`` from the raw exports in ``raw_dir``; see the module docstring.
+
+    ``memory_limit`` (e.g. "3GB") caps DuckDB's memory; beyond it DuckDB spills to the work folder.
+    """
+    if memory_limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB)", memory_limit, re.IGNORECASE):
+        raise InputError(f"memory limit: {memory_limit!r} is not a size such as 3GB")
     raw_dir, database = Path(raw_dir), Path(database)
     files, ignored = discover(raw_dir)
     if municipality is None:
@@ -324,6 +330,8 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     try:
         con = duckdb.connect(str(building))
         try:
+            if memory_limit:
+                con.execute(f"SET memory_limit = '{memory_limit}'")  # checked above: digits and a unit
             for schema in ("stage", "checked"):  # scratch files, deleted with the work folder
                 path = str(work / f"{schema}.duckdb").replace("'", "''")
                 con.execute(f"ATTACH '{path}' AS {schema}")

@@ -1,0 +1,155 @@
+"""National-scale data: generation, Parquet and CSV ingest, and the rate queries, with memory.
+
+Each phase runs in its own process so its peak memory (max RSS) is its own. Prints every figure with
+its target (issue #7) beside it:
+  * Parquet ingest of the national data set                           < 60 s for 50 m lines, < 4 GiB
+  * Danish-format CSV ingest                                          >= 300k lines/s, < 4 GiB
+  * per-unit rates for one year, all municipalities (DuckDB)          < 0.5 s
+  * per-municipality x category table for one year (DuckDB)           < 0.5 s
+  * the same two results with pandas (checked equal), and a bare scan of the columns they need
+
+Run: .venv/bin/python benchmarks/bench_scale.py [--municipalities 98 --years 2021-2025]
+(the defaults are a reduced size that runs in a few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PHASE = r"""
+import json, sys, time, resource
+from pathlib import Path
+phase, args = sys.argv[1], json.loads(sys.argv[2])
+start = time.perf_counter()
+result = {}
+if phase == "generate":
+    from analysis.synthetic import generate
+    s = generate(Path(args["out"]), seed=7, years=tuple(args["years"]), scale=args["scale"],
+                 municipalities=args["municipalities"], file_format=args["format"])
+    result = {"lines": s.invoice_lines, "cards": s.card_transactions, "orders": s.orders, "units": s.units}
+elif phase == "ingest":
+    from analysis.ingest import ingest
+    report = ingest(Path(args["raw"]), Path(args["db"]), memory_limit=args["memory_limit"])
+    result = {"rows": sum(f.rows_read for f in report.files),
+              "invoice_lines": sum(f.rows_read for f in report.files if f.kind == "invoice_lines")}
+result["seconds"] = time.perf_counter() - start
+result["max_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(json.dumps(result))
+"""
+
+UNITS_SQL = """SELECT ean, eligible_amount, ehandel_amount, rate FROM unit_period_rates
+               WHERE period_type = 'year' AND period = ? ORDER BY ean"""
+CATEGORY_SQL = """SELECT u.municipality, p.category, sum(p.amount) AS eligible_amount,
+                         coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount
+                  FROM purchases p JOIN units u USING (ean)
+                  WHERE p.eligible AND p.purchase_date BETWEEN ? AND ?
+                  GROUP BY ALL ORDER BY 1, 2"""
+SCAN_SQL = """SELECT sum(amount), count(DISTINCT buyer_ean), count(order_ref), count(unspsc)
+              FROM invoice_lines WHERE invoice_date BETWEEN ? AND ?"""
+
+
+def run_phase(phase: str, **args) -> dict:
+    out = subprocess.run([sys.executable, "-c", PHASE, phase, json.dumps(args)], check=True, capture_output=True,
+                         text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed(function, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def queries(db: Path, year: int) -> dict:
+    import datetime as dt
+
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect(str(db), read_only=True)
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    units_time = timed(lambda: con.execute(UNITS_SQL, [str(year)]).fetchall())
+    category_time = timed(lambda: con.execute(CATEGORY_SQL, [first, last]).fetchall())
+    scan_time = timed(lambda: con.execute(SCAN_SQL, [first, last]).fetchall())
+    by_unit = con.execute(UNITS_SQL, [str(year)]).df()
+    by_category = con.execute(CATEGORY_SQL, [first, last]).df()
+    # pandas: the same purchases (eligible lines of the year, with municipality), then the same grouping.
+    lines = con.execute("""SELECT p.ean, u.municipality, p.category, p.amount::DOUBLE AS amount, p.is_ehandel
+                           FROM purchases p JOIN units u USING (ean)
+                           WHERE p.eligible AND p.purchase_date BETWEEN ? AND ?""", [first, last]).df()
+    con.close()
+
+    def pandas_units() -> pd.DataFrame:
+        grouped = lines.assign(e=lines["amount"].where(lines["is_ehandel"], 0.0)).groupby("ean")[["amount", "e"]].sum()
+        return grouped.assign(rate=grouped["e"] / grouped["amount"])
+
+    def pandas_categories() -> pd.DataFrame:
+        return lines.assign(e=lines["amount"].where(lines["is_ehandel"], 0.0)).groupby(
+            ["municipality", "category"])[["amount", "e"]].sum()
+
+    pandas_units_time = timed(pandas_units, 3)
+    pandas_category_time = timed(pandas_categories, 3)
+    units_equal = bool(((pandas_units()["rate"].sort_index().to_numpy() - by_unit.set_index("ean")["rate"]
+                         .sort_index().to_numpy().astype(float)) ** 2).max() < 1e-18)
+    merged = pandas_categories().reset_index().merge(by_category, on=["municipality", "category"])
+    categories_equal = len(merged) == len(by_category) and bool(
+        ((merged["amount"] - merged["eligible_amount"].astype(float)).abs() < 0.01).all())
+    return {"units": units_time, "categories": category_time, "scan": scan_time, "pandas_units": pandas_units_time,
+            "pandas_categories": pandas_category_time, "units_equal": units_equal,
+            "categories_equal": categories_equal, "lines": len(lines)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--municipalities", type=int, default=10)
+    parser.add_argument("--years", default="2024-2025")
+    parser.add_argument("--scale", type=float, default=1.0, help="size of each municipality (1 = HTK)")
+    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--work", type=Path, help="folder for the data (default: a temporary one)")
+    args = parser.parse_args()
+    first, last = (int(y) for y in args.years.split("-"))
+    years = list(range(first, last + 1))
+    with tempfile.TemporaryDirectory(dir=args.work) as work:
+        work = Path(work)
+        print(f"machine: {sys.platform}, 2 cores assumed; memory limit for DuckDB {args.memory_limit}")
+        gen = run_phase("generate", out=str(work / "parquet"), years=years, scale=args.scale,
+                        municipalities=args.municipalities, format="parquet")
+        print(f"generate Parquet: {args.municipalities} municipalities x {len(years)} years, {gen['lines']:,} invoice "
+              f"lines + {gen['cards']:,} card rows in {gen['seconds']:.1f} s, peak {gen['max_rss_gib']:.2f} GiB")
+        parquet = run_phase("ingest", raw=str(work / "parquet"), db=str(work / "p.duckdb"),
+                            memory_limit=args.memory_limit)
+        print(f"ingest Parquet: {parquet['rows']:,} rows in {parquet['seconds']:.1f} s = "
+              f"{parquet['rows'] / parquet['seconds']:,.0f} rows/s, peak {parquet['max_rss_gib']:.2f} GiB"
+              f"   (target: 50 m lines < 60 s, < 4 GiB)")
+        csv_municipalities = max(1, args.municipalities // 5)
+        run_phase("generate", out=str(work / "csv"), years=years, scale=args.scale,
+                  municipalities=csv_municipalities, format="csv")
+        csv = run_phase("ingest", raw=str(work / "csv"), db=str(work / "c.duckdb"), memory_limit=args.memory_limit)
+        print(f"ingest Danish CSV ({csv_municipalities} municipalities): {csv['rows']:,} rows in {csv['seconds']:.1f} s"
+              f" = {csv['rows'] / csv['seconds']:,.0f} rows/s, peak {csv['max_rss_gib']:.2f} GiB"
+              f"   (target >= 300k lines/s, < 4 GiB)")
+        q = queries(work / "p.duckdb", years[-1])
+        print(f"queries on {q['lines']:,} eligible lines of {years[-1]} (median of 5):")
+        print(f"  per-unit rates, all municipalities   {q['units']:.3f} s   target < 0.5 s; pandas {q['pandas_units']:.3f} s,"
+              f" equal: {q['units_equal']}")
+        print(f"  municipality x category table        {q['categories']:.3f} s   target < 0.5 s; pandas"
+              f" {q['pandas_categories']:.3f} s, equal: {q['categories_equal']}")
+        print(f"  bare scan of the needed columns      {q['scan']:.3f} s   ratio query/scan "
+              f"{q['units'] / q['scan']:.1f} and {q['categories'] / q['scan']:.1f} (target <= 3)")
+        print(f"  ratio pandas/DuckDB                  {q['pandas_units'] / q['units']:.1f} and "
+              f"{q['pandas_categories'] / q['categories']:.1f} (target >= 3; pandas timed on data already in memory)")
+
+
+if __name__ == "__main__":
+    main()
