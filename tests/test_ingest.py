@@ -207,3 +207,16 @@ def test_units_with_bad_budget_and_duplicate_ean_are_quarantined(tmp_path: Path)
         ("enheder.csv", 5, "goods_budget", "-5,00", "is negative"),
     ]
 
+
+
+def test_partitioned_parquet_folders_from_several_municipalities(tmp_path: Path) -> None:
+    from analysis.synthetic import generate
+
+    summary = generate(tmp_path / "raw", seed=5, years=(2025,), scale=0.05, municipalities=3, file_format="parquet")
+    db = tmp_path / "e.duckdb"
+    report = ingest(tmp_path / "raw", db)
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert lines.file == "fakturalinjer/" and lines.rows_read == lines.rows_loaded == summary.invoice_lines
+    assert query(db, "SELECT count(DISTINCT municipality), count(*) FROM units") == [(3, summary.units)]
+    assert query(db, "SELECT count(DISTINCT file) FROM invoice_lines") == [(3,)]
+    assert query(db, "SELECT min(file) FROM invoice_lines")[0][0].startswith("fakturalinjer/kommune=001/aar=2025/")
