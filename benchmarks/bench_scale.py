@@ -47,11 +47,6 @@ print(json.dumps(result))
 
 UNITS_SQL = """SELECT ean, eligible_amount, ehandel_amount, rate FROM unit_period_rates
                WHERE period_type = 'year' AND period = ? ORDER BY ean"""
-CATEGORY_SQL = """SELECT u.municipality, p.category, sum(p.amount) AS eligible_amount,
-                         coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount
-                  FROM purchases p JOIN units u USING (ean)
-                  WHERE p.eligible AND p.purchase_date BETWEEN ? AND ?
-                  GROUP BY ALL ORDER BY 1, 2"""
 SCAN_SQL = """SELECT sum(amount), count(DISTINCT buyer_ean), count(order_ref), count(unspsc)
               FROM invoice_lines WHERE invoice_date BETWEEN ? AND ?"""
 
@@ -77,13 +72,15 @@ def queries(db: Path, year: int) -> dict:
     import duckdb
     import pandas as pd
 
+    from analysis import rates
+
     con = duckdb.connect(str(db), read_only=True)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     units_time = timed(lambda: con.execute(UNITS_SQL, [str(year)]).fetchall())
-    category_time = timed(lambda: con.execute(CATEGORY_SQL, [first, last]).fetchall())
+    category_time = timed(lambda: rates.municipality_category_rates(con, year))
     scan_time = timed(lambda: con.execute(SCAN_SQL, [first, last]).fetchall())
     by_unit = con.execute(UNITS_SQL, [str(year)]).df()
-    by_category = con.execute(CATEGORY_SQL, [first, last]).df()
+    by_category = rates.municipality_category_rates(con, year)
     # pandas: the same purchases (eligible lines of the year, with municipality), then the same grouping.
     lines = con.execute("""SELECT p.ean, u.municipality, p.category, p.amount::DOUBLE AS amount, p.is_ehandel
                            FROM purchases p JOIN units u USING (ean)
@@ -104,7 +101,7 @@ def queries(db: Path, year: int) -> dict:
                          .sort_index().to_numpy().astype(float)) ** 2).max() < 1e-18)
     merged = pandas_categories().reset_index().merge(by_category, on=["municipality", "category"])
     categories_equal = len(merged) == len(by_category) and bool(
-        ((merged["amount"] - merged["eligible_amount"].astype(float)).abs() < 0.01).all())
+        ((merged["amount"] - merged["eligible_amount"]).abs() < 0.01).all())
     return {"units": units_time, "categories": category_time, "scan": scan_time, "pandas_units": pandas_units_time,
             "pandas_categories": pandas_category_time, "units_equal": units_equal,
             "categories_equal": categories_equal, "lines": len(lines)}

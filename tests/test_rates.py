@@ -96,6 +96,9 @@ def test_unit_org_and_municipality_rates_match_pandas(tmp_path: Path, seed: int)
         pd.testing.assert_series_equal(got_org["rate"].sort_index(),
                                        (by_org["ehandel_amount"] / by_org["eligible_amount"]).sort_index(),
                                        check_names=False, atol=1e-12)
+        categories = rates.municipality_category_rates(con, year)
+        assert categories["eligible_amount"].sum() == pytest.approx(expected["eligible_amount"].sum(), abs=1e-6)
+        assert set(categories["municipality"]) == {"raw"}  # one municipality: the raw folder's name
         total = rates.municipality_rates(con).set_index("period").loc[str(year)]
         assert total["eligible_amount"] == pytest.approx(expected["eligible_amount"].sum(), abs=1e-6)
         assert total["rate"] == pytest.approx(expected["ehandel_amount"].sum() / expected["eligible_amount"].sum())

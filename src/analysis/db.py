@@ -34,7 +34,7 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the SQL views on the loaded tables."""
+    """(Re)create the SQL views on the loaded tables, and the monthly totals they add up."""
     con.execute(VIEWS_SQL.read_text(encoding="utf-8"))
 
 

@@ -101,6 +101,15 @@ def category_rates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
     )
 
 
+def municipality_category_rates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """Per municipality and category in a year (for a data set of several municipalities)."""
+    return _frame(con, """
+        SELECT municipality, category, sum(eligible_amount) AS eligible_amount,
+               sum(ehandel_amount) AS ehandel_amount,
+               sum(ehandel_amount) / nullif(sum(eligible_amount), 0) AS rate
+        FROM category_month WHERE year = ? GROUP BY ALL ORDER BY municipality, category""", [year])
+
+
 def measurement_period(year: int | None = None, start: str | date | None = None,
                        end: str | date | None = None) -> tuple[date, date]:
     """A measurement period: a calendar year, or explicit first and last days (both included)."""

@@ -1,4 +1,5 @@
--- The e-handel rate, defined once.
+-- The e-handel rate, defined once: the views below, and two tables of monthly totals that the
+-- ingest computes from them so that reports and dashboards never rescan the purchase lines.
 --
 -- E-handelsprocent of a unit over a period = e-handled eligible spend / all eligible spend (kr.).
 -- The count-based variant = e-handled eligible invoices / all eligible invoices (credit notes net
@@ -25,16 +26,40 @@ SELECT 'kort', c.buyer_ean, c.transaction_date,
        c.amount < 0
 FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
 
--- Each eligible purchase line once per period grain: year (2025), quarter (2025-K1), month (2025-01).
-CREATE OR REPLACE VIEW eligible_by_period AS
-SELECT p.*, g.period_type,
-       CASE g.period_type
-           WHEN 'year' THEN strftime(p.purchase_date, '%Y')
-           WHEN 'quarter' THEN strftime(p.purchase_date, '%Y') || '-K' || quarter(p.purchase_date)
-           ELSE strftime(p.purchase_date, '%Y-%m')
-       END AS period
-FROM purchases p CROSS JOIN (VALUES ('year'), ('quarter'), ('month')) g(period_type)
-WHERE p.eligible;
+-- Monthly totals, computed once per ingest: every period view below adds these up instead of
+-- scanning the purchase lines. Amounts and invoice counts add up over months and units (an
+-- invoice has one date and one buyer), but invoice counts do not add up over categories (an
+-- invoice can span two), hence a second table by category.
+CREATE OR REPLACE TABLE unit_month AS
+SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month,
+       sum(amount) AS eligible_amount,
+       coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
+       count(DISTINCT document_id) FILTER (NOT is_credit_note) AS eligible_documents,
+       count(DISTINCT document_id) FILTER (NOT is_credit_note AND is_ehandel) AS ehandel_documents
+FROM purchases
+WHERE eligible
+GROUP BY ALL;
+
+CREATE OR REPLACE TABLE category_month AS
+SELECT u.municipality, p.category, p.mandatory_area, year(p.purchase_date) AS year, month(p.purchase_date) AS month,
+       sum(p.amount) AS eligible_amount,
+       coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount,
+       count(DISTINCT p.document_id) FILTER (NOT p.is_credit_note) AS eligible_documents,
+       count(DISTINCT p.document_id) FILTER (NOT p.is_credit_note AND p.is_ehandel) AS ehandel_documents
+FROM purchases p JOIN units u USING (ean)
+WHERE p.eligible
+GROUP BY ALL;
+
+-- The period grains: year (2025), quarter (2025-K1) and month (2025-01).
+CREATE OR REPLACE VIEW period_grains AS
+SELECT * FROM (VALUES ('year'), ('quarter'), ('month')) g(period_type);
+
+CREATE OR REPLACE MACRO period_label(period_type, y, m) AS
+    CASE period_type
+        WHEN 'year' THEN y::VARCHAR
+        WHEN 'quarter' THEN y::VARCHAR || '-K' || ((m + 2) // 3)::VARCHAR
+        ELSE y::VARCHAR || '-' || lpad(m::VARCHAR, 2, '0')
+    END;
 
 -- Organisation levels in long form: every unit belongs to one organisation at each level 1-4.
 CREATE OR REPLACE VIEW unit_levels AS
@@ -45,13 +70,13 @@ FROM units;
 -- Per unit and period. Amounts and invoice counts add up over units (an invoice has one buyer),
 -- so the organisation and municipality views below are sums of this one.
 CREATE OR REPLACE VIEW rate_unit AS
-SELECT e.ean, e.period_type, e.period,
-       sum(e.amount) AS eligible_amount,
-       coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) AS ehandel_amount,
-       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note) AS eligible_documents,
-       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note AND e.is_ehandel) AS ehandel_documents
-FROM eligible_by_period e
-GROUP BY e.ean, e.period_type, e.period;
+SELECT m.ean, g.period_type, period_label(g.period_type, m.year, m.month) AS period,
+       sum(m.eligible_amount) AS eligible_amount,
+       sum(m.ehandel_amount) AS ehandel_amount,
+       sum(m.eligible_documents)::BIGINT AS eligible_documents,
+       sum(m.ehandel_documents)::BIGINT AS ehandel_documents
+FROM unit_month m CROSS JOIN period_grains g
+GROUP BY ALL;
 
 -- Per unit and period with the unit's name, organisation and rates.
 CREATE OR REPLACE VIEW unit_period_rates AS
@@ -71,8 +96,8 @@ SELECT l.level, l.org_name, r.period_type, r.period,
        sum(r.ehandel_amount) AS ehandel_amount,
        sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
        sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
-       sum(r.eligible_documents) AS eligible_documents,
-       sum(r.ehandel_documents) AS ehandel_documents,
+       sum(r.eligible_documents)::BIGINT AS eligible_documents,
+       sum(r.ehandel_documents)::BIGINT AS ehandel_documents,
        sum(r.ehandel_documents) / nullif(sum(r.eligible_documents), 0) AS count_rate
 FROM rate_unit r JOIN unit_levels l USING (ean)
 GROUP BY l.level, l.org_name, r.period_type, r.period;
@@ -85,25 +110,24 @@ SELECT r.period_type, r.period,
        sum(r.ehandel_amount) AS ehandel_amount,
        sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
        sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
-       sum(r.eligible_documents) AS eligible_documents,
-       sum(r.ehandel_documents) AS ehandel_documents,
+       sum(r.eligible_documents)::BIGINT AS eligible_documents,
+       sum(r.ehandel_documents)::BIGINT AS ehandel_documents,
        sum(r.ehandel_documents) / nullif(sum(r.eligible_documents), 0) AS count_rate
 FROM rate_unit r
 GROUP BY r.period_type, r.period;
 
 -- Per category and period. An invoice with lines in two categories counts once in each.
 CREATE OR REPLACE VIEW category_period_rates AS
-SELECT e.category, e.mandatory_area, e.period_type, e.period,
-       sum(e.amount) AS eligible_amount,
-       coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) AS ehandel_amount,
-       sum(e.amount) - coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) AS missed_amount,
-       coalesce(sum(e.amount) FILTER (e.is_ehandel), 0) / nullif(sum(e.amount), 0) AS rate,
-       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note) AS eligible_documents,
-       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note AND e.is_ehandel) AS ehandel_documents,
-       count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note AND e.is_ehandel)
-           / nullif(count(DISTINCT e.document_id) FILTER (NOT e.is_credit_note), 0) AS count_rate
-FROM eligible_by_period e
-GROUP BY e.category, e.mandatory_area, e.period_type, e.period;
+SELECT c.category, c.mandatory_area, g.period_type, period_label(g.period_type, c.year, c.month) AS period,
+       sum(c.eligible_amount) AS eligible_amount,
+       sum(c.ehandel_amount) AS ehandel_amount,
+       sum(c.eligible_amount) - sum(c.ehandel_amount) AS missed_amount,
+       sum(c.ehandel_amount) / nullif(sum(c.eligible_amount), 0) AS rate,
+       sum(c.eligible_documents)::BIGINT AS eligible_documents,
+       sum(c.ehandel_documents)::BIGINT AS ehandel_documents,
+       sum(c.ehandel_documents) / nullif(sum(c.eligible_documents), 0) AS count_rate
+FROM category_month c CROSS JOIN period_grains g
+GROUP BY ALL;
 
 -- Every unit's totals over any measurement period [first_day, last_day]; units without eligible
 -- purchases in the period are kept (amounts 0, rate NULL) so they can be reported as not ranked.
