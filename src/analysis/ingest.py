@@ -165,7 +165,7 @@ def _physical_lines(path: Path) -> int:
 def _stage_native(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int) -> bool:
     """Stage a file with DuckDB's own (parallel) readers; False when that cannot be exact.
 
-    Parquet always can. A CSV file can when it is valid UTF-8, every record has the header's
+    Parquet always can (and only this path reads it). A CSV file can when it is valid UTF-8, every record has the header's
     number of fields, and each record is one line (so line numbers are exact); any other file is
     read by the Python reader, which handles cp1252, broken lines and quoted newlines.
     """

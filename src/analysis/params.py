@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from . import benchmark as bench
 from . import db, rates
 from .paths import DEFAULT_DATABASE
 from .business_case import DigitalPost, eboks_case, ehandel_case
@@ -155,8 +156,6 @@ def benchmark(db_path: str = "", year: int | None = None,
               benchmark_file: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
     """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
     (a number or a benchmark's name) and the savings assumptions."""
-    from . import benchmark as bench  # imports the ingest machinery: only when a notebook needs it
-
     resolved = ehandel_status(db_path=db_path, year=year, report_date=report_date, case_number=case_number)
     table = bench.load_benchmarks(benchmark_file or None)
     names = text_list(comparators)

@@ -1,4 +1,4 @@
-"""Stream raw export files (Danish CSV or Parquet) as Arrow chunks of text with line numbers.
+"""Read raw export files: Danish CSV streamed as Arrow chunks of text with line numbers; Parquet checked.
 
 Everything is read as text so that the ingest can validate every value and name the exact file,
 line and column of a problem. Danish conventions are detected per file: `;` separator (then
@@ -158,28 +158,13 @@ def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table
 
 
 def _open_parquet(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
-    """A Parquet file, or a folder of them (a partitioned export; its first file gives the columns)."""
+    """A Parquet file, or a folder of them (a partitioned export; its first file gives the columns).
+
+    Only the columns are checked here: DuckDB's Parquet reader stages the rows (see the ingest).
+    """
     first = next(iter(sorted(path.rglob("*.parquet"))), path) if path.is_dir() else path
     try:
-        parquet = pq.ParquetFile(first)
+        names = pq.read_schema(first).names
     except Exception as error:  # pyarrow raises several types for a broken file
         raise InputError(f"{first.name}: not a readable Parquet file ({error})") from error
-    mapping = _check_headers(path, kind, parquet.schema_arrow.names)
-    source = SourceFile(path, kind, mapping, decimal=".")
-
-    def rows() -> Iterator[pa.Table]:
-        first_row = 1
-        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS, columns=list(mapping.values())):
-            n = batch.num_rows
-            arrays = {}
-            for column in kind.columns:
-                if column.name in mapping:
-                    arrays[column.name] = batch.column(mapping[column.name]).cast(pa.string())
-                else:
-                    arrays[column.name] = pa.nulls(n, pa.string())
-            arrays["_line"] = pa.array(range(first_row, first_row + n), pa.int64())
-            arrays["_error"] = pa.nulls(n, pa.string())
-            first_row += n
-            yield pa.table(arrays)
-
-    return source, rows()
+    return SourceFile(path, kind, _check_headers(path, kind, names), decimal="."), iter(())
