@@ -13,19 +13,9 @@ from pathlib import Path
 from . import db, rates
 from .formats import kr, pct
 from .ingest import IngestReport, ingest
+from .params import text_list, year_range
 from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
 from .errors import AnalysisError
-
-
-def _parse_years(text: str) -> tuple[int, ...]:
-    """'2023-2025' or '2023,2025' → (2023, 2024, 2025) or (2023, 2025)."""
-    try:
-        if "-" in text:
-            first, last = (int(part) for part in text.split("-", 1))
-            return tuple(range(first, last + 1))
-        return tuple(int(part) for part in text.split(","))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"years must look like 2023-2025 or 2023,2025, not {text!r}") from error
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:
@@ -94,8 +84,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
 
     parameters = penalty.PenaltyParameters(
         n=args.n, amount=args.amount, key=args.key, basis=args.basis, min_spend=args.min_spend,
-        exempt_eans=tuple(filter(None, (args.exempt or "").split(","))),
-        exempt_types=tuple(filter(None, (args.exempt_type or "").split(","))), cap=args.cap)
+        exempt_eans=text_list(args.exempt or ""), exempt_types=text_list(args.exempt_type or ""), cap=args.cap)
     con = db.connect(args.db)
     try:
         year = rates.check_year(con, args.year)
@@ -164,7 +153,7 @@ def make_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo-data", help="write a synthetic municipality's raw exports")
     demo.add_argument("--out", type=Path, default=SYNTHETIC_RAW_DIR)
     demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--years", type=_parse_years, default=(2023, 2024, 2025))
+    demo.add_argument("--years", type=year_range, default=(2023, 2024, 2025), help="e.g. 2023-2025 or 2023,2025")
     demo.add_argument("--scale", type=float, default=1.0, help="multiplies units, spend and lines (100 ≈ 36m lines)")
     demo.add_argument("--municipalities", type=int, default=1, help="several municipalities (98 = national)")
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv",

@@ -23,6 +23,7 @@ from IPython.display import display
 from . import charts, db, excel, rates
 from .errors import ParameterError
 from .formats import kr
+from .params import text_list
 from .paths import TEMPLATE_DIR
 from .penalty import BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability, simulate
 from .tables import table
@@ -83,10 +84,9 @@ class Explorer:
 
     def parameters(self) -> PenaltyParameters:
         values = {name: control.value for name, control in self.controls.items()}
-        eans = tuple(part.strip() for part in values["exempt_eans"].split(",") if part.strip())
         return PenaltyParameters(n=values["n"], amount=values["amount"], key=values["key"],
                                  min_spend=float(values["min_spend"]), cap=values["cap"] or None,
-                                 exempt_types=tuple(values["exempt_types"]), exempt_eans=eans)
+                                 exempt_types=tuple(values["exempt_types"]), exempt_eans=text_list(values["exempt_eans"]))
 
     def _bootstrap(self, year: int, parameters: PenaltyParameters) -> pd.DataFrame:
         units, documents = self._data[year]
