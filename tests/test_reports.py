@@ -236,3 +236,32 @@ def test_business_case_pdf_reproduces_table_1(built: Path) -> None:
     text = pdf_text(built / "05_business_case.pdf")
     assert "Tabel 1 – Fordeling af investeringsforpligtelse, nettoafkast og gevinst" in text
     assert "Gevinst i alt - - 3.658 4.527 6.127" in text and "Tilbagebetalt 2012" in text
+
+
+def test_stuck_cell_stops_the_build_with_an_error(small_db: Path, tmp_path: Path) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.read(NOTEBOOK_DIR / "05_business_case.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    nbformat.write(nb, notebooks / "05_business_case.ipynb")
+    with pytest.raises(BuildError, match=r"^05_business_case.ipynb: a cell ran longer than 3 s"):
+        build_reports(reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x", cell_timeout=3)
+    assert not (tmp_path / "reports" / "x").exists()
+    with pytest.raises(ParameterError, match="cell timeout"):
+        build_reports(reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x", cell_timeout=0)
+
+
+def test_build_skips_notebook_only_cells_and_the_panel_runs_in_jupyter(built: Path, small_db: Path,
+                                                                      tmp_path: Path) -> None:
+    def panel(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        (cell,) = [c for c in nb.cells if "notebook-only" in c.metadata.get("tags", []) and c.cell_type == "code"]
+        return cell
+
+    assert panel(nbformat.read(built / "03_penalty.ipynb", as_version=4)).outputs == []
+    # Outside a build (an analyst in JupyterLab) the cell runs and shows the slider panel.
+    out = tmp_path / "03_penalty.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK_DIR / "03_penalty.ipynb"), str(out), cwd=str(NOTEBOOK_DIR),
+                               parameters={"db_path": str(small_db), "n": 10, "replicates": 100},
+                               progress_bar=False, execution_timeout=300)
+    shown = [o for o in panel(nbformat.read(out, as_version=4)).outputs if o.output_type == "display_data"]
+    assert any("application/vnd.jupyter.widget-view+json" in o.data for o in shown)

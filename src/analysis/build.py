@@ -9,8 +9,9 @@ half-written build is never mistaken for a finished one.
 from __future__ import annotations
 
 import ast
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ import nbformat
 import papermill
 import yaml
 from nbconvert import HTMLExporter
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm import tqdm
 
@@ -29,7 +31,9 @@ from .paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
 from .errors import BuildError, ParameterError
 
 KERNEL = "python3"
-NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab, left out of reports
+NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab (widgets): not run or shown in reports
+CELL_TIMEOUT = 1800  # seconds; a cell running longer is stuck, and the build stops with an error
+KERNEL_START_TIMEOUT = 120  # seconds
 
 
 def discover_notebooks(directory: Path = NOTEBOOK_DIR) -> dict[str, Path]:
@@ -106,12 +110,16 @@ def resolve(notebooks: dict[str, Path], db_path: Path | None,
 
 def build_reports(db_path: Path | None = None, only: list[str] | None = None, run: str | None = None,
                   parameters: dict[str, Any] | None = None, reports_dir: Path = REPORTS_DIR,
-                  notebook_dir: Path = NOTEBOOK_DIR, workers: int | None = None) -> list[Path]:
+                  notebook_dir: Path = NOTEBOOK_DIR, workers: int | None = None,
+                  cell_timeout: int = CELL_TIMEOUT) -> list[Path]:
     """Build the reports; returns the paths written. See the module docstring.
 
     Notebooks run in parallel, ``workers`` at a time (default: one per core, at most one per
-    notebook), each in one kernel.
+    notebook), each in one kernel; a cell that runs longer than ``cell_timeout`` seconds stops
+    the build with an error rather than letting it wait for ever.
     """
+    if not isinstance(cell_timeout, int) or isinstance(cell_timeout, bool) or cell_timeout < 1:
+        raise ParameterError(f"cell timeout must be a whole number of seconds >= 1, got {cell_timeout!r}")
     notebooks = discover_notebooks(notebook_dir)
     if only:
         missing = [name for name in only if name not in notebooks]
@@ -130,7 +138,7 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
             values["output_dir"] = str(staging)
         jobs.append((path, values))
     try:
-        _render_all(jobs, staging, workers)
+        _render_all(jobs, staging, workers, cell_timeout)
         final = reports_dir / run
         if only and final.exists():  # a partial build replaces its own files and keeps the others
             for path in staging.iterdir():
@@ -146,34 +154,48 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     return sorted(final.iterdir())
 
 
-def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers: int | None) -> None:
-    """Render the notebooks, ``workers`` at a time. Threads suffice: the work is in each notebook's
-    own kernel process, and the report stack is imported once, here."""
+def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers: int | None,
+                cell_timeout: int) -> None:
+    """Render the notebooks, ``workers`` at a time, each in a worker process of its own.
+
+    Processes, not threads: papermill changes the process's working directory while a notebook
+    runs, and neither that nor WeasyPrint's font stack is safe to share between threads (a
+    threaded build hung once on a CI machine). ``spawn`` gives the same behaviour on Linux and
+    Windows; each worker imports the report stack once and renders several notebooks.
+    """
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    context = multiprocessing.get_context("spawn")
     with tqdm(total=len(jobs), desc="Rapporter", unit="notesbog") as progress, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(render_notebook, path, out_dir, values) for path, values in jobs]
+            ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(render_notebook, path, out_dir, values, cell_timeout) for path, values in jobs]
         try:
             for future in as_completed(futures):
                 future.result()  # re-raises a notebook's BuildError here
                 progress.update()
         except BaseException:
-            for future in futures:
-                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
 
 
-def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> list[Path]:
+def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any],
+                    cell_timeout: int = CELL_TIMEOUT) -> list[Path]:
     """Execute one notebook with papermill, then write its HTML and PDF next to it."""
     executed = out_dir / notebook.name
     try:
         papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=KERNEL,
-                                   cwd=str(notebook.parent), progress_bar=False)
+                                   cwd=str(notebook.parent), progress_bar=False,
+                                   execution_timeout=cell_timeout, start_timeout=KERNEL_START_TIMEOUT,
+                                   skip_cells_with_tag=NOTEBOOK_ONLY_TAG)
     except papermill.PapermillExecutionError as error:
         raise BuildError(
             f"{notebook.name}: cell {error.cell_index} (execution count {error.exec_count}) failed: "
             f"{error.ename}: {error.evalue}"
         ) from None
+    except CellTimeoutError:
+        raise BuildError(f"{notebook.name}: a cell ran longer than {cell_timeout} s and was stopped "
+                         f"(the partly executed notebook is not kept)") from None
+    except DeadKernelError as error:
+        raise BuildError(f"{notebook.name}: the notebook's kernel failed: {error}") from None
     nb = nbformat.read(executed, as_version=4)
     html = to_html(nb, title=notebook.stem)
     html_path = executed.with_suffix(".html")

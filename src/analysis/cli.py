@@ -141,7 +141,8 @@ def cmd_build(args: argparse.Namespace) -> None:
 
     parameters = load_parameter_file(args.params) if args.params else {}
     parameters.update(dict(args.parameter or []))
-    outputs = build_reports(db_path=args.db, only=args.only, run=args.run, parameters=parameters)
+    timeout = {"cell_timeout": args.cell_timeout} if args.cell_timeout is not None else {}
+    outputs = build_reports(db_path=args.db, only=args.only, run=args.run, parameters=parameters, **timeout)
     for path in outputs:
         print(path)
 
@@ -203,6 +204,8 @@ def make_parser() -> argparse.ArgumentParser:
     bld.add_argument("--params", type=Path, help="YAML file of parameters (a named scenario); -p overrides it")
     bld.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                      help="notebook parameter, as with papermill -p")
+    bld.add_argument("--cell-timeout", type=int, metavar="SECONDS",
+                     help="stop the build if a notebook cell runs longer (default 1800)")
     bld.set_defaults(func=cmd_build)
     return parser
 
