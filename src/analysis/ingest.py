@@ -239,24 +239,30 @@ def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> st
 def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[str, str, str]]) -> None:
     """Parse the staged rows of a kind into ``checked.<kind>`` with a ``problem`` per row.
 
-    Duplicates of the kind's key are found after the row checks, so that a bad row never hides a
-    good one: the first good occurrence (by file order, then line) is kept.
+    One pass parses and checks every row. Duplicates of the kind's key are found after the row
+    checks, so that a bad row never hides a good one: the first good occurrence (by file order,
+    then line) is kept. They are found by a hash aggregate over the good rows' keys, so only the
+    rows of keys seen twice (usually none) are sorted, never the whole table.
     """
     parsed = ", ".join(f"{_PARSE[c.kind].format(c=c.name)} AS p_{c.name}" for c in kind.columns)
+    table = f"checked.{kind.name}"
+    con.execute(f"CREATE TABLE {table} AS SELECT *, {_problem_expression(kind, extra)} AS problem"
+                f" FROM (SELECT *, {parsed} FROM {_stage_table(kind)})")
     key = ", ".join(f"p_{k}" for k in kind.key)
-    con.execute(f"CREATE TABLE checked.{kind.name}_rows AS SELECT *, {parsed} FROM {_stage_table(kind)}")
-    con.execute(
-        f"CREATE TABLE checked.{kind.name} AS "
-        f"WITH r AS (SELECT *, {_problem_expression(kind, extra)} AS problem FROM checked.{kind.name}_rows), "
-        f"k AS (SELECT *, row_number() OVER w AS _n, first_value(_file) OVER w AS _first_file,"
-        f" first_value(_line) OVER w AS _first_line FROM r WHERE problem IS NULL"
-        f" WINDOW w AS (PARTITION BY {key} ORDER BY _file_order, _line)) "
-        f"SELECT * EXCLUDE (_n, _first_file, _first_line) REPLACE ("
-        f" CASE WHEN _n > 1 THEN {{'col': NULL, 'why': 'duplicate of ' || _first_file || ' line ' || _first_line}}"
-        f" ELSE problem END AS problem) FROM k "
-        f"UNION ALL BY NAME SELECT * FROM r WHERE problem IS NOT NULL"
-    )
-    con.execute(f"DROP TABLE checked.{kind.name}_rows")
+    con.execute(f"""
+        CREATE TEMP TABLE duplicates AS
+        WITH repeated AS (SELECT hash({key}) AS h FROM {table} WHERE problem IS NULL GROUP BY h HAVING count(*) > 1),
+        candidates AS (
+            SELECT _file, _line, row_number() OVER w AS n, first_value(_file) OVER w AS first_file,
+                   first_value(_line) OVER w AS first_line
+            FROM {table} WHERE problem IS NULL AND hash({key}) IN (SELECT h FROM repeated)
+            WINDOW w AS (PARTITION BY {key} ORDER BY _file_order, _line))
+        SELECT _file, _line, 'duplicate of ' || first_file || ' line ' || first_line AS why
+        FROM candidates WHERE n > 1""")
+    if con.execute("SELECT count(*) FROM duplicates").fetchone()[0]:
+        con.execute(f"UPDATE {table} t SET problem = {{'col': NULL, 'why': d.why}} FROM duplicates d"
+                    " WHERE t._file = d._file AND t._line = d._line")
+    con.execute("DROP TABLE duplicates")
 
 
 def _problem_value(kind: FileKind) -> str:
@@ -304,7 +310,7 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
 def _load(con: duckdb.DuckDBPyConnection, kind: FileKind, select: str) -> None:
     con.execute(
         f"CREATE TABLE {kind.name} AS SELECT {select} FROM checked.{kind.name}"
-        f" WHERE problem IS NULL ORDER BY _file_order, _line"
+        f" WHERE problem IS NULL ORDER BY _file_order, _file, _line"
     )
 
 
