@@ -220,3 +220,60 @@ def test_partitioned_parquet_folders_from_several_municipalities(tmp_path: Path)
     assert query(db, "SELECT count(DISTINCT municipality), count(*) FROM units") == [(3, summary.units)]
     assert query(db, "SELECT count(DISTINCT file) FROM invoice_lines") == [(3,)]
     assert query(db, "SELECT min(file) FROM invoice_lines")[0][0].startswith("fakturalinjer/kommune=001/aar=2025/")
+
+
+def test_lines_from_two_systems_utf8_and_cp1252_in_one_file(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    rows = [["F1", 1, "10-01-2025", EANS[0], CVR, "Købmand Ærø", "44121701", "UTF-8 linje", "10,00", "", ""],
+            ["F2", 1, "11-01-2025", EANS[0], CVR, "Søstrene Grøn", "44121701", "cp1252 linje", "20,00", "", ""],
+            ["F3", 1, "12-01-2025", EANS[0], CVR, "Kontor", "44121701", "ASCII", "30,00", "", ""]]
+    path = write_csv(raw / "fakturalinjer.csv", LINE_HEADER, rows[:1])
+    with path.open("ab") as handle:  # one line from a Windows system, one plain line
+        handle.write(";".join(str(v) for v in rows[1]).encode("cp1252") + b"\r\n")
+        handle.write(";".join(str(v) for v in rows[2]).encode("ascii") + b"\r\n")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT supplier_name, amount FROM invoice_lines ORDER BY invoice_no") == [
+        ("Købmand Ærø", Decimal("10.00")), ("Søstrene Grøn", Decimal("20.00")), ("Kontor", Decimal("30.00"))]
+    assert next(f.note for f in report.files if f.file == "fakturalinjer.csv") == "1 line(s) read as cp1252"
+
+
+def test_duckdb_reader_and_python_reader_load_the_same_rows(tmp_path: Path) -> None:
+    """A clean file goes through DuckDB's CSV reader; the same rows with a blank line in between
+    (which would shift DuckDB's line numbers) go through the Python reader. Same result."""
+    rows = [["F1", 1, "10-01-2025", EANS[0], "DK" + CVR, "Købmand", "44121701", "x", "1.234,50", "EH-1", ""],
+            ["F2", 1, "11-01-2025", EANS[1], CVR, "Kontor", "44121701", "y", "-7", "", "Aftale"],
+            ["F3", 1, "31-02-2025", EANS[0], CVR, "Kontor", "44121701", "z", "7", "", ""],
+            ["F4", 1, "12-01-2025", EANS[0], CVR, "Kontor", "4412170", "z", "abc", "", ""]]
+    tables = []
+    for name, blank in (("native", False), ("python", True)):
+        raw = minimal_raw(tmp_path / name)
+        path = write_csv(raw / "fakturalinjer.csv", LINE_HEADER, rows)
+        if blank:
+            path.write_bytes(path.read_bytes() + b"\r\n")
+        db = tmp_path / f"{name}.duckdb"
+        ingest(raw, db)
+        tables.append((query(db, "SELECT * EXCLUDE (file) FROM invoice_lines ORDER BY line"), quarantine(db)))
+    assert tables[0] == tables[1]
+    assert len(tables[0][0]) == 2 and [q[2:] for q in tables[0][1]] == [
+        ("invoice_date", "31-02-2025", "is not a valid date (expected dd-mm-yyyy)"),
+        ("unspsc", "4412170", "is not an 8-digit UNSPSC code")]
+
+
+def test_typed_parquet_columns_are_taken_as_they_are_and_still_checked(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "fakturalinjer.csv").unlink()
+    pd.DataFrame({"Fakturanummer": ["F1", "F2", "F3", "F4"], "Linjenummer": [1, 1, 1, 1],
+                  "Fakturadato": pd.to_datetime(["2025-01-10", "2025-02-01", None, "1985-01-01"]).date,
+                  "EAN-nummer": [EANS[0]] * 4, "Leverandør CVR": [CVR] * 4, "Leverandørnavn": ["A"] * 4,
+                  "UNSPSC": ["44121701"] * 4, "Beløb": [100.25, 2e9, 5.0, 6.0], "Ordrereference": [None] * 4,
+                  }).to_parquet(raw / "fakturalinjer.parquet")
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT invoice_no, invoice_date::VARCHAR, amount FROM invoice_lines") == [
+        ("F1", "2025-01-10", Decimal("100.25"))]
+    assert quarantine(db) == [
+        ("fakturalinjer.parquet", 2, "amount", "2000000000.00", "is implausibly large (1 bn kr. or more)"),
+        ("fakturalinjer.parquet", 3, "invoice_date", None, "is missing"),
+        ("fakturalinjer.parquet", 4, "invoice_date", "1985-01-01", "is outside the years 1990-2100")]

@@ -27,7 +27,7 @@ import pandas as pd
 from . import db
 from .paths import DEFAULT_CATEGORIES
 from .errors import InputError
-from .readers import SourceFile, open_source
+from .readers import MAX_LINE_BYTES, SourceFile, open_source
 from .schema import AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, FileKind, kind_for_file
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
@@ -37,23 +37,29 @@ CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a 
 CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
 
-# Parsing of each column kind from text. {c} is the column, all values stay in the data.
+# Parsing of each column kind from text. {c} is the column's raw text; all values stay in the data.
 _PARSE = {
     "text": "nullif(trim({c}), '')",
     "personal": "NULL",
     "int": "try_cast(trim({c}) AS BIGINT)",
     "date": "coalesce(try_strptime(trim({c}), '%d-%m-%Y'), try_strptime(trim({c}), '%Y-%m-%d'),"
             " try_strptime(trim({c}), '%d.%m.%Y'))::DATE",
-    "amount": "CASE WHEN _decimal = ',' THEN CASE WHEN regexp_full_match(trim({c}),"
-              " '-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?')"
-              " THEN try_cast(replace(replace(trim({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END"
-              " ELSE try_cast(trim({c}) AS DECIMAL(18, 2)) END",
+    "amount": "try_cast(trim({c}) AS DECIMAL(18, 2))",
     "ean": "nullif(trim({c}), '')",
     "cvr": "nullif(regexp_replace(upper(trim({c})), '^DK\\s*', ''), '')",
     "unspsc": "nullif(trim({c}), '')",
     "flag": "CASE WHEN lower(trim({c})) IN ('ja', 'j', 'yes', 'y', 'true', '1', 'x') THEN TRUE"
             " WHEN lower(trim({c})) IN ('nej', 'n', 'no', 'false', '0') THEN FALSE END",
 }
+# Danish amounts: decimal comma, optional thousands dots (1.234,50).
+_DANISH_AMOUNT = ("CASE WHEN regexp_full_match(trim({c}), '-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?')"
+                  " THEN try_cast(replace(replace(trim({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
+_TYPES = {"text": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
+          "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "flag": "BOOLEAN"}
+# Parquet column types taken as they are for a column kind (anything else is read as text and parsed).
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_NATIVE = {"int": _INTEGERS, "date": ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+           "amount": (*_INTEGERS, "DOUBLE", "FLOAT", "DECIMAL"), "flag": ("BOOLEAN",)}
 
 # (condition on the parsed value {v}, reason) per column kind, checked in order.
 _CHECKS = {
@@ -70,13 +76,14 @@ _CHECKS = {
 }
 
 _MACROS = """
-CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS
-  (10 - list_sum([(ascii(e[i]) - 48) * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END FOR i IN range(1, 13)]) % 10) % 10
-  = ascii(e[13]) - 48;
+CREATE OR REPLACE TEMP MACRO gln_digit(n, i) AS (n // (10::BIGINT ** (13 - i))::BIGINT) % 10;
+CREATE OR REPLACE TEMP MACRO gln_check(n) AS
+  (10 - (3 * (gln_digit(n, 2) + gln_digit(n, 4) + gln_digit(n, 6) + gln_digit(n, 8) + gln_digit(n, 10)
+              + gln_digit(n, 12))
+         + gln_digit(n, 1) + gln_digit(n, 3) + gln_digit(n, 5) + gln_digit(n, 7) + gln_digit(n, 9)
+         + gln_digit(n, 11)) % 10) % 10 = n % 10;
+CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS gln_check(CAST(e AS BIGINT));
 """
-
-# Kinds in the order they are validated: units before the files that reference them.
-_ORDER = (CATEGORIES, UNITS, ORDERS, INVOICE_LINES, CARD, AGREEMENTS)
 
 
 @dataclass
@@ -142,78 +149,200 @@ def _stage_table(kind: FileKind) -> str:
 
 
 def _create_stage(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
+    """The table for rows that the Python reader reads (files DuckDB's readers cannot read exactly)."""
     columns = ", ".join(f"{c.name} VARCHAR" for c in kind.columns)
-    con.execute(
-        f"CREATE TABLE {_stage_table(kind)} (_file VARCHAR, _file_order INTEGER, _decimal VARCHAR,"
-        f" _line BIGINT, _error VARCHAR, {columns})"
-    )
+    con.execute(f"CREATE TABLE {_stage_table(kind)} (_file VARCHAR, _file_order INTEGER, _line BIGINT,"
+                f" _error VARCHAR, {columns})")
 
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _physical_lines(path: Path) -> int:
-    count, last = 0, b"\n"
+def _utf8_lines(path: Path) -> int | None:
+    """The number of lines of a file that is valid UTF-8 (None otherwise), in one pass."""
+    count, last, rest = 0, b"\n", b""
     with path.open("rb") as handle:
         while block := handle.read(1 << 24):
             count += block.count(b"\n")
             last = block[-1:]
+            data = rest + block
+            cut = data.rfind(b"\n") + 1  # a multi-byte character never spans a newline
+            try:
+                data[:cut].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            rest = data[cut:]
+            if len(rest) > MAX_LINE_BYTES:
+                return None  # a line too long to be a record: the Python reader reports it
+    try:
+        rest.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     return count + (last != b"\n")
 
 
-def _stage_native(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int) -> bool:
-    """Stage a file with DuckDB's own (parallel) readers; False when that cannot be exact.
+@dataclass
+class Relation:
+    """A SELECT giving one source's rows in the same columns for every source of a kind: ``_file``,
+    ``_file_order``, ``_line``, ``_error``, each column's raw text (named as the column; NULL where
+    the source already holds a typed value) and its parsed value ``p_<column>``."""
 
-    Parquet always can (and only this path reads it). A CSV file can when it is valid UTF-8, every record has the header's
-    number of fields, and each record is one line (so line numbers are exact); any other file is
-    read by the Python reader, which handles cp1252, broken lines and quoted newlines.
+    sql: str
+    parameters: list
+
+
+def _relation(kind: FileKind, source: SourceFile, inner: str, parameters: list,
+              types: dict[str, str] | None = None) -> Relation:
+    """Wrap ``inner`` (a SELECT with ``_file``, ``_file_order``, ``_line``, ``_error`` and one column
+    per present canonical column, holding the source's value) into the common shape.
+
+    A Parquet column already of the kind's type (a DATE for a date) is taken as it is; anything
+    else is read as text and parsed, with the source's decimal convention for amounts.
     """
-    table = _stage_table(source.kind)
-    constants = [source.path.name, order, source.decimal, str(source.path)]
-    tail = "? AS _file, ? AS _file_order, ? AS _decimal"
-    if source.path.is_dir() or source.path.suffix.lower() == ".parquet":
-        selected = ", ".join(f"CAST({_quote(header)} AS VARCHAR) AS {name}" for name, header in source.headers.items())
-        if source.path.is_dir():  # every row names its own partition file, relative to the raw folder
-            pattern, file_name = str(source.path / "**" / "*.parquet"), "? || substr(filename, ?) AS _file"
-            constants = [source.path.name, len(str(source.path)) + 1, order, source.decimal, pattern]
-            tail = f"{file_name}, ? AS _file_order, ? AS _decimal"
+    types = types or {}
+    raw, parsed = [], []
+    for column in kind.columns:
+        target = _TYPES[column.kind]
+        name = column.name
+        if name not in source.headers:
+            raw.append(f"NULL::VARCHAR AS {name}")
+            parsed.append(f"NULL::{target} AS p_{name}")
+        elif types.get(name, "VARCHAR").split("(")[0] in _NATIVE.get(column.kind, ()):
+            raw.append(f"NULL::VARCHAR AS {name}")
+            parsed.append(f"try_cast(_v.{name} AS {target}) AS p_{name}")
         else:
-            pattern = str(source.path)
-        con.execute(f"INSERT INTO {table} BY NAME SELECT {selected}, file_row_number + 1 AS _line, {tail}"
-                    " FROM read_parquet(?, file_row_number = true, filename = true, union_by_name = true)",
-                    [*constants[:-1], pattern])
-        return True
+            text = f"CAST(_v.{name} AS VARCHAR)" if types.get(name, "VARCHAR") != "VARCHAR" else f"_v.{name}"
+            raw.append(f"{text} AS {name}")
+            rule = _DANISH_AMOUNT if column.kind == "amount" and source.decimal == "," else _PARSE[column.kind]
+            parsed.append(f"CAST({rule.format(c=text)} AS {target}) AS p_{name}")
+    sql = (f"SELECT _v._file, _v._file_order, _v._line, _v._error, {', '.join(raw)}, {', '.join(parsed)}"
+           f" FROM ({inner}) _v")
+    return Relation(sql, parameters)
+
+
+def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int) -> Relation:
+    """A Parquet file, or a partitioned folder of them, read by DuckDB; every row names its file."""
+    if source.path.is_dir():  # each row names its partition file, relative to the raw folder
+        pattern = str(source.path / "**" / "*.parquet")
+        file_name, constants = "? || substr(filename, ?)", [source.path.name, len(str(source.path)) + 1]
+    else:
+        pattern, file_name, constants = str(source.path), "?", [source.path.name]
+    reader = "read_parquet(?, file_row_number = true, filename = true, union_by_name = true)"
+    types = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", [pattern]).fetchall()}
+    selected = ", ".join(f"{_quote(header)} AS {name}" for name, header in source.headers.items())
+    inner = (f"SELECT {file_name} AS _file, ? AS _file_order, file_row_number + 1 AS _line, NULL::VARCHAR AS _error,"
+             f" {selected} FROM {reader}")
+    return _relation(source.kind, source, inner, [*constants, order, pattern],
+                     {name: types[header] for name, header in source.headers.items()})
+
+
+def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, path: Path,
+                  lines: int) -> Relation | None:
+    """``path`` (the file, or its UTF-8 copy, of ``lines`` lines) read by DuckDB's parallel CSV
+    reader; None when that cannot be exact: DuckDB refuses the file, or a record spans lines (line
+    numbers would drift)."""
     columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(source.fields)) + "}"
-    selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
+    reader = (f"read_csv(?, delim = ?, header = false, skip = 1, columns = {columns}, quote = '\"',"
+              " escape = '\"', strict_mode = true, auto_detect = false)")
     try:
-        con.execute(
-            f"CREATE TEMP TABLE native AS SELECT row_number() OVER () + 1 AS _line, {selected}"
-            f" FROM read_csv(?, delim = ?, header = false, skip = 1, columns = {columns}, quote = '\"',"
-            " escape = '\"', strict_mode = true, auto_detect = false)", [str(source.path), source.delimiter])
+        ((rows,),) = con.execute(f"SELECT count(*) FROM {reader}", [str(path), source.delimiter]).fetchall()
     except duckdb.Error:
-        return False
-    try:
-        rows = con.execute("SELECT count(*) FROM native").fetchone()[0]
-        if rows + 1 != _physical_lines(source.path):  # blank lines or quoted newlines: line numbers would drift
-            return False
-        con.execute(f"INSERT INTO {table} BY NAME SELECT *, {tail} FROM native", constants[:3])
-        return True
-    finally:
-        con.execute("DROP TABLE native")
+        return None
+    if rows + 1 != lines:  # blank lines or quoted newlines
+        return None
+    selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
+    inner = (f"SELECT ? AS _file, ? AS _file_order, row_number() OVER () + 1 AS _line, NULL::VARCHAR AS _error,"
+             f" {selected} FROM {reader}")
+    return _relation(source.kind, source, inner, [source.path.name, order, str(path), source.delimiter])
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks) -> None:
-    if _stage_native(con, source, order):
-        return
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+def transcode(path: Path, target: Path) -> tuple[int, int] | None:
+    """Copy a CSV file as UTF-8, each line decoded as UTF-8 where it can be and as cp1252 otherwise
+    (as the Python reader does), so that DuckDB's reader can take a Windows export. Returns the
+    number of cp1252 lines and of all lines, or None for a line longer than MAX_LINE_BYTES (left to
+    the Python reader).
+    """
+    converted, count, last = 0, 0, b"\n"
+
+    def line(match: re.Match) -> bytes:
+        nonlocal converted
+        text = match.group()
+        try:
+            text.decode("utf-8")
+            return text
+        except UnicodeDecodeError:
+            converted += 1
+            return text.decode("cp1252", errors="replace").encode("utf-8")
+
+    with path.open("rb") as handle, target.open("wb") as out:
+        rest = b""
+        while True:
+            block = handle.read(1 << 24)
+            data = rest + block
+            cut = len(data) if not block else data.rfind(b"\n") + 1
+            if not block and not data:
+                break
+            if cut == 0:
+                if len(data) > MAX_LINE_BYTES:
+                    return None
+                rest = data
+                continue
+            data, rest = data[:cut], data[cut:]
+            count += data.count(b"\n")
+            last = data[-1:]
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                if _UTF8_SEQUENCE.search(data) is None:  # no UTF-8 in the block: all of it is cp1252
+                    converted += len(_NON_ASCII_LINE.findall(data))
+                    data = data.decode("cp1252", errors="replace").encode("utf-8")
+                else:
+                    data = _NON_ASCII_LINE.sub(line, data)
+            out.write(data)
+            if not block:
+                break
+    return converted, count + (last != b"\n")
+
+
+def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks,
+                     scratch: Path) -> Relation:
+    """How a source's rows are read: by DuckDB's own (parallel) readers where that is exact, else
+    by the Python reader (cp1252 lines decoded line by line, broken lines and quoted newlines kept
+    apart) into the stage table."""
+    if source.path.is_dir() or source.path.suffix.lower() == ".parquet":
+        return _parquet_relation(con, source, order)
+    lines = _utf8_lines(source.path)
+    if lines is not None:
+        relation = _csv_relation(con, source, order, source.path, lines)
+    else:  # a Windows export: DuckDB reads a UTF-8 copy
+        copy = scratch / f"{order}.utf8.csv"
+        transcoded = transcode(source.path, copy)
+        relation = None if transcoded is None else _csv_relation(con, source, order, copy, transcoded[1])
+        if relation is None:
+            copy.unlink(missing_ok=True)
+        else:
+            source.encoding_note = f"{transcoded[0]} line(s) read as cp1252"
+    if relation is not None:
+        return relation
     table = _stage_table(source.kind)
     for chunk in chunks:
         con.register("chunk", chunk)
-        con.execute(
-            f"INSERT INTO {table} BY NAME SELECT *, ? AS _file, ? AS _file_order, ? AS _decimal FROM chunk",
-            [source.path.name, order, source.decimal],
-        )
+        con.execute(f"INSERT INTO {table} BY NAME SELECT *, ? AS _file, ? AS _file_order FROM chunk",
+                    [source.path.name, order])
         con.unregister("chunk")
+    columns = ", ".join(c.name for c in source.kind.columns if c.name in source.headers)
+    return _relation(source.kind, source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {table}"
+                     " WHERE _file_order = ?", [order])
+
+
+def _present(column: str) -> str:
+    """SQL: the column has a value (raw text that is not blank, or a typed value)."""
+    return f"(nullif(trim({column}), '') IS NOT NULL OR p_{column} IS NOT NULL)"
 
 
 def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> str:
@@ -223,32 +352,53 @@ def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> st
     """
     whens = ["WHEN _error IS NOT NULL THEN {'col': NULL, 'why': _error}"]
     for column in kind.columns:
-        raw, value = column.name, f"p_{column.name}"
+        name = column.name
         if column.required:
-            whens.append(f"WHEN nullif(trim({raw}), '') IS NULL THEN {{'col': '{raw}', 'why': 'is missing'}}")
+            whens.append(f"WHEN NOT {_present(name)} THEN {{'col': '{name}', 'why': 'is missing'}}")
         for condition, reason in _CHECKS.get(column.kind, []):
-            test = condition.replace("{v}", value)
-            whens.append(
-                f"WHEN nullif(trim({raw}), '') IS NOT NULL AND ({test}) THEN {{'col': '{raw}', 'why': '{reason}'}}"
-            )
+            test = condition.replace("{v}", f"p_{name}")
+            whens.append(f"WHEN {_present(name)} AND ({test}) THEN {{'col': '{name}', 'why': '{reason}'}}")
     for condition, column_name, reason in extra:
         whens.append(f"WHEN {condition} THEN {{'col': '{column_name}', 'why': {reason}}}")
     return "CASE " + " ".join(whens) + " END"
 
 
-def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[str, str, str]]) -> None:
-    """Parse the staged rows of a kind into ``checked.<kind>`` with a ``problem`` per row.
+def _problem_value(kind: FileKind) -> str:
+    """SQL for the raw text of the column a problem names (personal data is never echoed, and a
+    CPR number in any value is masked)."""
+    cases = " ".join(f"WHEN '{c.name}' THEN coalesce({c.name}, CAST(p_{c.name} AS VARCHAR))"
+                     for c in kind.columns if c.kind != "personal")
+    return f"regexp_replace(CASE problem.col {cases} END, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
 
-    One pass parses and checks every row. Duplicates of the kind's key are found after the row
-    checks, so that a bad row never hides a good one: the first good occurrence (by file order,
-    then line) is kept. They are found by a hash aggregate over the good rows' keys, so only the
-    rows of keys seen twice (usually none) are sorted, never the whole table.
+
+@dataclass
+class Counts:
+    """Rows and kroner read, loaded and quarantined, per source (by its order)."""
+
+    by_order: dict[int, tuple] = field(default_factory=dict)
+
+
+def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: list[Relation], select: str,
+                    extra: list[tuple[str, str, str]], counts: Counts | None = None,
+                    after: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+    """Parse, check and load every row of a kind in one pass into the table ``kind.name``.
+
+    Bad rows get their first problem; duplicates of the kind's key are found afterwards among the
+    good rows only (so a bad row never hides a good one; the first good occurrence by file order,
+    then line, is kept) by a hash aggregate, so only rows of keys seen twice are sorted. Then bad
+    rows go to ``quarantine``, the reconciliation is counted, and only good rows stay. ``after``
+    runs on the table before the bad rows leave (e.g. to complete values that depend on other rows).
     """
-    parsed = ", ".join(f"{_PARSE[c.kind].format(c=c.name)} AS p_{c.name}" for c in kind.columns)
-    table = f"checked.{kind.name}"
-    con.execute(f"CREATE TABLE {table} AS SELECT *, {_problem_expression(kind, extra)} AS problem"
-                f" FROM (SELECT *, {parsed} FROM {_stage_table(kind)})")
-    key = ", ".join(f"p_{k}" for k in kind.key)
+    table = kind.name
+    union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
+    amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL::DECIMAL(18, 2)"
+    con.execute(f"""
+        CREATE TABLE {table} AS
+        SELECT {select}, _file, _file_order, _line, _amount, problem, problem_value FROM (
+            SELECT *, CASE WHEN problem IS NOT NULL THEN {_problem_value(kind)} END AS problem_value FROM (
+                SELECT *, {amount} AS _amount, {_problem_expression(kind, extra)} AS problem FROM ({union})))""",
+                [value for r in relations for value in r.parameters])
+    key = ", ".join(kind.key)
     con.execute(f"""
         CREATE TEMP TABLE duplicates AS
         WITH repeated AS (SELECT hash({key}) AS h FROM {table} WHERE problem IS NULL GROUP BY h HAVING count(*) > 1),
@@ -256,29 +406,26 @@ def _validate(con: duckdb.DuckDBPyConnection, kind: FileKind, extra: list[tuple[
             SELECT _file, _line, row_number() OVER w AS n, first_value(_file) OVER w AS first_file,
                    first_value(_line) OVER w AS first_line
             FROM {table} WHERE problem IS NULL AND hash({key}) IN (SELECT h FROM repeated)
-            WINDOW w AS (PARTITION BY {key} ORDER BY _file_order, _line))
+            WINDOW w AS (PARTITION BY {key} ORDER BY _file_order, _file, _line))
         SELECT _file, _line, 'duplicate of ' || first_file || ' line ' || first_line AS why
         FROM candidates WHERE n > 1""")
     if con.execute("SELECT count(*) FROM duplicates").fetchone()[0]:
         con.execute(f"UPDATE {table} t SET problem = {{'col': NULL, 'why': d.why}} FROM duplicates d"
                     " WHERE t._file = d._file AND t._line = d._line")
     con.execute("DROP TABLE duplicates")
-
-
-def _problem_value(kind: FileKind) -> str:
-    """SQL for the raw text of the column a problem names (personal data is never echoed, and a
-    CPR number in any value is masked)."""
-    cases = " ".join(f"WHEN '{c.name}' THEN {c.name}" for c in kind.columns if c.kind != "personal")
-    return f"regexp_replace(CASE problem.col {cases} END, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
-
-
-def _quarantine(con: duckdb.DuckDBPyConnection, kind: FileKind) -> None:
-    amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL"
-    con.execute(
-        f"INSERT INTO quarantine SELECT _file, _line, '{kind.name}', problem.col,"
-        f" {_problem_value(kind)}, problem.why, {amount}"
-        f" FROM checked.{kind.name} WHERE problem IS NOT NULL"
-    )
+    if after is not None:
+        after(con)
+    if counts is not None:
+        con.execute(f"INSERT INTO quarantine SELECT _file, _line, '{kind.name}', problem.col, problem_value,"
+                    f" problem.why, _amount FROM {table} WHERE problem IS NOT NULL")
+        for order, *row in con.execute(
+                f"SELECT _file_order, count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
+                f" coalesce(sum(_amount), 0), coalesce(sum(_amount) FILTER (problem IS NULL), 0),"
+                f" coalesce(sum(_amount) FILTER (problem IS NOT NULL), 0) FROM {table} GROUP BY _file_order").fetchall():
+            counts.by_order[order] = tuple(row)
+        con.execute(f"DELETE FROM {table} WHERE problem IS NOT NULL")
+        for helper in ("_file", "_file_order", "_line", "_amount", "problem", "problem_value"):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {helper}")
 
 
 def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]] | None = None) -> pd.DataFrame:
@@ -290,28 +437,22 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
     source, chunks = open_source(Path(path), kind)
     con = duckdb.connect()
     try:
-        con.execute("CREATE SCHEMA stage; CREATE SCHEMA checked;" + _MACROS)
+        con.execute("CREATE SCHEMA stage;" + _MACROS)
         _create_stage(con, kind)
-        _stage_file(con, source, 0, chunks)
-        _validate(con, kind, extra or [])
-        problems = con.execute(
-            f"SELECT _line, problem.col, {_problem_value(kind)}, problem.why FROM checked.{kind.name}"
-            " WHERE problem IS NOT NULL ORDER BY _line").fetchall()
+        with tempfile.TemporaryDirectory() as scratch:
+            relation = _source_relation(con, source, 0, chunks, Path(scratch))
+            select = ", ".join(f"p_{c.name} AS {c.name}" for c in kind.columns)
+            _check_and_load(con, kind, [relation], select, extra or [])
+        problems = con.execute(f"SELECT _line, problem.col, problem_value, problem.why FROM {kind.name}"
+                               " WHERE problem IS NOT NULL ORDER BY _line").fetchall()
         if problems:
             raise InputError("\n".join(
                 format_problem(source.path.name, line, source.headers.get(column, column) if column else None,
                                value, reason) for line, column, value, reason in problems))
-        columns = ", ".join(f"p_{c.name} AS {c.name}" for c in kind.columns)
-        return con.execute(f"SELECT {columns} FROM checked.{kind.name} ORDER BY _line").df()
+        columns = ", ".join(c.name for c in kind.columns)
+        return con.execute(f"SELECT {columns} FROM {kind.name} ORDER BY _line").df()
     finally:
         con.close()
-
-
-def _load(con: duckdb.DuckDBPyConnection, kind: FileKind, select: str) -> None:
-    con.execute(
-        f"CREATE TABLE {kind.name} AS SELECT {select} FROM checked.{kind.name}"
-        f" WHERE problem IS NULL ORDER BY _file_order, _file, _line"
-    )
 
 
 def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
@@ -338,18 +479,17 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
         try:
             if memory_limit:
                 con.execute(f"SET memory_limit = '{memory_limit}'")  # checked above: digits and a unit
-            for schema in ("stage", "checked"):  # scratch files, deleted with the work folder
-                path = str(work / f"{schema}.duckdb").replace("'", "''")
-                con.execute(f"ATTACH '{path}' AS {schema}")
+            path = str(work / "stage.duckdb").replace("'", "''")  # scratch, deleted with the work folder
+            con.execute(f"ATTACH '{path}' AS stage")
             con.execute(_MACROS)
+            relations: dict[str, list[Relation]] = {kind.name: [] for kind in FILE_KINDS}
             for kind in FILE_KINDS:
                 _create_stage(con, kind)
             for (source, chunks), order in sources:
                 progress(f"reading {source.path.name}")
-                _stage_file(con, source, order, chunks)
-            _build_tables(con, raw_dir, municipality, sources, report)
+                relations[source.kind.name].append(_source_relation(con, source, order, chunks, work))
+            _build_tables(con, raw_dir, municipality, sources, relations, report)
             con.execute("DETACH stage")
-            con.execute("DETACH checked")
             db.create_views(con)
             con.execute("CHECKPOINT")
         finally:
@@ -375,39 +515,61 @@ def _remove_abandoned_work(database: Path) -> None:
             continue
 
 
-def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str,
-                  sources: list, report: IngestReport) -> None:
+def _empty_relation(kind: FileKind) -> Relation:
+    """No rows of an optional kind (e.g. no agreements file), in the common shape."""
+    source = SourceFile(Path(kind.name), kind, {c.name: c.name for c in kind.columns}, decimal=".")
+    columns = ", ".join(c.name for c in kind.columns)
+    return _relation(kind, source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {_stage_table(kind)}"
+                     " WHERE false", [])
+
+
+def _infer_document_type(con: duckdb.DuckDBPyConnection) -> None:
+    """Without a document type, a document whose good lines sum below zero is a credit note."""
+    if not con.execute("SELECT count(*) FROM invoice_lines WHERE problem IS NULL AND document_type IS NULL"
+                       ).fetchone()[0]:
+        return
+    con.execute("""
+        UPDATE invoice_lines t SET document_type = CASE WHEN d.total < 0 THEN 'credit_note' ELSE 'invoice' END
+        FROM (SELECT supplier_cvr, invoice_no, sum(amount) AS total
+              FROM invoice_lines i SEMI JOIN (SELECT DISTINCT supplier_cvr, invoice_no FROM invoice_lines
+                                              WHERE problem IS NULL AND document_type IS NULL) u
+                                   USING (supplier_cvr, invoice_no)
+              WHERE problem IS NULL GROUP BY ALL) d
+        WHERE t.problem IS NULL AND t.document_type IS NULL
+          AND t.supplier_cvr = d.supplier_cvr AND t.invoice_no = d.invoice_no""")
+
+
+def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, sources: list,
+                  relations: dict[str, list[Relation]], report: IngestReport) -> None:
     con.execute(
         "CREATE TABLE quarantine (file VARCHAR, line BIGINT, kind VARCHAR, column_name VARCHAR,"
         " value VARCHAR, reason VARCHAR, amount DECIMAL(18, 2))"
     )
+    counts = Counts()
+
+    def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None) -> None:
+        _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts, after)
+
     known_unit = "p_buyer_ean NOT IN (SELECT ean FROM units)"
     unknown_unit = (known_unit, "buyer_ean", "'is not a unit in the units file'")
 
-    _validate(con, CATEGORIES, [("NOT regexp_full_match(p_unspsc_prefix, '\\d{2}|\\d{4}|\\d{6}|\\d{8}')",
-                                 "unspsc_prefix", "'is not 2, 4, 6 or 8 UNSPSC digits'")])
-    _load(con, CATEGORIES, "p_unspsc_prefix AS unspsc_prefix, p_category AS category,"
-                           " p_eligible AS eligible, p_mandatory_area AS mandatory_area")
-
-    _validate(con, UNITS, [("p_goods_budget < 0", "goods_budget", "'is negative'")])
-    _load(con, UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
-                      " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
-                      " p_goods_budget AS goods_budget, p_municipality AS municipality")
+    load(CATEGORIES, "p_unspsc_prefix AS unspsc_prefix, p_category AS category,"
+                     " p_eligible AS eligible, p_mandatory_area AS mandatory_area",
+         [("NOT regexp_full_match(p_unspsc_prefix, '\\d{2}|\\d{4}|\\d{6}|\\d{8}')",
+           "unspsc_prefix", "'is not 2, 4, 6 or 8 UNSPSC digits'")])
+    load(UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
+                " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
+                " p_goods_budget AS goods_budget, p_municipality AS municipality",
+         [("p_goods_budget < 0", "goods_budget", "'is negative'")])
     con.execute("UPDATE units SET municipality = ? WHERE municipality IS NULL", [municipality])
-
-    _validate(con, ORDERS, [unknown_unit])
-    _load(con, ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
-                       " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type")
+    load(ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
+                 " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type", [unknown_unit])
 
     document_type = ("CASE WHEN lower(p_document_type) IN ('faktura', 'invoice') THEN 'invoice'"
                      " WHEN lower(p_document_type) IN ('kreditnota', 'creditnote', 'credit_note', 'credit note')"
                      " THEN 'credit_note' END")
-    _validate(con, INVOICE_LINES,
-              [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
-                "'is not Faktura or Kreditnota'"), unknown_unit])
     no_ref = ", ".join(f"'{v}'" for v in NO_ORDER_REFERENCES)
-    # Without a document type, a document whose lines sum below zero is a credit note.
-    _load(con, INVOICE_LINES, f"""
+    load(INVOICE_LINES, f"""
         _file AS file, _line AS line, p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
         p_supplier_name AS supplier_name, p_unspsc AS unspsc,
@@ -417,24 +579,20 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         p_contract AS contract,
         lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND p_order_ref IN (SELECT order_id FROM orders)
             AS is_ehandel,
-        coalesce({document_type}, CASE WHEN sum(p_amount) OVER (PARTITION BY p_supplier_cvr, p_invoice_no) < 0
-                 THEN 'credit_note' ELSE 'invoice' END) AS document_type""")
+        {document_type} AS document_type""",
+         [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
+           "'is not Faktura or Kreditnota'"), unknown_unit], after=_infer_document_type)
+    load(CARD, "_file AS file, _line AS line, p_transaction_id AS transaction_id,"
+               " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
+               " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
+               " p_amount AS amount", [unknown_unit])
+    load(AGREEMENTS, "p_contract AS contract, p_supplier_cvr AS supplier_cvr,"
+                     " p_unspsc_prefix AS unspsc_prefix, p_binding AS binding,"
+                     " p_valid_from AS valid_from, p_valid_to AS valid_to",
+         [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
 
-    _validate(con, CARD, [unknown_unit])
-    _load(con, CARD, "_file AS file, _line AS line, p_transaction_id AS transaction_id,"
-                     " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
-                     " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
-                     " p_amount AS amount")
-
-    _validate(con, AGREEMENTS, [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
-    _load(con, AGREEMENTS, "p_contract AS contract, p_supplier_cvr AS supplier_cvr,"
-                           " p_unspsc_prefix AS unspsc_prefix, p_binding AS binding,"
-                           " p_valid_from AS valid_from, p_valid_to AS valid_to")
-
-    for kind in _ORDER:
-        _quarantine(con, kind)
     _map_unspsc(con, report)
-    _reconcile(con, sources, report)
+    _reconcile(con, sources, counts, report)
     _check_structure(con, report)
     _record_meta(con, raw_dir, municipality)
 
@@ -463,23 +621,17 @@ def _map_unspsc(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
         )
 
 
-def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, report: IngestReport) -> None:
+def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: Counts, report: IngestReport) -> None:
     con.execute(
         "CREATE TABLE ingest_files (file VARCHAR, kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT,"
         " rows_quarantined BIGINT, amount_read DECIMAL(18, 2), amount_loaded DECIMAL(18, 2),"
         " amount_quarantined DECIMAL(18, 2), note VARCHAR)"
     )
-    for (source, _), _order in sources:
-        kind = source.kind
-        amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL"
-        row = con.execute(
-            f"SELECT count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
-            f" coalesce(sum({amount}), 0), coalesce(sum({amount}) FILTER (problem IS NULL), 0),"
-            f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0)"
-            f" FROM checked.{kind.name} WHERE _file = ? OR starts_with(_file, ? || '/')",
-            [source.path.name, source.path.name]).fetchone()
+    zero = Decimal("0.00")
+    for (source, _), order in sources:
+        row = counts.by_order.get(order, (0, 0, 0, zero, zero, zero))
         label = source.path.name + ("/" if source.path.is_dir() else "")
-        result = FileResult(label, kind.name, *row, note=source.encoding_note)
+        result = FileResult(label, source.kind.name, *row, note=source.encoding_note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
                 or result.amount_loaded + result.amount_quarantined != result.amount_read):
             raise RuntimeError(f"{result.file}: reconciliation failed: {result}")  # a bug, never data
