@@ -190,6 +190,7 @@ class Relation:
 
     sql: str
     parameters: list
+    scratch_table: str | None = None  # dropped once the kind is loaded
 
 
 def _relation(kind: FileKind, source: SourceFile, inner: str, parameters: list,
@@ -240,25 +241,26 @@ def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order:
 def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, path: Path,
                   lines: int) -> Relation | None:
     """``path`` (the file, or its UTF-8 copy, of ``lines`` lines) read by DuckDB's parallel CSV
-    reader; None when that cannot be exact: DuckDB refuses the file, or a record spans lines (line
-    numbers would drift)."""
+    reader into a scratch table, whose row ids give the line numbers; None when that cannot be
+    exact: DuckDB refuses the file, or a record spans lines (line numbers would drift)."""
     columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(source.fields)) + "}"
-    reader = (f"read_csv(?, delim = ?, header = false, skip = 1, columns = {columns}, quote = '\"',"
-              " escape = '\"', strict_mode = true, auto_detect = false)")
+    table = f"temp.csv_{order}"
     try:
-        ((rows,),) = con.execute(f"SELECT count(*) FROM {reader}", [str(path), source.delimiter]).fetchall()
+        con.execute(f"CREATE TEMP TABLE csv_{order} AS SELECT * FROM read_csv(?, delim = ?, header = false,"
+                    f" skip = 1, columns = {columns}, quote = '\"', escape = '\"', strict_mode = true,"
+                    " auto_detect = false)", [str(path), source.delimiter])
     except duckdb.Error:
         return None
+    ((rows,),) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     if rows + 1 != lines:  # blank lines or quoted newlines
+        con.execute(f"DROP TABLE {table}")
         return None
     selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
-    inner = (f"SELECT ? AS _file, ? AS _file_order, row_number() OVER () + 1 AS _line, NULL::VARCHAR AS _error,"
-             f" {selected} FROM {reader}")
-    return _relation(source.kind, source, inner, [source.path.name, order, str(path), source.delimiter])
-
-
-_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+    inner = (f"SELECT ? AS _file, ? AS _file_order, rowid + 2 AS _line, NULL::VARCHAR AS _error, {selected}"
+             f" FROM {table}")
+    relation = _relation(source.kind, source, inner, [source.path.name, order])
+    relation.scratch_table = table
+    return relation
 
 
 def transcode(path: Path, target: Path) -> tuple[int, int] | None:
@@ -268,25 +270,14 @@ def transcode(path: Path, target: Path) -> tuple[int, int] | None:
     the Python reader).
     """
     converted, count, last = 0, 0, b"\n"
-
-    def line(match: re.Match) -> bytes:
-        nonlocal converted
-        text = match.group()
-        try:
-            text.decode("utf-8")
-            return text
-        except UnicodeDecodeError:
-            converted += 1
-            return text.decode("cp1252", errors="replace").encode("utf-8")
-
     with path.open("rb") as handle, target.open("wb") as out:
         rest = b""
         while True:
             block = handle.read(1 << 24)
             data = rest + block
-            cut = len(data) if not block else data.rfind(b"\n") + 1
-            if not block and not data:
+            if not data:
                 break
+            cut = len(data) if not block else data.rfind(b"\n") + 1
             if cut == 0:
                 if len(data) > MAX_LINE_BYTES:
                     return None
@@ -298,11 +289,16 @@ def transcode(path: Path, target: Path) -> tuple[int, int] | None:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError:
-                if _UTF8_SEQUENCE.search(data) is None:  # no UTF-8 in the block: all of it is cp1252
-                    converted += len(_NON_ASCII_LINE.findall(data))
-                    data = data.decode("cp1252", errors="replace").encode("utf-8")
-                else:
-                    data = _NON_ASCII_LINE.sub(line, data)
+                lines = data.split(b"\n")
+                for number, line in enumerate(lines):
+                    if line.isascii():
+                        continue
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError:
+                        converted += 1
+                        lines[number] = line.decode("cp1252", errors="replace").encode("utf-8")
+                data = b"\n".join(lines)
             out.write(data)
             if not block:
                 break
@@ -341,8 +337,8 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
 
 
 def _present(column: str) -> str:
-    """SQL: the column has a value (raw text that is not blank, or a typed value)."""
-    return f"(nullif(trim({column}), '') IS NOT NULL OR p_{column} IS NOT NULL)"
+    """SQL: the column has a value (a typed value, or raw text that is not blank)."""
+    return f"(p_{column} IS NOT NULL OR nullif(trim({column}), '') IS NOT NULL)"
 
 
 def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> str:
@@ -398,6 +394,9 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
             SELECT *, CASE WHEN problem IS NOT NULL THEN {_problem_value(kind)} END AS problem_value FROM (
                 SELECT *, {amount} AS _amount, {_problem_expression(kind, extra)} AS problem FROM ({union})))""",
                 [value for r in relations for value in r.parameters])
+    for relation in relations:
+        if relation.scratch_table:
+            con.execute(f"DROP TABLE {relation.scratch_table}")
     key = ", ".join(kind.key)
     con.execute(f"""
         CREATE TEMP TABLE duplicates AS
@@ -573,7 +572,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         _file AS file, _line AS line, p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
         p_supplier_name AS supplier_name, p_unspsc AS unspsc,
-        regexp_replace(p_description, '{CPR_PATTERN}', '{CPR_MASK}', 'g') AS description,
+        CASE WHEN regexp_matches(p_description, '\\d{{6}}')
+             THEN regexp_replace(p_description, '{CPR_PATTERN}', '{CPR_MASK}', 'g') ELSE p_description END
+            AS description,
         p_amount AS amount,
         CASE WHEN lower(coalesce(p_order_ref, '')) IN ({no_ref}) THEN NULL ELSE p_order_ref END AS order_ref,
         p_contract AS contract,
