@@ -29,25 +29,34 @@ FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
 -- Monthly totals, computed once per ingest: every period view below adds these up instead of
 -- scanning the purchase lines. Amounts and invoice counts add up over months and units (an
 -- invoice has one date and one buyer), but invoice counts do not add up over categories (an
--- invoice can span two), hence a second table by category.
+-- invoice can span two), hence a second table by category. Both first total each document
+-- (a document counts when any of its lines qualifies), then count documents: the same figures
+-- as count(DISTINCT document_id) with a filter, without a set of ids per group.
 CREATE OR REPLACE TABLE unit_month AS
-SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month,
+SELECT ean, year, month,
        sum(amount) AS eligible_amount,
-       coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
-       count(DISTINCT document_id) FILTER (NOT is_credit_note) AS eligible_documents,
-       count(DISTINCT document_id) FILTER (NOT is_credit_note AND is_ehandel) AS ehandel_documents
-FROM purchases
-WHERE eligible
+       sum(ehandel_amount) AS ehandel_amount,
+       count(*) FILTER (counted) AS eligible_documents,
+       count(*) FILTER (counted_ehandel) AS ehandel_documents
+FROM (SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month, document_id,
+             sum(amount) AS amount, coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
+             bool_or(NOT is_credit_note) AS counted, bool_or(NOT is_credit_note AND is_ehandel) AS counted_ehandel
+      FROM purchases WHERE eligible GROUP BY ALL)
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE category_month AS
-SELECT u.municipality, p.category, p.mandatory_area, year(p.purchase_date) AS year, month(p.purchase_date) AS month,
-       sum(p.amount) AS eligible_amount,
-       coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount,
-       count(DISTINCT p.document_id) FILTER (NOT p.is_credit_note) AS eligible_documents,
-       count(DISTINCT p.document_id) FILTER (NOT p.is_credit_note AND p.is_ehandel) AS ehandel_documents
-FROM purchases p JOIN units u USING (ean)
-WHERE p.eligible
+SELECT municipality, category, mandatory_area, year, month,
+       sum(amount) AS eligible_amount,
+       sum(ehandel_amount) AS ehandel_amount,
+       count(*) FILTER (counted) AS eligible_documents,
+       count(*) FILTER (counted_ehandel) AS ehandel_documents
+FROM (SELECT u.municipality, p.category, p.mandatory_area, year(p.purchase_date) AS year,
+             month(p.purchase_date) AS month, p.document_id,
+             sum(p.amount) AS amount, coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount,
+             bool_or(NOT p.is_credit_note) AS counted,
+             bool_or(NOT p.is_credit_note AND p.is_ehandel) AS counted_ehandel
+      FROM purchases p JOIN units u USING (ean)
+      WHERE p.eligible GROUP BY ALL)
 GROUP BY ALL;
 
 -- The period grains: year (2025), quarter (2025-K1) and month (2025-01).
