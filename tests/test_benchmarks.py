@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("arguments", [
     ["bench_penalty.py", "--scale", "0.2", "--loop-replicates", "2"],
-    ["bench_scale.py", "--municipalities", "2", "--years", "2025-2025", "--scale", "0.2"],
+    ["bench_scale.py", "--municipalities", "2", "--years", "2025-2025", "--scale", "0.2", "--repeat", "1"],
 ])
 def test_benchmark_runs_and_prints_its_figures(arguments: list[str]) -> None:
     script, *rest = arguments
