@@ -101,12 +101,17 @@ def test_parameters_are_validated_before_anything_runs(small_db: Path, tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
+def notebook_with_cell(folder: Path, name: str, source: str) -> Path:
+    """A notebook folder holding one report notebook with an extra code cell at the end."""
+    folder.mkdir()
+    nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, folder / name)
+    return folder
+
+
 def test_failing_cell_names_notebook_and_error(small_db: Path, tmp_path: Path) -> None:
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    nb = nbformat.read(NOTEBOOK_DIR / "01_ehandel_status.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('kunne ikke')"))
-    nbformat.write(nb, notebooks / "01_ehandel_status.ipynb")
+    notebooks = notebook_with_cell(tmp_path / "notebooks", "01_ehandel_status.ipynb", "raise RuntimeError('kunne ikke')")
     with pytest.raises(BuildError, match=r"^01_ehandel_status.ipynb: cell \d+ .*failed: RuntimeError: kunne ikke$"):
         build_reports(db_path=small_db, reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x")
     assert not (tmp_path / "reports" / "x").exists()
@@ -238,12 +243,8 @@ def test_business_case_pdf_reproduces_table_1(built: Path) -> None:
     assert "Gevinst i alt - - 3.658 4.527 6.127" in text and "Tilbagebetalt 2012" in text
 
 
-def test_stuck_cell_stops_the_build_with_an_error(small_db: Path, tmp_path: Path) -> None:
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    nb = nbformat.read(NOTEBOOK_DIR / "05_business_case.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
-    nbformat.write(nb, notebooks / "05_business_case.ipynb")
+def test_stuck_cell_stops_the_build_with_an_error(tmp_path: Path) -> None:
+    notebooks = notebook_with_cell(tmp_path / "notebooks", "05_business_case.ipynb", "import time\ntime.sleep(600)")
     with pytest.raises(BuildError, match=r"^05_business_case.ipynb: a cell ran longer than 3 s"):
         build_reports(reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x", cell_timeout=3)
     assert not (tmp_path / "reports" / "x").exists()
