@@ -15,6 +15,7 @@ SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
        coalesce(m.eligible, FALSE) AS eligible,
        m.mandatory_area, l.contract, l.amount, l.is_ehandel,
        l.supplier_cvr || '/' || l.invoice_no AS document_id,
+       l.supplier_cvr AS document_party, l.invoice_no AS document_no,
        l.document_type = 'credit_note' AS is_credit_note
 FROM invoice_lines l LEFT JOIN unspsc_map m USING (unspsc)
 UNION ALL
@@ -23,6 +24,7 @@ SELECT 'kort', c.buyer_ean, c.transaction_date,
        coalesce(m.category, 'Uklassificeret'), coalesce(m.eligible, FALSE),
        m.mandatory_area, NULL, c.amount, FALSE,
        'kort/' || c.transaction_id,
+       'kort', c.transaction_id,
        c.amount < 0
 FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
 
@@ -31,14 +33,15 @@ FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
 -- invoice has one date and one buyer), but invoice counts do not add up over categories (an
 -- invoice can span two), hence a second table by category. Both first total each document
 -- (a document counts when any of its lines qualifies), then count documents: the same figures
--- as count(DISTINCT document_id) with a filter, without a set of ids per group.
+-- as count(DISTINCT document_id) with a filter, without a set of ids per group. Documents are
+-- grouped by their two key columns (document_party, document_no), not the id text built from them.
 CREATE OR REPLACE TABLE unit_month AS
 SELECT ean, year, month,
        sum(amount) AS eligible_amount,
        sum(ehandel_amount) AS ehandel_amount,
        count(*) FILTER (counted) AS eligible_documents,
        count(*) FILTER (counted_ehandel) AS ehandel_documents
-FROM (SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month, document_id,
+FROM (SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month, document_party, document_no,
              sum(amount) AS amount, coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
              bool_or(NOT is_credit_note) AS counted, bool_or(NOT is_credit_note AND is_ehandel) AS counted_ehandel
       FROM purchases WHERE eligible GROUP BY ALL)
@@ -51,7 +54,7 @@ SELECT municipality, category, mandatory_area, year, month,
        count(*) FILTER (counted) AS eligible_documents,
        count(*) FILTER (counted_ehandel) AS ehandel_documents
 FROM (SELECT u.municipality, p.category, p.mandatory_area, year(p.purchase_date) AS year,
-             month(p.purchase_date) AS month, p.document_id,
+             month(p.purchase_date) AS month, p.document_party, p.document_no,
              sum(p.amount) AS amount, coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount,
              bool_or(NOT p.is_credit_note) AS counted,
              bool_or(NOT p.is_credit_note AND p.is_ehandel) AS counted_ehandel
