@@ -1,7 +1,9 @@
-"""Read raw export files: Danish CSV streamed as Arrow chunks of text with line numbers; Parquet checked.
+"""Open raw export files: check their headers, detect Danish conventions, and (for CSV files that
+DuckDB's reader cannot read exactly) stream their rows as Arrow chunks of text with line numbers.
 
-Everything is read as text so that the ingest can validate every value and name the exact file,
-line and column of a problem. Danish conventions are detected per file: `;` separator (then
+The ingest reads well-formed files with DuckDB's own readers; this module's line-by-line reader is
+for the rest (blank lines, quoted newlines, ragged or over-long lines), so that the ingest can
+still name the exact file, line and column of every problem. Danish conventions are detected per file: `;` separator (then
 decimal comma and thousands dot), UTF-8 with or without BOM, and cp1252 decided line by line, so a
 file whose lines come from two systems still reads.
 """
