@@ -193,7 +193,7 @@ class Relation:
     scratch_table: str | None = None  # dropped once the kind is loaded
 
 
-def _relation(kind: FileKind, source: SourceFile, inner: str, parameters: list,
+def _relation(source: SourceFile, inner: str, parameters: list,
               types: dict[str, str] | None = None) -> Relation:
     """Wrap ``inner`` (a SELECT with ``_file``, ``_file_order``, ``_line``, ``_error`` and one column
     per present canonical column, holding the source's value) into the common shape.
@@ -203,7 +203,7 @@ def _relation(kind: FileKind, source: SourceFile, inner: str, parameters: list,
     """
     types = types or {}
     raw, parsed = [], []
-    for column in kind.columns:
+    for column in source.kind.columns:
         target = _TYPES[column.kind]
         name = column.name
         if name not in source.headers:
@@ -234,7 +234,7 @@ def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order:
     selected = ", ".join(f"{_quote(header)} AS {name}" for name, header in source.headers.items())
     inner = (f"SELECT {file_name} AS _file, ? AS _file_order, file_row_number + 1 AS _line, NULL::VARCHAR AS _error,"
              f" {selected} FROM {reader}")
-    return _relation(source.kind, source, inner, [*constants, order, pattern],
+    return _relation(source, inner, [*constants, order, pattern],
                      {name: types[header] for name, header in source.headers.items()})
 
 
@@ -258,7 +258,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
     selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
     inner = (f"SELECT ? AS _file, ? AS _file_order, rowid + 2 AS _line, NULL::VARCHAR AS _error, {selected}"
              f" FROM {table}")
-    relation = _relation(source.kind, source, inner, [source.path.name, order])
+    relation = _relation(source, inner, [source.path.name, order])
     relation.scratch_table = table
     return relation
 
@@ -332,7 +332,7 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
                     [source.path.name, order])
         con.unregister("chunk")
     columns = ", ".join(c.name for c in source.kind.columns if c.name in source.headers)
-    return _relation(source.kind, source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {table}"
+    return _relation(source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {table}"
                      " WHERE _file_order = ?", [order])
 
 
@@ -367,15 +367,8 @@ def _problem_value(kind: FileKind) -> str:
     return f"regexp_replace(CASE problem.col {cases} END, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
 
 
-@dataclass
-class Counts:
-    """Rows and kroner read, loaded and quarantined, per source (by its order)."""
-
-    by_order: dict[int, tuple] = field(default_factory=dict)
-
-
 def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: list[Relation], select: str,
-                    extra: list[tuple[str, str, str]], counts: Counts | None = None,
+                    extra: list[tuple[str, str, str]], counts: dict[int, tuple] | None = None,
                     after: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
     """Parse, check and load every row of a kind in one pass into the table ``kind.name``.
 
@@ -421,7 +414,7 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
                 f"SELECT _file_order, count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
                 f" coalesce(sum(_amount), 0), coalesce(sum(_amount) FILTER (problem IS NULL), 0),"
                 f" coalesce(sum(_amount) FILTER (problem IS NOT NULL), 0) FROM {table} GROUP BY _file_order").fetchall():
-            counts.by_order[order] = tuple(row)
+            counts[order] = tuple(row)
         con.execute(f"DELETE FROM {table} WHERE problem IS NOT NULL")
         for helper in ("_file", "_file_order", "_line", "_amount", "problem", "problem_value"):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {helper}")
@@ -518,7 +511,7 @@ def _empty_relation(kind: FileKind) -> Relation:
     """No rows of an optional kind (e.g. no agreements file), in the common shape."""
     source = SourceFile(Path(kind.name), kind, {c.name: c.name for c in kind.columns}, decimal=".")
     columns = ", ".join(c.name for c in kind.columns)
-    return _relation(kind, source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {_stage_table(kind)}"
+    return _relation(source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {_stage_table(kind)}"
                      " WHERE false", [])
 
 
@@ -544,7 +537,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         "CREATE TABLE quarantine (file VARCHAR, line BIGINT, kind VARCHAR, column_name VARCHAR,"
         " value VARCHAR, reason VARCHAR, amount DECIMAL(18, 2))"
     )
-    counts = Counts()
+    counts: dict[int, tuple] = {}  # per source (by its order): rows and kroner read, loaded, quarantined
 
     def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None) -> None:
         _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts, after)
@@ -622,7 +615,7 @@ def _map_unspsc(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
         )
 
 
-def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: Counts, report: IngestReport) -> None:
+def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, tuple], report: IngestReport) -> None:
     con.execute(
         "CREATE TABLE ingest_files (file VARCHAR, kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT,"
         " rows_quarantined BIGINT, amount_read DECIMAL(18, 2), amount_loaded DECIMAL(18, 2),"
@@ -630,7 +623,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: Counts, re
     )
     zero = Decimal("0.00")
     for (source, _), order in sources:
-        row = counts.by_order.get(order, (0, 0, 0, zero, zero, zero))
+        row = counts.get(order, (0, 0, 0, zero, zero, zero))
         label = source.path.name + ("/" if source.path.is_dir() else "")
         result = FileResult(label, source.kind.name, *row, note=source.encoding_note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
