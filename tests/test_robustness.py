@@ -108,12 +108,13 @@ def test_fuzzed_invoice_files_end_loaded_quarantined_or_in_a_clear_error(tmp_pat
     con.close()
 
 
-def test_a_line_longer_than_the_limit_is_quarantined_unread(tmp_path: Path) -> None:
+@pytest.mark.parametrize("length", [MAX_LINE_BYTES + 1000, 3 * MAX_LINE_BYTES])  # within one read block, or across
+def test_a_line_longer_than_the_limit_is_quarantined_unread(tmp_path: Path, length: int) -> None:
     raw = minimal_raw(tmp_path / "raw")
     good = "F1;1;10-01-2025;" + EANS[0] + ";" + CVR + ";A;44121701;x;100,00;N/A;"
     with (raw / "fakturalinjer.csv").open("w", encoding="utf-8") as handle:
         handle.write(";".join(LINE_HEADER) + "\n" + good + "\n")
-        handle.write("F2;1;10-01-2025;" + EANS[0] + ";" + CVR + ";A;44121701;" + "x" * (3 * MAX_LINE_BYTES) + ";1,00;;\n")
+        handle.write("F2;1;10-01-2025;" + EANS[0] + ";" + CVR + ";A;44121701;" + "x" * length + ";1,00;;\n")
         handle.write(good.replace("F1", "F3") + "\n")
     db = tmp_path / "db.duckdb"
     report = ingest(raw, db)

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -159,27 +159,41 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _utf8_lines(path: Path) -> int | None:
-    """The number of lines of a file that is valid UTF-8 (None otherwise), in one pass."""
-    count, last, rest = 0, b"\n", b""
+class _LineTooLong(Exception):
+    """A line longer than MAX_LINE_BYTES: the file is left to the Python reader, which reports it."""
+
+
+def _line_blocks(path: Path) -> Iterator[bytes]:
+    """A file in blocks of whole lines (the last block may lack its final newline)."""
+    rest = b""
     with path.open("rb") as handle:
         while block := handle.read(1 << 24):
-            count += block.count(b"\n")
-            last = block[-1:]
             data = rest + block
             cut = data.rfind(b"\n") + 1  # a multi-byte character never spans a newline
-            try:
-                data[:cut].decode("utf-8")
-            except UnicodeDecodeError:
-                return None
             rest = data[cut:]
             if len(rest) > MAX_LINE_BYTES:
-                return None  # a line too long to be a record: the Python reader reports it
+                raise _LineTooLong
+            if cut:
+                yield data[:cut]
+    if rest:
+        yield rest
+
+
+def _line_count(count: int, last_block: bytes) -> int:
+    """Lines of a file with ``count`` newlines whose last block is ``last_block``."""
+    return count + (not last_block.endswith(b"\n"))
+
+
+def _utf8_lines(path: Path) -> int | None:
+    """The number of lines of a file that is valid UTF-8 (None otherwise), in one pass."""
+    count, block = 0, b"\n"
     try:
-        rest.decode("utf-8")
-    except UnicodeDecodeError:
+        for block in _line_blocks(path):
+            count += block.count(b"\n")
+            block.decode("utf-8")
+    except (UnicodeDecodeError, _LineTooLong):
         return None
-    return count + (last != b"\n")
+    return _line_count(count, block)
 
 
 @dataclass
@@ -248,7 +262,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
     try:
         con.execute(f"CREATE TEMP TABLE csv_{order} AS SELECT * FROM read_csv(?, delim = ?, header = false,"
                     f" skip = 1, columns = {columns}, quote = '\"', escape = '\"', strict_mode = true,"
-                    " auto_detect = false)", [str(path), source.delimiter])
+                    f" auto_detect = false, max_line_size = {MAX_LINE_BYTES})", [str(path), source.delimiter])
     except duckdb.Error:
         return None
     ((rows,),) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
@@ -269,27 +283,18 @@ def transcode(path: Path, target: Path) -> tuple[int, int] | None:
     number of cp1252 lines and of all lines, or None for a line longer than MAX_LINE_BYTES (left to
     the Python reader).
     """
-    converted, count, last = 0, 0, b"\n"
-    with path.open("rb") as handle, target.open("wb") as out:
-        rest = b""
-        while True:
-            block = handle.read(1 << 24)
-            data = rest + block
-            if not data:
-                break
-            cut = len(data) if not block else data.rfind(b"\n") + 1
-            if cut == 0:
-                if len(data) > MAX_LINE_BYTES:
-                    return None
-                rest = data
-                continue
-            data, rest = data[:cut], data[cut:]
-            count += data.count(b"\n")
-            last = data[-1:]
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError:
-                lines = data.split(b"\n")
+    converted, count, block = 0, 0, b"\n"
+    try:
+        with target.open("wb") as out:
+            for block in _line_blocks(path):
+                count += block.count(b"\n")
+                try:
+                    block.decode("utf-8")
+                    out.write(block)
+                    continue
+                except UnicodeDecodeError:
+                    pass
+                lines = block.split(b"\n")
                 for number, line in enumerate(lines):
                     if line.isascii():
                         continue
@@ -298,11 +303,10 @@ def transcode(path: Path, target: Path) -> tuple[int, int] | None:
                     except UnicodeDecodeError:
                         converted += 1
                         lines[number] = line.decode("cp1252", errors="replace").encode("utf-8")
-                data = b"\n".join(lines)
-            out.write(data)
-            if not block:
-                break
-    return converted, count + (last != b"\n")
+                out.write(b"\n".join(lines))
+    except _LineTooLong:
+        return None
+    return converted, _line_count(count, block)
 
 
 def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks,
