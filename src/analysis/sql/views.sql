@@ -31,39 +31,38 @@ FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
 -- Monthly totals, computed once per ingest: every period view below adds these up instead of
 -- scanning the purchase lines. Amounts and invoice counts add up over months and units (an
 -- invoice has one date and one buyer), but invoice counts do not add up over categories (an
--- invoice can span two), hence a second table by category. Both come from one scan that totals
--- each document per category and month (a document counts when any of its lines qualifies):
--- the same figures as count(DISTINCT document_id) with a filter, without a set of ids per group.
--- Documents are grouped by their two key columns, not the id text built from them.
-CREATE OR REPLACE TEMP TABLE document_month AS
-SELECT ean, category, mandatory_area, year(purchase_date) AS year, month(purchase_date) AS month,
-       document_party, document_no,
-       sum(amount) AS amount, coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
-       bool_or(NOT is_credit_note) AS counted, bool_or(NOT is_credit_note AND is_ehandel) AS counted_ehandel
-FROM purchases WHERE eligible
-GROUP BY ALL;
-
+-- invoice can span two), hence a second table by category. Both first total each document
+-- (a document counts when any of its lines qualifies), then count documents: the same figures
+-- as count(DISTINCT document_id) with a filter, without a set of ids per group. Documents are
+-- grouped by their two key columns (document_party, document_no), not the id text built from them.
+-- (The two document totals below look alike on purpose: feeding both tables from one materialised
+-- document table was 20 % slower on the 52 m-line national set, 55 s against 44-47 s.)
 CREATE OR REPLACE TABLE unit_month AS
 SELECT ean, year, month,
        sum(amount) AS eligible_amount,
        sum(ehandel_amount) AS ehandel_amount,
        count(*) FILTER (counted) AS eligible_documents,
        count(*) FILTER (counted_ehandel) AS ehandel_documents
-FROM (SELECT ean, year, month, sum(amount) AS amount, sum(ehandel_amount) AS ehandel_amount,
-             bool_or(counted) AS counted, bool_or(counted_ehandel) AS counted_ehandel
-      FROM document_month GROUP BY ean, year, month, document_party, document_no)
+FROM (SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month, document_party, document_no,
+             sum(amount) AS amount, coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
+             bool_or(NOT is_credit_note) AS counted, bool_or(NOT is_credit_note AND is_ehandel) AS counted_ehandel
+      FROM purchases WHERE eligible GROUP BY ALL)
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE category_month AS
-SELECT u.municipality, d.category, d.mandatory_area, d.year, d.month,
-       sum(d.amount) AS eligible_amount,
-       sum(d.ehandel_amount) AS ehandel_amount,
-       count(*) FILTER (d.counted) AS eligible_documents,
-       count(*) FILTER (d.counted_ehandel) AS ehandel_documents
-FROM document_month d JOIN units u USING (ean)
+SELECT municipality, category, mandatory_area, year, month,
+       sum(amount) AS eligible_amount,
+       sum(ehandel_amount) AS ehandel_amount,
+       count(*) FILTER (counted) AS eligible_documents,
+       count(*) FILTER (counted_ehandel) AS ehandel_documents
+FROM (SELECT u.municipality, p.category, p.mandatory_area, year(p.purchase_date) AS year,
+             month(p.purchase_date) AS month, p.document_party, p.document_no,
+             sum(p.amount) AS amount, coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount,
+             bool_or(NOT p.is_credit_note) AS counted,
+             bool_or(NOT p.is_credit_note AND p.is_ehandel) AS counted_ehandel
+      FROM purchases p JOIN units u USING (ean)
+      WHERE p.eligible GROUP BY ALL)
 GROUP BY ALL;
-
-DROP TABLE document_month;
 
 -- The period grains: year (2025), quarter (2025-K1) and month (2025-01).
 CREATE OR REPLACE VIEW period_grains AS
