@@ -28,7 +28,8 @@ from . import db
 from .paths import DEFAULT_CATEGORIES
 from .errors import InputError
 from .readers import MAX_LINE_BYTES, SourceFile, open_source
-from .schema import AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, FileKind, kind_for_file
+from .schema import (AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, Column, FileKind,
+                     kind_for_file)
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
@@ -82,7 +83,7 @@ CREATE OR REPLACE TEMP MACRO gln_check(n) AS
               + gln_digit(n, 12))
          + gln_digit(n, 1) + gln_digit(n, 3) + gln_digit(n, 5) + gln_digit(n, 7) + gln_digit(n, 9)
          + gln_digit(n, 11)) % 10) % 10 = n % 10;
-CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS gln_check(CAST(e AS BIGINT));
+CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS gln_check(TRY_CAST(e AS BIGINT));
 """
 
 
@@ -340,27 +341,32 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
                      " WHERE _file_order = ?", [order])
 
 
-def _present(column: str) -> str:
+_TEXT_KINDS = ("text", "ean", "unspsc")  # parsed as the trimmed text itself: parsed = present
+
+
+def _present(column: Column) -> str:
     """SQL: the column has a value (a typed value, or raw text that is not blank)."""
-    return f"(p_{column} IS NOT NULL OR nullif(trim({column}), '') IS NOT NULL)"
+    if column.kind in _TEXT_KINDS:  # saves a second trim of every text value (the ingest's hot path)
+        return f"p_{column.name} IS NOT NULL"
+    return f"(p_{column.name} IS NOT NULL OR nullif(trim({column.name}), '') IS NOT NULL)"
 
 
-def _problem_expression(kind: FileKind, extra: list[tuple[str, str, str]]) -> str:
-    """SQL CASE giving the first problem of a row as {col, why}, or NULL for a good row.
+def _checks(kind: FileKind, extra: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """Every check of a row, in order, as (SQL condition that is true for a problem, SQL {col, why}).
 
     ``extra`` adds checks that need more than the row itself: (condition, column, reason).
     """
-    whens = ["WHEN _error IS NOT NULL THEN {'col': NULL, 'why': _error}"]
+    checks = [("_error IS NOT NULL", "{'col': NULL, 'why': _error}")]
     for column in kind.columns:
         name = column.name
         if column.required:
-            whens.append(f"WHEN NOT {_present(name)} THEN {{'col': '{name}', 'why': 'is missing'}}")
+            checks.append((f"NOT {_present(column)}", f"{{'col': '{name}', 'why': 'is missing'}}"))
         for condition, reason in _CHECKS.get(column.kind, []):
             test = condition.replace("{v}", f"p_{name}")
-            whens.append(f"WHEN {_present(name)} AND ({test}) THEN {{'col': '{name}', 'why': '{reason}'}}")
+            checks.append((f"{_present(column)} AND ({test})", f"{{'col': '{name}', 'why': '{reason}'}}"))
     for condition, column_name, reason in extra:
-        whens.append(f"WHEN {condition} THEN {{'col': '{column_name}', 'why': {reason}}}")
-    return "CASE " + " ".join(whens) + " END"
+        checks.append((condition, f"{{'col': '{column_name}', 'why': {reason}}}"))
+    return checks
 
 
 def _problem_value(kind: FileKind) -> str:
@@ -385,11 +391,18 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
     table = kind.name
     union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
     amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL::DECIMAL(18, 2)"
+    # Each check is a column of its own, computed once per row; the CASE then picks the first
+    # failing one. (Inside a CASE, DuckDB does not share sub-expressions: the EAN check digit
+    # alone took 3x as long there.)
+    checks = _checks(kind, extra)
+    flags = ", ".join(f"{condition} AS _check_{i}" for i, (condition, _) in enumerate(checks))
+    problem = "CASE " + " ".join(f"WHEN _check_{i} THEN {why}" for i, (_, why) in enumerate(checks)) + " END"
     con.execute(f"""
         CREATE TABLE {table} AS
         SELECT {select}, _file, _file_order, _line, _amount, problem, problem_value FROM (
             SELECT *, CASE WHEN problem IS NOT NULL THEN {_problem_value(kind)} END AS problem_value FROM (
-                SELECT *, {amount} AS _amount, {_problem_expression(kind, extra)} AS problem FROM ({union})))""",
+                SELECT *, {problem} AS problem FROM (
+                    SELECT *, {amount} AS _amount, {flags} FROM ({union}))))""",
                 [value for r in relations for value in r.parameters])
     for relation in relations:
         if relation.scratch_table:
