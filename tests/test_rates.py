@@ -47,7 +47,8 @@ def random_municipality(folder: Path, seed: int) -> dict[str, pd.DataFrame]:
                 danish(r.amount), r.order_ref, ""] for r in lines.itertuples()])
     cards = pd.DataFrame({"id": [f"K{i}" for i in range(40)], "ean": rng.choice(eans, 40),
                           "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, 40), unit="D"),
-                          "unspsc": rng.choice(list(ELIGIBLE), 40), "amount": np.round(rng.gamma(2, 100, 40), 2)})
+                          "unspsc": rng.choice(list(ELIGIBLE), 40),
+                          "amount": np.round(rng.gamma(2, 100, 40) * rng.choice([1, 1, 1, -1], 40), 2)})  # refunds
     write_csv(folder / "kort.csv", CARD_HEADER,
               [[c.id, c.date.strftime("%d-%m-%Y"), c.ean, "Butik", c.unspsc, danish(c.amount), "Navn"]
                for c in cards.itertuples()], encoding="cp1252")
@@ -105,6 +106,33 @@ def test_unit_org_and_municipality_rates_match_pandas(tmp_path: Path, seed: int)
     monthly = rates.municipality_rates(con, "month")
     assert monthly["eligible_amount"].sum() == pytest.approx(
         rates.municipality_rates(con, "year")["eligible_amount"].sum())
+    con.close()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_monthly_totals_equal_the_definition(tmp_path: Path, seed: int) -> None:
+    """unit_month and category_month (built for speed) equal count(DISTINCT document_id) over purchases."""
+    random_municipality(tmp_path / "raw", seed)
+    path = tmp_path / "db.duckdb"
+    ingest(tmp_path / "raw", path)
+    con = db.connect(path)
+    measures = ("sum(amount), coalesce(sum(amount) FILTER (is_ehandel), 0),"
+                " count(DISTINCT document_id) FILTER (NOT is_credit_note),"
+                " count(DISTINCT document_id) FILTER (NOT is_credit_note AND is_ehandel)")
+    columns = "eligible_amount, ehandel_amount, eligible_documents, ehandel_documents"
+    by_unit = con.execute(f"SELECT ean, year(purchase_date), month(purchase_date), {measures} FROM purchases"
+                          " WHERE eligible GROUP BY ALL ORDER BY ALL").fetchall()
+    assert con.execute(f"SELECT ean, year, month, {columns} FROM unit_month ORDER BY ALL").fetchall() == by_unit
+    by_category = con.execute(f"SELECT municipality, category, mandatory_area, year(purchase_date),"
+                              f" month(purchase_date), {measures} FROM purchases JOIN units USING (ean)"
+                              " WHERE eligible GROUP BY ALL ORDER BY ALL").fetchall()
+    assert con.execute(f"SELECT municipality, category, mandatory_area, year, month, {columns}"
+                       " FROM category_month ORDER BY ALL").fetchall() == by_category
+    spanning = con.execute("SELECT count(*) FROM (SELECT document_id FROM purchases WHERE eligible"
+                           " GROUP BY ALL HAVING count(DISTINCT category) > 1)").fetchone()[0]
+    assert spanning > 0 and len({row[1] for row in by_category}) == 3  # the case that needs category_month
+    assert con.execute("SELECT count(*) FROM purchases WHERE source = 'kort' AND eligible AND amount < 0"
+                       ).fetchone()[0] > 0
     con.close()
 
 
