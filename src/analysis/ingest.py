@@ -379,7 +379,8 @@ def _problem_value(kind: FileKind) -> str:
 
 def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: list[Relation], select: str,
                     extra: list[tuple[str, str, str]], counts: dict[int, tuple] | None = None,
-                    after: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+                    after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                    keep_position: bool = False) -> None:
     """Parse, check and load every row of a kind in one pass into the table ``kind.name``.
 
     Bad rows get their first problem; duplicates of the kind's key are found afterwards among the
@@ -387,10 +388,12 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
     then line, is kept) by a hash aggregate, so only rows of keys seen twice are sorted. Then bad
     rows go to ``quarantine``, the reconciliation is counted, and only good rows stay. ``after``
     runs on the table before the bad rows leave (e.g. to complete values that depend on other rows).
+    With ``keep_position`` the table keeps each row's ``file`` and ``line``. ``select`` must name the
+    kind's amount column as it is (the reconciliation sums it).
     """
     table = kind.name
     union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
-    amount = f"p_{kind.amount_column}" if kind.amount_column else "NULL::DECIMAL(18, 2)"
+    amount = kind.amount_column or "NULL::DECIMAL(18, 2)"  # in the table being built
     # Each check is a column of its own, computed once per row; the CASE then picks the first
     # failing one. (Inside a CASE, DuckDB does not share sub-expressions: the EAN check digit
     # alone took 3x as long there.)
@@ -399,10 +402,9 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
     problem = "CASE " + " ".join(f"WHEN _check_{i} THEN {why}" for i, (_, why) in enumerate(checks)) + " END"
     con.execute(f"""
         CREATE TABLE {table} AS
-        SELECT {select}, _file, _file_order, _line, _amount, problem, problem_value FROM (
+        SELECT _file, _line, {select}, _file_order, problem, problem_value FROM (
             SELECT *, CASE WHEN problem IS NOT NULL THEN {_problem_value(kind)} END AS problem_value FROM (
-                SELECT *, {problem} AS problem FROM (
-                    SELECT *, {amount} AS _amount, {flags} FROM ({union}))))""",
+                SELECT *, {problem} AS problem FROM (SELECT *, {flags} FROM ({union}))))""",
                 [value for r in relations for value in r.parameters])
     for relation in relations:
         if relation.scratch_table:
@@ -426,15 +428,18 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
         after(con)
     if counts is not None:
         con.execute(f"INSERT INTO quarantine SELECT _file, _line, '{kind.name}', problem.col, problem_value,"
-                    f" problem.why, _amount FROM {table} WHERE problem IS NOT NULL")
+                    f" problem.why, {amount} FROM {table} WHERE problem IS NOT NULL")
         for order, *row in con.execute(
                 f"SELECT _file_order, count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
-                f" coalesce(sum(_amount), 0), coalesce(sum(_amount) FILTER (problem IS NULL), 0),"
-                f" coalesce(sum(_amount) FILTER (problem IS NOT NULL), 0) FROM {table} GROUP BY _file_order").fetchall():
+                f" coalesce(sum({amount}), 0), coalesce(sum({amount}) FILTER (problem IS NULL), 0),"
+                f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0) FROM {table} GROUP BY _file_order").fetchall():
             counts[order] = tuple(row)
         con.execute(f"DELETE FROM {table} WHERE problem IS NOT NULL")
-        for helper in ("_file", "_file_order", "_line", "_amount", "problem", "problem_value"):
+        for helper in ("_file_order", "problem", "problem_value") + (() if keep_position else ("_file", "_line")):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {helper}")
+        if keep_position:  # renamed rather than written twice: the position columns of 50 m lines cost
+            con.execute(f"ALTER TABLE {table} RENAME _file TO file")
+            con.execute(f"ALTER TABLE {table} RENAME _line TO line")
 
 
 def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]] | None = None) -> pd.DataFrame:
@@ -556,8 +561,10 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     )
     counts: dict[int, tuple] = {}  # per source (by its order): rows and kroner read, loaded, quarantined
 
-    def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None) -> None:
-        _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts, after)
+    def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None,
+             keep_position: bool = False) -> None:
+        _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts, after,
+                        keep_position)
 
     known_unit = "p_buyer_ean NOT IN (SELECT ean FROM units)"
     unknown_unit = (known_unit, "buyer_ean", "'is not a unit in the units file'")
@@ -579,7 +586,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
                      " THEN 'credit_note' END")
     no_ref = ", ".join(f"'{v}'" for v in NO_ORDER_REFERENCES)
     load(INVOICE_LINES, f"""
-        _file AS file, _line AS line, p_invoice_no AS invoice_no, p_line_no AS line_no,
+        p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
         p_supplier_name AS supplier_name, p_unspsc AS unspsc,
         CASE WHEN regexp_matches(p_description, '\\d{{6}}')
@@ -592,11 +599,11 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
             AS is_ehandel,
         {document_type} AS document_type""",
          [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
-           "'is not Faktura or Kreditnota'"), unknown_unit], after=_infer_document_type)
-    load(CARD, "_file AS file, _line AS line, p_transaction_id AS transaction_id,"
+           "'is not Faktura or Kreditnota'"), unknown_unit], after=_infer_document_type, keep_position=True)
+    load(CARD, "p_transaction_id AS transaction_id,"
                " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
                " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
-               " p_amount AS amount", [unknown_unit])
+               " p_amount AS amount", [unknown_unit], keep_position=True)
     load(AGREEMENTS, "p_contract AS contract, p_supplier_cvr AS supplier_cvr,"
                      " p_unspsc_prefix AS unspsc_prefix, p_binding AS binding,"
                      " p_valid_from AS valid_from, p_valid_to AS valid_to",
