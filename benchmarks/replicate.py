@@ -40,9 +40,9 @@ def replicate(source: Path, target: Path, copies: int, memory_limit: str = "3GB"
     con.execute("SET preserve_insertion_order = false")
     lines = 0
     for kind, (id_column, reference) in IDS.items():
-        pattern = str(source / kind / "**" / "*.parquet")
-        columns = [row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = true)",
-                                                 [pattern]).fetchall()]
+        files = sorted((source / kind).rglob("*.parquet"))
+        columns = [row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)",
+                                                 [str(files[0])]).fetchall()]
         for copy in range(copies):
             prefix = f"R{copy}-"
 
@@ -55,9 +55,11 @@ def replicate(source: Path, target: Path, copies: int, memory_limit: str = "3GB"
                 return quoted
 
             select = ", ".join(renamed(c) for c in columns)
-            con.execute(f"COPY (SELECT {select} FROM read_parquet(?, hive_partitioning = true)) TO '{target / kind}'"
-                        f" (FORMAT parquet, PARTITION_BY (kommune, aar), FILENAME_PATTERN 'kopi{copy}-{{i}}',"
-                        " OVERWRITE_OR_IGNORE true)", [pattern])  # each copy its own file names
+            for file in files:  # file by file: one partitioned COPY of everything thrashed at 3 GB
+                out = target / file.relative_to(source).with_name(f"kopi{copy}-{file.name}")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(f"COPY (SELECT {select} FROM read_parquet(?, hive_partitioning = false)) TO '{out}'"
+                            " (FORMAT parquet)", [str(file)])
         if kind == "fakturalinjer":
             lines = con.execute("SELECT count(*) FROM read_parquet(?)", [str(target / kind / "**" / "*.parquet")]
                                 ).fetchone()[0]

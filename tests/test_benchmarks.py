@@ -22,3 +22,28 @@ def test_benchmark_runs_and_prints_its_figures(arguments: list[str]) -> None:
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "target" in result.stdout and "equal: False" not in result.stdout
+
+
+def test_replicated_set_ingests_without_duplicates_and_keeps_the_rates(tmp_path) -> None:
+    """benchmarks/replicate.py (the 300 m-line set): copies get new ids, so nothing is quarantined
+    and every rate stays as it was, with twice the documents."""
+    from analysis import db
+    from analysis.ingest import ingest
+    from analysis.synthetic import generate
+
+    generate(tmp_path / "one", seed=3, years=(2025,), scale=0.1, municipalities=2, file_format="parquet")
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "replicate.py"), str(tmp_path / "one"),
+                             str(tmp_path / "two"), "--copies", "2"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = {}
+    for name in ("one", "two"):
+        report = ingest(tmp_path / name, tmp_path / f"{name}.duckdb")
+        assert report.rows_quarantined == 0
+        con = db.connect(tmp_path / f"{name}.duckdb")
+        figures[name] = con.execute("SELECT rate, count_rate, eligible_documents FROM municipality_period_rates"
+                                    " WHERE period_type = 'year'").fetchone()
+        figures[name + " lines"] = con.execute("SELECT count(*) FROM invoice_lines").fetchone()[0]
+        con.close()
+    assert figures["two lines"] == 2 * figures["one lines"]
+    assert figures["two"][:2] == pytest.approx(figures["one"][:2])
+    assert figures["two"][2] == 2 * figures["one"][2]

@@ -38,23 +38,24 @@ CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a 
 CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
 
-# Parsing of each column kind from text. {c} is the column's raw text; all values stay in the data.
+# Parsing of each column kind from text. {c} is the column's text, already trimmed (once: a
+# sub-expression repeated inside a CASE is computed again); all values stay in the data.
 _PARSE = {
-    "text": "nullif(trim({c}), '')",
+    "text": "nullif({c}, '')",
     "personal": "NULL",
-    "int": "try_cast(trim({c}) AS BIGINT)",
-    "date": "coalesce(try_strptime(trim({c}), '%d-%m-%Y'), try_strptime(trim({c}), '%Y-%m-%d'),"
-            " try_strptime(trim({c}), '%d.%m.%Y'))::DATE",
-    "amount": "try_cast(trim({c}) AS DECIMAL(18, 2))",
-    "ean": "nullif(trim({c}), '')",
-    "cvr": "nullif(regexp_replace(upper(trim({c})), '^DK\\s*', ''), '')",
-    "unspsc": "nullif(trim({c}), '')",
-    "flag": "CASE WHEN lower(trim({c})) IN ('ja', 'j', 'yes', 'y', 'true', '1', 'x') THEN TRUE"
-            " WHEN lower(trim({c})) IN ('nej', 'n', 'no', 'false', '0') THEN FALSE END",
+    "int": "try_cast({c} AS BIGINT)",
+    "date": "coalesce(try_strptime({c}, '%d-%m-%Y'), try_strptime({c}, '%Y-%m-%d'),"
+            " try_strptime({c}, '%d.%m.%Y'))::DATE",
+    "amount": "try_cast({c} AS DECIMAL(18, 2))",
+    "ean": "nullif({c}, '')",
+    "cvr": "nullif(regexp_replace(upper({c}), '^DK\\s*', ''), '')",
+    "unspsc": "nullif({c}, '')",
+    "flag": "CASE WHEN lower({c}) IN ('ja', 'j', 'yes', 'y', 'true', '1', 'x') THEN TRUE"
+            " WHEN lower({c}) IN ('nej', 'n', 'no', 'false', '0') THEN FALSE END",
 }
 # Danish amounts: decimal comma, optional thousands dots (1.234,50).
-_DANISH_AMOUNT = ("CASE WHEN regexp_full_match(trim({c}), '-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?')"
-                  " THEN try_cast(replace(replace(trim({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
+_DANISH_AMOUNT = ("CASE WHEN regexp_full_match({c}, '-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?')"
+                  " THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
 _TYPES = {"text": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
           "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "flag": "BOOLEAN"}
 # Parquet column types taken as they are for a column kind (anything else is read as text and parsed).
@@ -217,7 +218,7 @@ def _relation(source: SourceFile, inner: str, parameters: list,
     else is read as text and parsed, with the source's decimal convention for amounts.
     """
     types = types or {}
-    raw, parsed = [], []
+    raw, typed, parsed = [], [], []
     for column in source.kind.columns:
         target = _TYPES[column.kind]
         name = column.name
@@ -226,14 +227,16 @@ def _relation(source: SourceFile, inner: str, parameters: list,
             parsed.append(f"NULL::{target} AS p_{name}")
         elif types.get(name, "VARCHAR").split("(")[0] in _NATIVE.get(column.kind, ()):
             raw.append(f"NULL::VARCHAR AS {name}")
-            parsed.append(f"try_cast(_v.{name} AS {target}) AS p_{name}")
+            typed.append(f"_v.{name} AS _typed_{name}")
+            parsed.append(f"try_cast(_typed_{name} AS {target}) AS p_{name}")
         else:
             text = f"CAST(_v.{name} AS VARCHAR)" if types.get(name, "VARCHAR") != "VARCHAR" else f"_v.{name}"
-            raw.append(f"{text} AS {name}")
+            raw.append(f"trim({text}) AS {name}")
             rule = _DANISH_AMOUNT if column.kind == "amount" and source.decimal == "," else _PARSE[column.kind]
-            parsed.append(f"CAST({rule.format(c=text)} AS {target}) AS p_{name}")
-    sql = (f"SELECT _v._file, _v._file_order, _v._line, _v._error, {', '.join(raw)}, {', '.join(parsed)}"
-           f" FROM ({inner}) _v")
+            parsed.append(f"CAST({rule.format(c=name)} AS {target}) AS p_{name}")
+    names = ", ".join(c.name for c in source.kind.columns)
+    sql = (f"SELECT _file, _file_order, _line, _error, {names}, {', '.join(parsed)} FROM ("
+           f"SELECT _v._file, _v._file_order, _v._line, _v._error, {', '.join(raw + typed)} FROM ({inner}) _v)")
     return Relation(sql, parameters)
 
 
@@ -348,7 +351,7 @@ def _present(column: Column) -> str:
     """SQL: the column has a value (a typed value, or raw text that is not blank)."""
     if column.kind in _TEXT_KINDS:  # saves a second trim of every text value (the ingest's hot path)
         return f"p_{column.name} IS NOT NULL"
-    return f"(p_{column.name} IS NOT NULL OR nullif(trim({column.name}), '') IS NOT NULL)"
+    return f"(p_{column.name} IS NOT NULL OR nullif({column.name}, '') IS NOT NULL)"  # raw text is trimmed
 
 
 @dataclass(frozen=True)
