@@ -10,8 +10,9 @@ its target (issue #7) beside it:
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--municipalities 98 --years 2022-2025]
 (the defaults are a reduced size that runs in a few minutes). Ingest figures are the median of
---repeat runs (peak memory: the largest). --parquet DIR ingests an existing export instead of
-generating one (e.g. the 50-million-line set made once with `analysis demo-data --format parquet`).
+--repeat runs (peak memory: the largest). --parquet DIR (--csv DIR) ingests an existing export
+instead of generating one (e.g. the 50-million-line set made once with `analysis demo-data --format
+parquet`); --skip-pandas times the DuckDB queries only (for sets too large for pandas here).
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="folder for the data (default: a temporary one)")
     parser.add_argument("--repeat", type=int, default=3, help="ingest runs per format (median reported)")
     parser.add_argument("--parquet", type=Path, help="an existing Parquet export to ingest instead of generating one")
+    parser.add_argument("--csv", type=Path, help="an existing Danish CSV export to ingest instead of generating one")
     parser.add_argument("--skip-csv", action="store_true", help="only the Parquet ingest and the queries")
     parser.add_argument("--skip-pandas", action="store_true", help="time the DuckDB queries only (very large sets)")
     args = parser.parse_args()
@@ -162,11 +164,14 @@ def main() -> None:
               f" rows/s, peak {parquet['max_rss_gib']:.2f} GiB; at this rate 50 m invoice lines take {per_50m:.0f} s"
               f"   (target: 50 m lines < 60 s, < 4 GiB)")
         if not args.skip_csv:
-            csv_municipalities = max(1, args.municipalities // 5)
-            run_phase("generate", out=str(work / "csv"), years=years, scale=args.scale,
-                      municipalities=csv_municipalities, format="csv")
-            csv = ingest_runs(work / "csv", work / "c.duckdb", args.memory_limit, args.repeat)
-            print(f"ingest Danish CSV ({csv_municipalities} municipalities): {csv['rows']:,} rows in {csv['seconds']:.1f} s"
+            csv_raw, label = args.csv, str(args.csv)
+            if csv_raw is None:
+                csv_raw, csv_municipalities = work / "csv", max(1, args.municipalities // 5)
+                label = f"{csv_municipalities} municipalities"
+                run_phase("generate", out=str(csv_raw), years=years, scale=args.scale,
+                          municipalities=csv_municipalities, format="csv")
+            csv = ingest_runs(csv_raw, work / "c.duckdb", args.memory_limit, args.repeat)
+            print(f"ingest Danish CSV ({label}): {csv['rows']:,} rows in {csv['seconds']:.1f} s"
                   f" (median of {csv['all_seconds']}) = {csv['rows'] / csv['seconds']:,.0f} rows/s, peak"
                   f" {csv['max_rss_gib']:.2f} GiB   (target >= 300k lines/s, < 4 GiB)")
         year = years[-1] if args.parquet is None else latest_year(work / "p.duckdb")
