@@ -58,7 +58,8 @@ def replicate(source: Path, target: Path, copies: int, memory_limit: str = "3GB"
             for file in files:  # file by file: one partitioned COPY of everything thrashed at 3 GB
                 out = target / file.relative_to(source).with_name(f"kopi{copy}-{file.name}")
                 out.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(f"COPY (SELECT {select} FROM read_parquet(?, hive_partitioning = false)) TO '{out}'"
+                target_sql = str(out).replace("'", "''")  # COPY takes no parameter for its target
+                con.execute(f"COPY (SELECT {select} FROM read_parquet(?, hive_partitioning = false)) TO '{target_sql}'"
                             " (FORMAT parquet)", [str(file)])
         if kind == "fakturalinjer":
             lines = con.execute("SELECT count(*) FROM read_parquet(?)", [str(target / kind / "**" / "*.parquet")]

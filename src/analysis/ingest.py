@@ -201,7 +201,7 @@ def _utf8_lines(path: Path) -> int | None:
 @dataclass
 class Relation:
     """A SELECT giving one source's rows in the same columns for every source of a kind: ``_file``,
-    ``_file_order``, ``_line``, ``_error``, each column's raw text (named as the column; NULL where
+    ``_file_order``, ``_line``, ``_error``, each column's text, trimmed (named as the column; NULL where
     the source already holds a typed value) and its parsed value ``p_<column>``."""
 
     sql: str
@@ -344,14 +344,9 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
                      " WHERE _file_order = ?", [order])
 
 
-_TEXT_KINDS = ("text", "ean", "unspsc")  # parsed as the trimmed text itself: parsed = present
-
-
 def _present(column: Column) -> str:
-    """SQL: the column has a value (a typed value, or raw text that is not blank)."""
-    if column.kind in _TEXT_KINDS:  # saves a second trim of every text value (the ingest's hot path)
-        return f"p_{column.name} IS NOT NULL"
-    return f"(p_{column.name} IS NOT NULL OR nullif({column.name}, '') IS NOT NULL)"  # raw text is trimmed
+    """SQL: the column has a value (a typed value, or text that is not blank)."""
+    return f"(p_{column.name} IS NOT NULL OR nullif({column.name}, '') IS NOT NULL)"  # the text is trimmed
 
 
 @dataclass(frozen=True)
