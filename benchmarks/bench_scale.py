@@ -7,6 +7,8 @@ its target (issue #7) beside it:
   * per-unit rates for one year, all municipalities (DuckDB)          < 0.5 s
   * per-municipality x category table for one year (DuckDB)           < 0.5 s
   * the same two results with pandas (checked equal), and a bare scan of the columns they need
+and, for each ingest, its longest steps and (Parquet) the floor: the invoice Parquet copied into a
+DuckDB file as it is, with no parsing, checks or duplicate search.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--municipalities 98 --years 2022-2025]
 (the defaults are a reduced size that runs in a few minutes). Ingest figures are the median of
@@ -42,7 +44,14 @@ elif phase == "ingest":
     from analysis.ingest import ingest
     report = ingest(Path(args["raw"]), Path(args["db"]), memory_limit=args["memory_limit"])
     result = {"rows": sum(f.rows_read for f in report.files),
-              "invoice_lines": sum(f.rows_read for f in report.files if f.kind == "invoice_lines")}
+              "invoice_lines": sum(f.rows_read for f in report.files if f.kind == "invoice_lines"),
+              "steps": report.steps}
+elif phase == "copy":  # the floor: the invoice Parquet copied into a DuckDB file as it is, no parsing or checks
+    import duckdb
+    start = time.perf_counter()  # the statement only, as the ingest's steps are timed
+    con = duckdb.connect(args["db"], config={"memory_limit": args["memory_limit"]})
+    con.execute("CREATE TABLE copy AS SELECT * FROM read_parquet(?, union_by_name = true)", [args["pattern"]])
+    con.close()
 result["seconds"] = time.perf_counter() - start
 result["max_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print(json.dumps(result))
@@ -55,11 +64,34 @@ SCAN_SQL = """SELECT sum(amount), count(DISTINCT buyer_ean), count(order_ref), c
 
 
 def ingest_runs(raw: Path, db: Path, memory_limit: str, repeat: int) -> dict:
-    """Ingest ``repeat`` times, each in a fresh process: median seconds, largest peak memory."""
+    """Ingest ``repeat`` times, each in a fresh process: median seconds (and the median run's steps),
+    largest peak memory."""
     runs = [run_phase("ingest", raw=str(raw), db=str(db), memory_limit=memory_limit) for _ in range(repeat)]
+    median = sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
     return {"rows": runs[0]["rows"], "invoice_lines": runs[0]["invoice_lines"],
-            "seconds": statistics.median(r["seconds"] for r in runs),
+            "seconds": statistics.median(r["seconds"] for r in runs), "steps": median["steps"],
             "all_seconds": [round(r["seconds"], 1) for r in runs], "max_rss_gib": max(r["max_rss_gib"] for r in runs)}
+
+
+def steps_line(steps: list[list]) -> str:
+    """The longest steps of an ingest, with their share of it."""
+    total = sum(seconds for _, seconds in steps)
+    longest = sorted(steps, key=lambda step: -step[1])[:5]
+    return ", ".join(f"{name} {seconds:.1f} s ({seconds / total:.0%})" for name, seconds in longest)
+
+
+def invoice_copy(raw: Path, db: Path, memory_limit: str, repeat: int) -> float | None:
+    """Median seconds to copy the invoice Parquet into a DuckDB file as it is (None: no such folder)."""
+    folder = next((p for p in sorted(raw.iterdir()) if p.is_dir() and p.name.startswith("fakturalinjer")), None)
+    if folder is None:
+        return None
+    runs = []
+    for _ in range(repeat):
+        db.unlink(missing_ok=True)
+        runs.append(run_phase("copy", db=str(db), memory_limit=memory_limit,
+                              pattern=str(folder / "**" / "*.parquet"))["seconds"])
+    db.unlink(missing_ok=True)
+    return statistics.median(runs)
 
 
 def run_phase(phase: str, **args) -> dict:
@@ -163,6 +195,13 @@ def main() -> None:
               f" {parquet['seconds']:.1f} s (median of {parquet['all_seconds']}) = {parquet['rows'] / parquet['seconds']:,.0f}"
               f" rows/s, peak {parquet['max_rss_gib']:.2f} GiB; at this rate 50 m invoice lines take {per_50m:.0f} s"
               f"   (target: 50 m lines < 60 s, < 4 GiB)")
+        print(f"  longest steps (median run): {steps_line(parquet['steps'])}")
+        copy = invoice_copy(raw, work / "copy.duckdb", args.memory_limit, args.repeat)
+        if copy is not None:
+            invoice_step = dict(parquet["steps"])["checking and loading invoice_lines"]
+            print(f"  floor: the invoice Parquet copied into DuckDB as it is (no parsing, checks or duplicates)"
+                  f" {copy:.1f} s (median of {args.repeat}); the invoice step takes {invoice_step / copy:.1f}x that,"
+                  f" the whole ingest {parquet['seconds'] / copy:.1f}x")
         if not args.skip_csv:
             csv_raw, label = args.csv, str(args.csv)
             if csv_raw is None:
@@ -174,6 +213,7 @@ def main() -> None:
             print(f"ingest Danish CSV ({label}): {csv['rows']:,} rows in {csv['seconds']:.1f} s"
                   f" (median of {csv['all_seconds']}) = {csv['rows'] / csv['seconds']:,.0f} rows/s, peak"
                   f" {csv['max_rss_gib']:.2f} GiB   (target >= 300k lines/s, < 4 GiB)")
+            print(f"  longest steps (median run): {steps_line(csv['steps'])}")
         year = years[-1] if args.parquet is None else latest_year(work / "p.duckdb")
         q = queries(work / "p.duckdb", year, with_pandas=not args.skip_pandas)
         if args.skip_pandas:

@@ -12,16 +12,18 @@ from analysis.paths import PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("arguments", [
-    ["bench_penalty.py", "--scale", "0.2", "--loop-replicates", "2"],
-    ["bench_scale.py", "--municipalities", "2", "--years", "2025-2025", "--scale", "0.2", "--repeat", "1"],
+@pytest.mark.parametrize("arguments, expected", [
+    (["bench_penalty.py", "--scale", "0.2", "--loop-replicates", "2"], ["bootstrap"]),
+    (["bench_scale.py", "--municipalities", "2", "--years", "2025-2025", "--scale", "0.2", "--repeat", "1"],
+     ["longest steps (median run): checking and loading invoice_lines", "floor: the invoice Parquet"]),
 ])
-def test_benchmark_runs_and_prints_its_figures(arguments: list[str]) -> None:
+def test_benchmark_runs_and_prints_its_figures(arguments: list[str], expected: list[str]) -> None:
     script, *rest = arguments
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / script), *rest],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "target" in result.stdout and "equal: False" not in result.stdout
+    assert all(text in result.stdout for text in expected), result.stdout
 
 
 def test_replicated_set_ingests_without_duplicates_and_keeps_the_rates(tmp_path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,11 @@ def test_ingest_prints_reconciliation_and_problems(tmp_path: Path, capsys: pytes
         ["F1", 1, "10-01-2025", "5798009811578", "16356706", "A", "44121701", "x", "1.000,00", "EH-1", ""],
         ["F2", 1, "99-01-2025", "5798009811578", "16356706", "A", "44121701", "x", "250,00", "N/A", ""]])
     assert main(["ingest", str(raw), "--db", str(tmp_path / "e.duckdb")]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "checking and loading invoice_lines ..." in captured.err.splitlines()
     assert "fakturalinjer.csv            invoice_lines              2         1         1" in out
+    assert re.search(r"^Took \d+\.\d s; longest steps: [a-z_ ]+ \d+\.\d s, ", out, re.MULTILINE)
     assert "fakturalinjer.csv line 3, column 'Fakturadato' '99-01-2025': is not a valid date" in out
 
 

@@ -37,6 +37,19 @@ def test_minimal_folder_loads_and_classifies_ehandel(tmp_path: Path) -> None:
                      " WHERE period = '2025' ORDER BY ean") == [(Decimal("4000.00"), Decimal("1000.00"), 0.25)]
 
 
+def test_each_step_is_announced_and_timed(tmp_path: Path) -> None:
+    messages: list[str] = []
+    report = ingest(minimal_raw(tmp_path / "raw"), tmp_path / "e.duckdb", progress=messages.append)
+    names = [name for name, _ in report.steps]
+    assert messages == [f"{name} ..." for name in names]
+    assert [n for n in names if n.startswith("checking and loading")] == [
+        f"checking and loading {kind}" for kind in
+        ("categories", "units", "orders", "invoice_lines", "card_transactions", "agreements")]
+    assert "reading fakturalinjer.csv" in names
+    assert names[-2:] == ["monthly totals and views", "writing the database"]
+    assert all(seconds >= 0 for _, seconds in report.steps)
+
+
 def test_danish_number_date_and_encoding_conventions(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     write_csv(raw / "fakturalinjer.csv", LINE_HEADER, [

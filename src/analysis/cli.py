@@ -38,6 +38,10 @@ def print_ingest_report(report: IngestReport) -> None:
         print(f"{f.file:<28} {f.kind:<18} {f.rows_read:>9,} {f.rows_loaded:>9,} {f.rows_quarantined:>9,} "
               f"{f.amount_read:>17,.2f} {f.amount_quarantined:>14,.2f}" + (f"  ({f.note})" if f.note else ""))
     print("Every row read is either loaded or quarantined (rows and kroner reconcile per file).")
+    if report.steps:
+        longest = sorted(report.steps, key=lambda item: -item[1])[:3]
+        print(f"Took {sum(seconds for _, seconds in report.steps):.1f} s; longest steps: "
+              + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in longest))
     if report.problems:
         print(f"\n{report.rows_quarantined:,} row(s) quarantined (table 'quarantine'); the first:")
         for problem in report.problems:

@@ -15,7 +15,9 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -112,6 +114,7 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)  # first quarantine messages, for the console
     warnings: list[str] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
+    steps: list[tuple[str, float]] = field(default_factory=list)  # (step, seconds), in order: where time goes
 
     @property
     def rows_quarantined(self) -> int:
@@ -488,6 +491,22 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
         con.close()
 
 
+Step = Callable[[str], AbstractContextManager[None]]
+
+
+def _stepper(report: IngestReport, progress: Callable[[str], None]) -> Step:
+    """A context manager per named step: announces it and records its seconds in ``report.steps``
+    (a national-size ingest takes minutes; the analyst sees which step is running, the benchmark
+    where the time goes)."""
+    @contextmanager
+    def step(name: str):
+        progress(f"{name} ...")
+        start = time.perf_counter()
+        yield
+        report.steps.append((name, time.perf_counter() - start))
+    return step
+
+
 def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
            progress: Callable[[str], None] = lambda message: None, memory_limit: str | None = None) -> IngestReport:
     """Build ``database`` from the raw exports in ``raw_dir``; see the module docstring.
@@ -503,6 +522,7 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
         municipality = name_file.read_text(encoding="utf-8").strip() if name_file.exists() else raw_dir.name
     sources = [(open_source(path, kind), order) for order, (path, kind) in enumerate(files)]
     report = IngestReport(database=database, ignored_files=ignored)
+    step = _stepper(report, progress)
     database.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_work(database)
     work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
@@ -519,12 +539,14 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
             for kind in FILE_KINDS:
                 _create_stage(con, kind)
             for (source, chunks), order in sources:
-                progress(f"reading {source.path.name}")
-                relations[source.kind.name].append(_source_relation(con, source, order, chunks, work))
-            _build_tables(con, raw_dir, municipality, sources, relations, report)
+                with step(f"reading {source.path.name}"):
+                    relations[source.kind.name].append(_source_relation(con, source, order, chunks, work))
+            _build_tables(con, raw_dir, municipality, sources, relations, report, step)
             con.execute("DETACH stage")
-            db.create_views(con)
-            con.execute("CHECKPOINT")
+            with step("monthly totals and views"):
+                db.create_views(con)
+            with step("writing the database"):
+                con.execute("CHECKPOINT")
         finally:
             con.close()
         os.replace(building, database)
@@ -573,7 +595,7 @@ def _infer_document_type(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, sources: list,
-                  relations: dict[str, list[Relation]], report: IngestReport) -> None:
+                  relations: dict[str, list[Relation]], report: IngestReport, step: Step) -> None:
     con.execute(
         "CREATE TABLE quarantine (file VARCHAR, line BIGINT, kind VARCHAR, column_name VARCHAR,"
         " value VARCHAR, reason VARCHAR, amount DECIMAL(18, 2))"
@@ -582,8 +604,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
 
     def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None,
              keep_position: bool = False, lookup: Lookup | None = None) -> None:
-        _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts, after,
-                        keep_position, lookup)
+        with step(f"checking and loading {kind.name}"):
+            _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts,
+                            after, keep_position, lookup)
 
     load(CATEGORIES, "p_unspsc_prefix AS unspsc_prefix, p_category AS category,"
                      " p_eligible AS eligible, p_mandatory_area AS mandatory_area",
@@ -626,10 +649,11 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
                      " p_valid_from AS valid_from, p_valid_to AS valid_to",
          [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
 
-    _map_unspsc(con, report)
-    _reconcile(con, sources, counts, report)
-    _check_structure(con, report)
-    _record_meta(con, raw_dir, municipality)
+    with step("categories and reconciliation"):
+        _map_unspsc(con, report)
+        _reconcile(con, sources, counts, report)
+        _check_structure(con, report)
+        _record_meta(con, raw_dir, municipality)
 
 
 def _map_unspsc(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
