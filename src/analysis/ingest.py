@@ -499,7 +499,7 @@ def _stepper(report: IngestReport, progress: Callable[[str], None]) -> Step:
     (a national-size ingest takes minutes; the analyst sees which step is running, the benchmark
     where the time goes)."""
     @contextmanager
-    def step(name: str):
+    def step(name: str) -> Iterator[None]:
         progress(f"{name} ...")
         start = time.perf_counter()
         yield
