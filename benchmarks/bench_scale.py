@@ -81,15 +81,22 @@ def steps_line(steps: list[list]) -> str:
 
 
 def invoice_copy(raw: Path, db: Path, memory_limit: str, repeat: int) -> float | None:
-    """Median seconds to copy the invoice Parquet into a DuckDB file as it is (None: no such folder)."""
-    folder = next((p for p in sorted(raw.iterdir()) if p.is_dir() and p.name.startswith("fakturalinjer")), None)
-    if folder is None:
+    """Median seconds to copy the invoice Parquet into a DuckDB file as it is (None: not Parquet)."""
+    from analysis.ingest import discover
+    from analysis.schema import INVOICE_LINES
+
+    sources, _ = discover(raw)  # the ingest's own reading of the folder: which file holds the invoice lines
+    path = next(path for path, kind in sources if kind is INVOICE_LINES)
+    if path.is_dir():
+        pattern = str(path / "**" / "*.parquet")
+    elif path.suffix.lower() == ".parquet":
+        pattern = str(path)
+    else:
         return None
     runs = []
     for _ in range(repeat):
         db.unlink(missing_ok=True)
-        runs.append(run_phase("copy", db=str(db), memory_limit=memory_limit,
-                              pattern=str(folder / "**" / "*.parquet"))["seconds"])
+        runs.append(run_phase("copy", db=str(db), memory_limit=memory_limit, pattern=pattern)["seconds"])
     db.unlink(missing_ok=True)
     return statistics.median(runs)
 
