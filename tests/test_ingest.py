@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, unit_row, write_csv
 
+import analysis.ingest as ingest_module
 from analysis.ingest import ingest
 from analysis.errors import InputError
 
@@ -171,6 +172,27 @@ def test_failed_ingest_leaves_previous_database_untouched(tmp_path: Path) -> Non
         ingest(raw, db)
     assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.duckdb", "raw"]  # no temporary files left
+
+
+def test_a_file_that_fails_while_read_ahead_stops_the_ingest_cleanly(tmp_path: Path, monkeypatch) -> None:
+    """The CSV files' text is prepared in a second thread while DuckDB reads: an error there still
+    stops the ingest, leaves the previous database as it was and no work files behind."""
+    raw = minimal_raw(tmp_path / "raw", cards=[["K1", "03-01-2025", EANS[0], "Føtex", "50101500", "12,50", "Åse Ærø"]])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    before = db.read_bytes()
+    utf8_lines = ingest_module._utf8_lines
+
+    def failing(path: Path) -> int | None:
+        if path.name == "ordrer.csv":
+            raise OSError(f"{path}: read error")
+        return utf8_lines(path)
+
+    monkeypatch.setattr(ingest_module, "_utf8_lines", failing)
+    with pytest.raises(OSError, match="ordrer.csv: read error"):
+        ingest(raw, db)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.duckdb", "raw"]
 
 
 def test_reingesting_the_same_files_does_not_duplicate(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -316,26 +317,52 @@ def transcode(path: Path, target: Path) -> tuple[int, int] | None:
     return converted, _line_count(count, block)
 
 
-def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks,
-                     scratch: Path) -> Relation:
-    """How a source's rows are read: by DuckDB's own (parallel) readers where that is exact, else
-    by the Python reader (cp1252 lines decoded line by line, broken lines and quoted newlines kept
-    apart) into the stage table."""
-    if source.path.is_dir() or source.path.suffix.lower() == ".parquet":
-        return _parquet_relation(con, source, order)
+@dataclass(frozen=True)
+class Utf8Csv:
+    """A CSV source as DuckDB's reader takes it: the file itself when it is UTF-8, else a UTF-8 copy
+    in which ``cp1252_lines`` lines were decoded as cp1252."""
+
+    path: Path
+    lines: int
+    cp1252_lines: int = 0
+
+
+def _is_csv(source: SourceFile) -> bool:
+    return not (source.path.is_dir() or source.path.suffix.lower() == ".parquet")
+
+
+def utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:
+    """The source as UTF-8 text for DuckDB's reader (a Windows export is copied line by line), or
+    None for a line longer than MAX_LINE_BYTES (left to the Python reader, which reports it).
+
+    Only Python file work, no DuckDB: the ingest runs it for the next files while DuckDB reads this
+    one, so that neither of the two cores waits for the other.
+    """
     lines = _utf8_lines(source.path)
     if lines is not None:
-        relation = _csv_relation(con, source, order, source.path, lines)
-    else:  # a Windows export: DuckDB reads a UTF-8 copy
-        copy = scratch / f"{order}.utf8.csv"
-        transcoded = transcode(source.path, copy)
-        relation = None if transcoded is None else _csv_relation(con, source, order, copy, transcoded[1])
-        if relation is None:
-            copy.unlink(missing_ok=True)
-        else:
-            source.encoding_note = f"{transcoded[0]} line(s) read as cp1252"
+        return Utf8Csv(source.path, lines)
+    copy = scratch / f"{order}.utf8.csv"
+    transcoded = transcode(source.path, copy)
+    if transcoded is None:
+        copy.unlink(missing_ok=True)
+        return None
+    return Utf8Csv(copy, transcoded[1], transcoded[0])
+
+
+def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks,
+                     csv: Utf8Csv | None) -> Relation:
+    """How a source's rows are read: by DuckDB's own (parallel) readers where that is exact (a CSV
+    file from its UTF-8 text ``csv``), else by the Python reader (cp1252 lines decoded line by line,
+    broken lines and quoted newlines kept apart) into the stage table."""
+    if not _is_csv(source):
+        return _parquet_relation(con, source, order)
+    relation = None if csv is None else _csv_relation(con, source, order, csv.path, csv.lines)
     if relation is not None:
+        if csv.cp1252_lines:
+            source.encoding_note = f"{csv.cp1252_lines} line(s) read as cp1252"
         return relation
+    if csv is not None and csv.path != source.path:
+        csv.path.unlink(missing_ok=True)
     table = _stage_table(source.kind)
     for chunk in chunks:
         con.register("chunk", chunk)
@@ -476,7 +503,8 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
         con.execute("CREATE SCHEMA stage;" + _MACROS)
         _create_stage(con, kind)
         with tempfile.TemporaryDirectory() as scratch:
-            relation = _source_relation(con, source, 0, chunks, Path(scratch))
+            csv = utf8_csv(source, 0, Path(scratch)) if _is_csv(source) else None
+            relation = _source_relation(con, source, 0, chunks, csv)
             select = ", ".join(f"p_{c.name} AS {c.name}" for c in kind.columns)
             _check_and_load(con, kind, [relation], select, extra or [])
         problems = con.execute(f"SELECT _line, problem.col, problem_value, problem.why FROM {kind.name}"
@@ -538,9 +566,18 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
             relations: dict[str, list[Relation]] = {kind.name: [] for kind in FILE_KINDS}
             for kind in FILE_KINDS:
                 _create_stage(con, kind)
-            for (source, chunks), order in sources:
-                with step(f"reading {source.path.name}"):
-                    relations[source.kind.name].append(_source_relation(con, source, order, chunks, work))
+            # One thread prepares the CSV files' text (Python) ahead while DuckDB reads the previous
+            # one: Python's single-threaded file work would otherwise leave a core idle.
+            pool = ThreadPoolExecutor(max_workers=1)
+            try:
+                texts = {order: pool.submit(utf8_csv, source, order, work)
+                         for (source, _), order in sources if _is_csv(source)}
+                for (source, chunks), order in sources:
+                    with step(f"reading {source.path.name}"):
+                        csv = texts[order].result() if order in texts else None
+                        relations[source.kind.name].append(_source_relation(con, source, order, chunks, csv))
+            finally:
+                pool.shutdown(cancel_futures=True)
             _build_tables(con, raw_dir, municipality, sources, relations, report, step)
             con.execute("DETACH stage")
             with step("monthly totals and views"):
