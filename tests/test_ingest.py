@@ -274,6 +274,20 @@ def test_lines_from_two_systems_utf8_and_cp1252_in_one_file(tmp_path: Path) -> N
     assert next(f.note for f in report.files if f.file == "fakturalinjer.csv") == "1 line(s) read as cp1252"
 
 
+def test_utf8_copies_of_windows_exports_are_removed_once_read(tmp_path: Path) -> None:
+    """A national set of cp1252 exports would otherwise be copied whole into the work folder."""
+    raw = minimal_raw(tmp_path / "raw", cards=[["K1", "03-01-2025", EANS[0], "Føtex", "50101500", "12,50", "Åse"]])
+    copies_when_checking = []
+
+    def progress(message: str) -> None:
+        if message.startswith("checking and loading"):
+            copies_when_checking.extend(tmp_path.glob(".e.duckdb.*/*.utf8.csv"))
+
+    report = ingest(raw, tmp_path / "e.duckdb", progress=progress)
+    assert next(f.note for f in report.files if f.file == "kort.csv") == "2 line(s) read as cp1252"
+    assert copies_when_checking == []
+
+
 def test_duckdb_reader_and_python_reader_load_the_same_rows(tmp_path: Path) -> None:
     """A clean file goes through DuckDB's CSV reader; the same rows with a blank line in between
     (which would shift DuckDB's line numbers) go through the Python reader. Same result."""

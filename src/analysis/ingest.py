@@ -357,12 +357,12 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
     if not _is_csv(source):
         return _parquet_relation(con, source, order)
     relation = None if csv is None else _csv_relation(con, source, order, csv.path, csv.lines)
+    if csv is not None and csv.path != source.path:
+        csv.path.unlink(missing_ok=True)  # DuckDB has read the copy into its scratch table, or refused it
     if relation is not None:
         if csv.cp1252_lines:
             source.encoding_note = f"{csv.cp1252_lines} line(s) read as cp1252"
         return relation
-    if csv is not None and csv.path != source.path:
-        csv.path.unlink(missing_ok=True)
     table = _stage_table(source.kind)
     for chunk in chunks:
         con.register("chunk", chunk)
