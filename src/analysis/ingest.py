@@ -331,7 +331,7 @@ def _is_csv(source: SourceFile) -> bool:
     return not (source.path.is_dir() or source.path.suffix.lower() == ".parquet")
 
 
-def utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:
+def _utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:
     """The source as UTF-8 text for DuckDB's reader (a Windows export is copied line by line), or
     None for a line longer than MAX_LINE_BYTES (left to the Python reader, which reports it).
 
@@ -503,7 +503,7 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
         con.execute("CREATE SCHEMA stage;" + _MACROS)
         _create_stage(con, kind)
         with tempfile.TemporaryDirectory() as scratch:
-            csv = utf8_csv(source, 0, Path(scratch)) if _is_csv(source) else None
+            csv = _utf8_csv(source, 0, Path(scratch)) if _is_csv(source) else None
             relation = _source_relation(con, source, 0, chunks, csv)
             select = ", ".join(f"p_{c.name} AS {c.name}" for c in kind.columns)
             _check_and_load(con, kind, [relation], select, extra or [])
@@ -570,7 +570,7 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
             # one: Python's single-threaded file work would otherwise leave a core idle.
             pool = ThreadPoolExecutor(max_workers=1)
             try:
-                texts = {order: pool.submit(utf8_csv, source, order, work)
+                texts = {order: pool.submit(_utf8_csv, source, order, work)
                          for (source, _), order in sources if _is_csv(source)}
                 for (source, chunks), order in sources:
                     with step(f"reading {source.path.name}"):
