@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -250,6 +251,21 @@ def test_stuck_cell_stops_the_build_with_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "reports" / "x").exists()
     with pytest.raises(ParameterError, match="cell timeout"):
         build_reports(reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x", cell_timeout=0)
+
+
+def test_kernels_talk_through_sockets_of_their_own(tmp_path: Path) -> None:
+    """Two kernels starting at once over TCP can pick the same port (one then dies): the build's
+    kernels use Unix sockets with a path of their own, removed when the kernel stops."""
+    code = "import json, ipykernel\ninfo = json.load(open(ipykernel.get_connection_file()))\nprint(info['transport'], info['ip'])"
+    notebooks = notebook_with_cell(tmp_path / "notebooks", "05_business_case.ipynb", code)
+    build_reports(reports_dir=tmp_path / "reports", notebook_dir=notebooks, run="x")
+    nb = nbformat.read(tmp_path / "reports" / "x" / "05_business_case.ipynb", as_version=4)
+    transport, ip = nb.cells[-1].outputs[0]["text"].split()
+    if os.name != "posix":
+        assert transport == "tcp"
+        return
+    assert transport == "ipc" and Path(ip).name.startswith("analysis-kernel-")
+    assert list(Path(ip).parent.glob(Path(ip).name + "*")) == []
 
 
 def test_build_skips_notebook_only_cells_and_the_panel_runs_in_jupyter(built: Path, small_db: Path,

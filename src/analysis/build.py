@@ -15,16 +15,19 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
 import yaml
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm import tqdm
+from traitlets import default
 
 from . import params
 from .paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
@@ -34,6 +37,26 @@ KERNEL = "python3"
 NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab (widgets): not run or shown in reports
 CELL_TIMEOUT = 1800  # seconds; a cell running longer is stuck, and the build stops with an error
 KERNEL_START_TIMEOUT = 120  # seconds
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """A notebook kernel reached through Unix sockets of its own, rather than TCP ports.
+
+    Over TCP, jupyter_client picks free ports by opening and closing them before the kernel
+    starts, so two kernels starting at the same moment (a build's workers, or two builds) can pick
+    the same port, and one of them dies ("Address already in use", seen once on CI). A socket path
+    unique to each kernel cannot collide. Windows has no such sockets and keeps TCP.
+    """
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc" if os.name == "posix" else "tcp"
+
+    @default("ip")
+    def _default_ip(self) -> str:  # for "ipc" the path the kernel's sockets start with
+        if self.transport == "ipc":
+            return os.path.join(tempfile.gettempdir(), f"analysis-kernel-{uuid.uuid4().hex}")
+        return super()._ip_default()
 
 
 def discover_notebooks(directory: Path = NOTEBOOK_DIR) -> dict[str, Path]:
@@ -185,7 +208,7 @@ def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any],
         papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=KERNEL,
                                    cwd=str(notebook.parent), progress_bar=False,
                                    execution_timeout=cell_timeout, start_timeout=KERNEL_START_TIMEOUT,
-                                   skip_cells_with_tag=NOTEBOOK_ONLY_TAG)
+                                   skip_cells_with_tag=NOTEBOOK_ONLY_TAG, kernel_manager_class=LocalKernelManager)
     except papermill.PapermillExecutionError as error:
         raise BuildError(
             f"{notebook.name}: cell {error.cell_index} (execution count {error.exec_count}) failed: "
