@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -158,3 +160,18 @@ def test_database_opens_read_only_and_rejects_other_files(small_db: Path, tmp_pa
 
     with pytest.raises(DatabaseError, match="database not found"):
         db.connect(tmp_path / "missing.duckdb")
+
+
+def test_a_database_from_another_version_is_refused_with_what_to_do(small_db: Path, tmp_path: Path) -> None:
+    from analysis.errors import DatabaseError
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(small_db, old)
+    db.connect(old).close()  # as built by this version
+    for change, built in (("UPDATE meta SET value = '0' WHERE key = 'schema_version'", "with schema 0"),
+                          ("DELETE FROM meta WHERE key = 'schema_version'", "before schema versions")):
+        with duckdb.connect(str(old)) as con:
+            con.execute(change)
+        with pytest.raises(DatabaseError, match=f"old.duckdb: built by another version of analysis \\({built};"
+                                                r".*analysis ingest RAW_DIR --db .*old.duckdb"):
+            db.connect(old)

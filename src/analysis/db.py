@@ -16,6 +16,9 @@ from .paths import PACKAGE_DIR
 from .schema import FILE_KINDS
 
 VIEWS_SQL = PACKAGE_DIR / "sql" / "views.sql"
+# Raised whenever the ingest writes tables or views that a database built before cannot serve (the
+# monthly totals, say): such a database is refused with a request to ingest again.
+SCHEMA_VERSION = 1
 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -30,6 +33,14 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     if not {"units", "invoice_lines", "purchases", "meta"} <= tables:
         con.close()
         raise DatabaseError(f"{path}: not a database built by 'analysis ingest' (tables missing)")
+    found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if found is None or found[0] != str(SCHEMA_VERSION):
+        con.close()
+        built = "before schema versions" if found is None else f"with schema {found[0]}"
+        raise DatabaseError(
+            f"{path}: built by another version of analysis ({built}; this version reads schema {SCHEMA_VERSION});"
+            f" build it again from the raw files with 'analysis ingest RAW_DIR --db {path}'"
+        )
     return con
 
 

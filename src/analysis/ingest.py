@@ -786,4 +786,5 @@ def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: st
         ["raw_dir", str(raw_dir)],
         ["ingested_at", datetime.now(timezone.utc).isoformat(timespec="seconds")],
         ["synthetic", "ja" if (raw_dir / "SYNTETISK.txt").exists() else "nej"],
+        ["schema_version", str(db.SCHEMA_VERSION)],
     ])
