@@ -8,6 +8,8 @@ RAW ?= data/raw/synthetic
 DB ?= data/ehandel.duckdb
 SYNTHETIC := data/raw/synthetic
 INSTALLED := $(VENV)/.installed
+# The code that builds the database: a change to it (a new schema version, say) rebuilds the database.
+INGEST_CODE := $(addprefix src/analysis/,ingest.py readers.py schema.py db.py sql/views.sql)
 
 .PHONY: report briefing explore test setup data demo-data notebooks bench clean
 
@@ -35,7 +37,7 @@ demo-data: $(SYNTHETIC)/enheder.csv
 $(SYNTHETIC)/enheder.csv: | $(INSTALLED)
 	$(BIN)/analysis demo-data --out $(SYNTHETIC)
 
-$(DB): $(INSTALLED) $(wildcard $(RAW)/*) $(if $(filter $(SYNTHETIC),$(RAW)),$(SYNTHETIC)/enheder.csv)
+$(DB): $(INSTALLED) $(INGEST_CODE) $(wildcard $(RAW)/*) $(if $(filter $(SYNTHETIC),$(RAW)),$(SYNTHETIC)/enheder.csv)
 	$(BIN)/analysis ingest $(RAW) --db $(DB)
 
 explore: $(DB)
