@@ -22,7 +22,8 @@ SCHEMA_VERSION = 1
 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open a database built by the ingest; a clear error when there is none."""
+    """Open a database built by the ingest; a clear error when there is none, or when another
+    version of the package built it."""
     path = Path(path)
     if not path.exists():
         raise DatabaseError(
