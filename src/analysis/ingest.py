@@ -30,7 +30,7 @@ import pandas as pd
 from . import db
 from .paths import DEFAULT_CATEGORIES
 from .errors import InputError
-from .readers import MAX_LINE_BYTES, SourceFile, open_source
+from .readers import MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, Column, FileKind,
                      kind_for_file)
 
@@ -246,11 +246,11 @@ def _relation(source: SourceFile, inner: str, parameters: list,
 
 def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int) -> Relation:
     """A Parquet file, or a partitioned folder of them, read by DuckDB; every row names its file."""
+    pattern = parquet_glob(source.path)
     if source.path.is_dir():  # each row names its partition file, relative to the raw folder
-        pattern = str(source.path / "**" / "*.parquet")
         file_name, constants = "? || substr(filename, ?)", [source.path.name, len(str(source.path)) + 1]
     else:
-        pattern, file_name, constants = str(source.path), "?", [source.path.name]
+        file_name, constants = "?", [source.path.name]
     reader = "read_parquet(?, file_row_number = true, filename = true, union_by_name = true)"
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", [pattern]).fetchall()}
     selected = ", ".join(f"{_quote(header)} AS {name}" for name, header in source.headers.items())
@@ -328,7 +328,7 @@ class Utf8Csv:
 
 
 def _is_csv(source: SourceFile) -> bool:
-    return not (source.path.is_dir() or source.path.suffix.lower() == ".parquet")
+    return parquet_glob(source.path) is None
 
 
 def _utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:

@@ -98,9 +98,17 @@ def _to_table(chunk: dict[str, list]) -> pa.Table:
     return pa.table(arrays)
 
 
+def parquet_glob(path: Path) -> str | None:
+    """What DuckDB's Parquet reader reads for a source: the file, or every Parquet file of a
+    partitioned folder; None for a CSV file."""
+    if path.is_dir():
+        return str(path / "**" / "*.parquet")
+    return str(path) if path.suffix.lower() == ".parquet" else None
+
+
 def open_source(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
     """Open a raw file: check its header now, and return an iterator over its rows in chunks."""
-    if path.is_dir() or path.suffix.lower() == ".parquet":
+    if parquet_glob(path) is not None:
         return _open_parquet(path, kind)
     return _open_csv(path, kind)
 
