@@ -9,7 +9,7 @@ DB ?= data/ehandel.duckdb
 SYNTHETIC := data/raw/synthetic
 INSTALLED := $(VENV)/.installed
 # The code that builds the database: a change to it (a new schema version, say) rebuilds the database.
-INGEST_CODE := $(addprefix src/analysis/,ingest.py readers.py schema.py db.py sql/views.sql)
+INGEST_CODE := $(wildcard src/analysis/ingest/*.py) src/analysis/db.py $(wildcard src/analysis/sql/*.sql)
 
 .PHONY: report briefing explore test setup data demo-data notebooks bench clean
 

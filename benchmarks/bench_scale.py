@@ -83,8 +83,8 @@ def steps_line(steps: list[list]) -> str:
 def invoice_copy(raw: Path, db: Path, memory_limit: str, repeat: int) -> float | None:
     """Median seconds to copy the invoice Parquet into a DuckDB file as it is (None: not Parquet)."""
     from analysis.ingest import discover
-    from analysis.readers import parquet_glob
-    from analysis.schema import INVOICE_LINES
+    from analysis.ingest.readers import parquet_glob
+    from analysis.ingest.schema import INVOICE_LINES
 
     sources, _ = discover(raw)  # the ingest's own reading of the folder: which file holds the invoice lines
     pattern = parquet_glob(next(path for path, kind in sources if kind is INVOICE_LINES))

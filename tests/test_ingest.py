@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, unit_row, write_csv
 
-import analysis.ingest as ingest_module
+import analysis.ingest.load as ingest_module
 from analysis.ingest import ingest
 from analysis.errors import InputError
 

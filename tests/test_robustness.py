@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from analysis.build import build_reports
 from analysis.errors import InputError
 from analysis.ingest import ingest
-from analysis.readers import MAX_LINE_BYTES
+from analysis.ingest.readers import MAX_LINE_BYTES
 from analysis.synthetic import generate
 
 FUZZ_CASES = 150

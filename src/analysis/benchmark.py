@@ -15,7 +15,7 @@ import pandas as pd
 from .errors import ParameterError
 from .ingest import read_reference
 from .paths import REFERENCE_DIR
-from .schema import BENCHMARKS
+from .ingest.schema import BENCHMARKS
 
 MEASURES = {"andel_kr": "andel af kroner", "andel_fakturaer": "andel af fakturaer"}
 _CHECKS = [

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .errors import DatabaseError
 from .paths import PACKAGE_DIR
-from .schema import FILE_KINDS
+from .ingest.schema import FILE_KINDS
 
 VIEWS_SQL = PACKAGE_DIR / "sql" / "views.sql"
 # Raised whenever the ingest writes tables or views that a database built before cannot serve (the

@@ -27,9 +27,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import db
-from .paths import DEFAULT_CATEGORIES
-from .errors import InputError
+from .. import db
+from ..paths import DEFAULT_CATEGORIES
+from ..errors import InputError
 from .readers import MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, Column, FileKind,
                      kind_for_file)

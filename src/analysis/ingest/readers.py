@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import InputError
+from ..errors import InputError
 from .schema import FileKind, header_map
 
 CHUNK_ROWS = 100_000

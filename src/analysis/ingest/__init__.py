@@ -1,0 +1,9 @@
+"""Raw exports → a validated DuckDB file.
+
+``schema`` says what the import format is (file kinds, columns, header aliases); ``readers`` opens
+CSV and Parquet files; ``load`` runs the ingest (discover, check, quarantine, reconcile, replace).
+"""
+
+from .load import IngestReport, discover, format_problem, ingest, read_reference
+
+__all__ = ["IngestReport", "discover", "format_problem", "ingest", "read_reference"]
