@@ -51,3 +51,11 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:
     first_block = readme.split("```")[1]
     assert "make report" in first_block and "make test" in first_block
     assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_data_readme_documents_every_file_kind_as_the_schema_says() -> None:
+    from analysis.ingest.schema import FILE_KINDS, kind_section
+
+    readme = (PROJECT_ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    for kind in FILE_KINDS:
+        assert kind_section(kind) in readme, f"data/README.md: the section of {kind.name} differs from schema.py"

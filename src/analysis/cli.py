@@ -49,7 +49,9 @@ def print_ingest_report(report: IngestReport) -> None:
     for warning in report.warnings:
         print(f"Warning: {warning}")
     if report.ignored_files:
-        print(f"Ignored (no known file kind): {', '.join(report.ignored_files)}")
+        print("Skipped (not read):")
+        for line in report.ignored_files:
+            print(f"  {line}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:

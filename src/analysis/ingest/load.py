@@ -30,13 +30,14 @@ import pandas as pd
 from .. import db
 from ..paths import DEFAULT_CATEGORIES
 from ..errors import InputError
+from .discover import Discovery, Found, discover
+from .einvoices import open_documents
 from .readers import MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, Column, FileKind,
                      kind_for_file)
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
-METADATA_FILES = ("kommune.txt", "SYNTETISK.txt")  # municipality name; marker of synthetic data
 CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a Danish CPR number
 CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
@@ -120,34 +121,6 @@ class IngestReport:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
-
-
-def discover(raw_dir: Path) -> tuple[list[tuple[Path, FileKind]], list[str]]:
-    """Raw files by kind (from their names), and the names of files that match no kind."""
-    if not raw_dir.is_dir():
-        raise InputError(f"{raw_dir}: raw data folder not found")
-    found, ignored = [], []
-    for path in sorted(raw_dir.iterdir()):
-        if path.name.startswith(".") or path.name in METADATA_FILES:
-            continue
-        kind = kind_for_file(path.name)
-        if path.is_dir():  # a partitioned Parquet export: one source of all its .parquet files
-            if kind is not None and next(path.rglob("*.parquet"), None) is not None:
-                found.append((path, kind))
-            else:
-                ignored.append(path.name + "/")
-        elif kind is None or path.suffix.lower() not in (".csv", ".txt", ".parquet"):
-            ignored.append(path.name)
-        else:
-            found.append((path, kind))
-    present = {kind.name for _, kind in found}
-    missing = [k for k in FILE_KINDS if k.required and k.name not in present]
-    if missing:
-        names = "; ".join(f"{k.name} (file name starting with {' or '.join(k.prefixes)})" for k in missing)
-        raise InputError(f"{raw_dir}: no file found for {names}")
-    if CATEGORIES.name not in present:
-        found.append((DEFAULT_CATEGORIES, CATEGORIES))
-    return found, ignored
 
 
 def _stage_table(kind: FileKind) -> str:
@@ -248,9 +221,9 @@ def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order:
     """A Parquet file, or a partitioned folder of them, read by DuckDB; every row names its file."""
     pattern = parquet_glob(source.path)
     if source.path.is_dir():  # each row names its partition file, relative to the raw folder
-        file_name, constants = "? || substr(filename, ?)", [source.path.name, len(str(source.path)) + 1]
+        file_name, constants = "? || substr(filename, ?)", [source.name, len(str(source.path)) + 2]
     else:
-        file_name, constants = "?", [source.path.name]
+        file_name, constants = "?", [source.name]
     reader = "read_parquet(?, file_row_number = true, filename = true, union_by_name = true)"
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", [pattern]).fetchall()}
     selected = ", ".join(f"{_quote(header)} AS {name}" for name, header in source.headers.items())
@@ -269,49 +242,49 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
     table = f"temp.csv_{order}"
     try:
         con.execute(f"CREATE TEMP TABLE csv_{order} AS SELECT * FROM read_csv(?, delim = ?, header = false,"
-                    f" skip = 1, columns = {columns}, quote = '\"', escape = '\"', strict_mode = true,"
+                    f" skip = {source.header_lines}, columns = {columns}, quote = '\"', escape = '\"', strict_mode = true,"
                     f" auto_detect = false, max_line_size = {MAX_LINE_BYTES})", [str(path), source.delimiter])
     except duckdb.Error:
         return None
     ((rows,),) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
-    if rows + 1 != lines:  # blank lines or quoted newlines
+    if rows + source.header_lines != lines:  # blank lines or quoted newlines
         con.execute(f"DROP TABLE {table}")
         return None
     selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
-    inner = (f"SELECT ? AS _file, ? AS _file_order, rowid + 2 AS _line, NULL::VARCHAR AS _error, {selected}"
+    inner = (f"SELECT ? AS _file, ? AS _file_order, rowid + 1 + ? AS _line, NULL::VARCHAR AS _error, {selected}"
              f" FROM {table}")
-    relation = _relation(source, inner, [source.path.name, order])
+    relation = _relation(source, inner, [source.name, order, source.header_lines])
     relation.scratch_table = table
     return relation
 
 
-def transcode(path: Path, target: Path) -> tuple[int, int] | None:
+def transcode(path: Path, target: Path, guard_delimiter: str | None = None) -> tuple[int, int] | None:
     """Copy a CSV file as UTF-8, each line decoded as UTF-8 where it can be and as cp1252 otherwise
-    (as the Python reader does), so that DuckDB's reader can take a Windows export. Returns the
+    (as the Python reader does), so that DuckDB's reader can take a Windows export; with
+    ``guard_delimiter``, Excel's ``="…"`` guards become plain quotes on the way. Returns the
     number of cp1252 lines and of all lines, or None for a line longer than MAX_LINE_BYTES (left to
     the Python reader).
     """
     converted, count, block = 0, 0, b"\n"
+    guard = None if guard_delimiter is None else re.compile(b"(^|" + re.escape(guard_delimiter.encode()) + b')="', re.M)
     try:
         with target.open("wb") as out:
             for block in _line_blocks(path):
                 count += block.count(b"\n")
                 try:
                     block.decode("utf-8")
-                    out.write(block)
-                    continue
                 except UnicodeDecodeError:
-                    pass
-                lines = block.split(b"\n")
-                for number, line in enumerate(lines):
-                    if line.isascii():
-                        continue
-                    try:
-                        line.decode("utf-8")
-                    except UnicodeDecodeError:
-                        converted += 1
-                        lines[number] = line.decode("cp1252", errors="replace").encode("utf-8")
-                out.write(b"\n".join(lines))
+                    lines = block.split(b"\n")
+                    for number, line in enumerate(lines):
+                        if line.isascii():
+                            continue
+                        try:
+                            line.decode("utf-8")
+                        except UnicodeDecodeError:
+                            converted += 1
+                            lines[number] = line.decode("cp1252", errors="replace").encode("utf-8")
+                    block = b"\n".join(lines)
+                out.write(block if guard is None else guard.sub(rb'\1"', block))
     except _LineTooLong:
         return None
     return converted, _line_count(count, block)
@@ -328,7 +301,7 @@ class Utf8Csv:
 
 
 def _is_csv(source: SourceFile) -> bool:
-    return parquet_glob(source.path) is None
+    return source.format == "csv"
 
 
 def _utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:
@@ -338,11 +311,11 @@ def _utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:
     Only Python file work, no DuckDB: the ingest runs it for the next files while DuckDB reads this
     one, so that neither of the two cores waits for the other.
     """
-    lines = _utf8_lines(source.path)
+    lines = None if source.guarded else _utf8_lines(source.path)
     if lines is not None:
         return Utf8Csv(source.path, lines)
     copy = scratch / f"{order}.utf8.csv"
-    transcoded = transcode(source.path, copy)
+    transcoded = transcode(source.path, copy, source.delimiter if source.guarded else None)
     if transcoded is None:
         copy.unlink(missing_ok=True)
         return None
@@ -354,20 +327,23 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
     """How a source's rows are read: by DuckDB's own (parallel) readers where that is exact (a CSV
     file from its UTF-8 text ``csv``), else by the Python reader (cp1252 lines decoded line by line,
     broken lines and quoted newlines kept apart) into the stage table."""
-    if not _is_csv(source):
+    if source.format == "parquet":
         return _parquet_relation(con, source, order)
     relation = None if csv is None else _csv_relation(con, source, order, csv.path, csv.lines)
     if csv is not None and csv.path != source.path:
         csv.path.unlink(missing_ok=True)  # DuckDB has read the copy into its scratch table, or refused it
-    if relation is not None:
+    if relation is not None and csv is not None:
         if csv.cp1252_lines:
             source.encoding_note = f"{csv.cp1252_lines} line(s) read as cp1252"
         return relation
     table = _stage_table(source.kind)
     for chunk in chunks:
         con.register("chunk", chunk)
-        con.execute(f"INSERT INTO {table} BY NAME SELECT *, ? AS _file, ? AS _file_order FROM chunk",
-                    [source.path.name, order])
+        if "_file" in chunk.column_names:  # each row names its own file (an XML document)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT *, ? AS _file_order FROM chunk", [order])
+        else:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT *, ? AS _file, ? AS _file_order FROM chunk",
+                        [source.name, order])
         con.unregister("chunk")
     columns = ", ".join(c.name for c in source.kind.columns if c.name in source.headers)
     return _relation(source, f"SELECT _file, _file_order, _line, _error, {columns} FROM {table}"
@@ -391,17 +367,22 @@ class Lookup:
 UNIT_LOOKUP = Lookup("buyer_ean", "SELECT ean FROM units", "is not a unit in the units file")
 
 
-def _checks(kind: FileKind, extra: list[tuple[str, str, str]], lookup: Lookup | None) -> list[tuple[str, str]]:
+def _checks(kind: FileKind, extra: list[tuple[str, str, str]], lookup: Lookup | None,
+            first: list[tuple[str, str, str]] = ()) -> list[tuple[str, str]]:
     """Every check of a row, in order, as (SQL condition that is true for a problem, SQL {col, why}).
 
-    ``extra`` adds checks that need more than the row itself: (condition, column, reason). With a
+    ``extra`` adds checks that need more than the row itself: (condition, column, reason); ``first``
+    such checks come before the columns' own (a better reason for the same fault). With a
     ``lookup``, a value found among the known values (flag ``_known``) skips its column's own
     checks, which it passed when its table was loaded (the EAN check digit of 50 m invoice lines
     was a fifth of the checking), and a value not found is a problem after all other checks.
     """
     checks = [("_error IS NOT NULL", "{'col': NULL, 'why': _error}")]
+    checks += [(condition, f"{{'col': '{column_name}', 'why': {reason}}}") for condition, column_name, reason in first]
     for column in kind.columns:
         name = column.name
+        if column.blank_if_bad:
+            continue  # see _blanks
         if column.required:
             checks.append((f"NOT {_present(column)}", f"{{'col': '{name}', 'why': 'is missing'}}"))
         for condition, reason in _CHECKS.get(column.kind, []):
@@ -416,6 +397,13 @@ def _checks(kind: FileKind, extra: list[tuple[str, str, str]], lookup: Lookup | 
     return checks
 
 
+def _blanks(kind: FileKind) -> list[tuple[str, str, str]]:
+    """(column, SQL condition, reason) for each optional value that is blanked rather than the row
+    quarantined when it fails its check (an item number in a UNSPSC column)."""
+    return [(c.name, f"{_present(c)} AND ({condition.replace('{v}', f'p_{c.name}')})", reason)
+            for c in kind.columns if c.blank_if_bad for condition, reason in _CHECKS.get(c.kind, [])]
+
+
 def _problem_value(kind: FileKind) -> str:
     """SQL for the raw text of the column a problem names (personal data is never echoed, and a
     CPR number in any value is masked)."""
@@ -427,7 +415,8 @@ def _problem_value(kind: FileKind) -> str:
 def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: list[Relation], select: str,
                     extra: list[tuple[str, str, str]], counts: dict[int, tuple] | None = None,
                     after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-                    keep_position: bool = False, lookup: Lookup | None = None) -> None:
+                    keep_position: bool = False, lookup: Lookup | None = None,
+                    resolve: str | None = None, first: list[tuple[str, str, str]] = ()) -> None:
     """Parse, check and load every row of a kind in one pass into the table ``kind.name``.
 
     Bad rows get their first problem; duplicates of the kind's key are found afterwards among the
@@ -436,22 +425,39 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
     rows go to ``quarantine``, the reconciliation is counted, and only good rows stay. ``after``
     runs on the table before the bad rows leave (e.g. to complete values that depend on other rows).
     With ``keep_position`` the table keeps each row's ``file`` and ``line``. ``select`` must name the
-    kind's amount column as it is (the reconciliation sums it). ``lookup``: see ``_checks``.
+    kind's amount column as it is (the reconciliation sums it). ``lookup`` and ``first``: see
+    ``_checks``. ``resolve`` replaces parsed values before any check (``p_x AS p_x`` items of a
+    ``SELECT * REPLACE``: an EAN found from another id, say). An optional value that fails its check
+    (``_blanks``) is set to NULL and counted per file and reason in ``blanked_values``.
     """
     table = kind.name
     union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
+    if resolve:
+        union = f"SELECT * REPLACE ({resolve}) FROM ({union})"
+    blanks = _blanks(kind)
+    if blanks:
+        flagged = ", ".join(f"{condition} AS _blank_{i}" for i, (_, condition, _) in enumerate(blanks))
+        replaced = ", ".join(
+            f"CASE WHEN {' OR '.join(f'_blank_{i}' for i, b in enumerate(blanks) if b[0] == name)} THEN NULL"
+            f" ELSE p_{name} END AS p_{name}" for name in dict.fromkeys(b[0] for b in blanks))
+        first_blank = "CASE " + " ".join(f"WHEN _blank_{i} THEN {{'col': '{name}', 'why': '{reason}',"
+                                         f" 'value': {name}}}" for i, (name, _, reason) in enumerate(blanks)) + " END"
+        union = (f"SELECT * EXCLUDE ({', '.join(f'_blank_{i}' for i in range(len(blanks)))}) REPLACE ({replaced}),"
+                 f" {first_blank} AS _blanked FROM (SELECT *, {flagged} FROM ({union}))")
+    else:
+        union = f"SELECT *, NULL::STRUCT(col VARCHAR, why VARCHAR, value VARCHAR) AS _blanked FROM ({union})"
     amount = kind.amount_column or "NULL::DECIMAL(18, 2)"  # in the table being built
     # Each check is a column of its own, computed once per row; the CASE then picks the first
     # failing one. (Inside a CASE, DuckDB does not share sub-expressions: the EAN check digit
     # alone took 3x as long there.)
-    checks = _checks(kind, extra, lookup)
+    checks = _checks(kind, extra, lookup, first)
     flags = ", ".join(f"{condition} AS _check_{i}" for i, (condition, _) in enumerate(checks))
     if lookup is not None:
         union = f"SELECT *, p_{lookup.column} IN ({lookup.values}) AS _known FROM ({union})"
     problem = "CASE " + " ".join(f"WHEN _check_{i} THEN {why}" for i, (_, why) in enumerate(checks)) + " END"
     con.execute(f"""
         CREATE TABLE {table} AS
-        SELECT _file, _line, {select}, _file_order, problem, problem_value FROM (
+        SELECT _file, _line, {select}, _file_order, problem, problem_value, _blanked FROM (
             SELECT *, CASE WHEN problem IS NOT NULL THEN {_problem_value(kind)} END AS problem_value FROM (
                 SELECT *, {problem} AS problem FROM (SELECT *, {flags} FROM ({union}))))""",
                 [value for r in relations for value in r.parameters])
@@ -483,8 +489,12 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
                 f" coalesce(sum({amount}), 0), coalesce(sum({amount}) FILTER (problem IS NULL), 0),"
                 f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0) FROM {table} GROUP BY _file_order").fetchall():
             counts[order] = tuple(row)
+        con.execute(f"""INSERT INTO blanked_values
+            SELECT _file_order, _file, '{kind.name}', _blanked.col, _blanked.why, count(*),
+                   regexp_replace(min(_blanked.value), '{CPR_PATTERN}', '{CPR_MASK}', 'g')
+            FROM {table} WHERE problem IS NULL AND _blanked IS NOT NULL GROUP BY ALL""")
         con.execute(f"DELETE FROM {table} WHERE problem IS NOT NULL")
-        for helper in ("_file_order", "problem", "problem_value") + (() if keep_position else ("_file", "_line")):
+        for helper in ("_file_order", "problem", "problem_value", "_blanked") + (() if keep_position else ("_file", "_line")):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {helper}")
         if keep_position:  # renamed rather than written twice: the position columns of 50 m lines cost
             con.execute(f"ALTER TABLE {table} RENAME _file TO file")
@@ -511,7 +521,7 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
                                " WHERE problem IS NOT NULL ORDER BY _line").fetchall()
         if problems:
             raise InputError("\n".join(
-                format_problem(source.path.name, line, source.headers.get(column, column) if column else None,
+                format_problem(source.name, line, source.headers.get(column, column) if column else None,
                                value, reason) for line, column, value, reason in problems))
         columns = ", ".join(c.name for c in kind.columns)
         return con.execute(f"SELECT {columns} FROM {kind.name} ORDER BY _line").df()
@@ -544,18 +554,22 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     if memory_limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB)", memory_limit, re.IGNORECASE):
         raise InputError(f"memory limit: {memory_limit!r} is not a size such as 3GB")
     raw_dir, database = Path(raw_dir), Path(database)
-    files, ignored = discover(raw_dir)
+    if not raw_dir.is_dir():
+        raise InputError(f"{raw_dir}: raw data folder not found")
     if municipality is None:
-        name_file = raw_dir / "kommune.txt"
-        municipality = name_file.read_text(encoding="utf-8").strip() if name_file.exists() else raw_dir.name
-    sources = [(open_source(path, kind), order) for order, (path, kind) in enumerate(files)]
-    report = IngestReport(database=database, ignored_files=ignored)
+        municipality = _municipality_name(raw_dir)
+    report = IngestReport(database=database)
     step = _stepper(report, progress)
     database.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_work(database)
     work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
     building = work / database.name
     try:
+        with step("finding the raw files"):
+            found = discover(raw_dir, scratch=work)
+            report.ignored_files = found.skipped_summary()
+            _check_kinds(raw_dir, found)
+            sources = [(open_found(item), order) for order, item in enumerate(_with_default_categories(found))]
         con = duckdb.connect(str(building))
         try:
             if memory_limit:
@@ -573,7 +587,7 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
                 texts = {order: pool.submit(_utf8_csv, source, order, work)
                          for (source, _), order in sources if _is_csv(source)}
                 for (source, chunks), order in sources:
-                    with step(f"reading {source.path.name}"):
+                    with step(f"reading {source.name}"):
                         csv = texts[order].result() if order in texts else None
                         relations[source.kind.name].append(_source_relation(con, source, order, chunks, csv))
             finally:
@@ -590,6 +604,50 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def _municipality_name(raw_dir: Path) -> str:
+    """The first line of ``kommune.txt`` (UTF-8, else cp1252; a BOM is dropped), else the folder's name."""
+    name_file = raw_dir / "kommune.txt"
+    if not name_file.exists():
+        return raw_dir.name
+    data = name_file.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    return (text.strip().splitlines() or [raw_dir.name])[0].strip()
+
+
+def _check_kinds(raw_dir: Path, found: Discovery) -> None:
+    """Stop before reading anything when a required kind has no source; say what was skipped."""
+    present = {item.kind.name for item in found.sources}
+    missing = [k for k in FILE_KINDS if k.required and k.name not in present]
+    if missing:
+        xml = {INVOICE_LINES.name: ", or Invoice/CreditNote XML documents", ORDERS.name: ", or Order XML documents"}
+        names = "; ".join(f"{k.name} (a file named {' or '.join(p + '…' for p in k.prefixes)}, or any table whose"
+                          f" header row has its columns{xml.get(k.name, '')})" for k in missing)
+        skipped = found.skipped_summary()
+        raise InputError(f"{raw_dir}: no source found for {names}"
+                         + ("\nSkipped:\n  " + "\n  ".join(skipped) if skipped else ""))
+
+
+def _with_default_categories(found: Discovery) -> list[Found]:
+    sources = list(found.sources)
+    if not any(item.kind is CATEGORIES for item in sources):
+        sources.append(Found(CATEGORIES, DEFAULT_CATEGORIES.name, DEFAULT_CATEGORIES, "csv"))
+    return sources
+
+
+def open_found(item: Found) -> tuple[SourceFile, Iterator]:
+    """Open a discovered source with its reader: check its header now, rows later."""
+    if item.format == "xml":
+        return open_documents(item.kind, list(item.documents), item.name, item.path)
+    if item.format == "xlsx":
+        from .spreadsheets import open_xlsx
+
+        return open_xlsx(item.path, item.kind, item.name, item.sheet)
+    return open_source(item.path, item.kind, item.name, item.format)
 
 
 def _remove_abandoned_work(database: Path) -> None:
@@ -622,13 +680,13 @@ def _infer_document_type(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute("""
         UPDATE invoice_lines t SET document_type = CASE WHEN d.total < 0 THEN 'credit_note' ELSE 'invoice' END
-        FROM (SELECT supplier_cvr, invoice_no, sum(amount) AS total
-              FROM invoice_lines i SEMI JOIN (SELECT DISTINCT supplier_cvr, invoice_no FROM invoice_lines
+        FROM (SELECT supplier_id, invoice_no, sum(amount) AS total
+              FROM invoice_lines i SEMI JOIN (SELECT DISTINCT supplier_id, invoice_no FROM invoice_lines
                                               WHERE problem IS NULL AND document_type IS NULL) u
-                                   USING (supplier_cvr, invoice_no)
+                                   USING (supplier_id, invoice_no)
               WHERE problem IS NULL GROUP BY ALL) d
         WHERE t.problem IS NULL AND t.document_type IS NULL
-          AND t.supplier_cvr = d.supplier_cvr AND t.invoice_no = d.invoice_no""")
+          AND t.supplier_id = d.supplier_id AND t.invoice_no = d.invoice_no""")
 
 
 def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, sources: list,
@@ -637,23 +695,33 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         "CREATE TABLE quarantine (file VARCHAR, line BIGINT, kind VARCHAR, column_name VARCHAR,"
         " value VARCHAR, reason VARCHAR, amount DECIMAL(18, 2))"
     )
+    con.execute("CREATE TABLE blanked_values (file_order INTEGER, file VARCHAR, kind VARCHAR, column_name VARCHAR,"
+                " reason VARCHAR, rows BIGINT, example VARCHAR)")
     counts: dict[int, tuple] = {}  # per source (by its order): rows and kroner read, loaded, quarantined
 
     def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None,
-             keep_position: bool = False, lookup: Lookup | None = None) -> None:
+             keep_position: bool = False, lookup: Lookup | None = None, **options) -> None:
         with step(f"checking and loading {kind.name}"):
             _check_and_load(con, kind, relations[kind.name] or [_empty_relation(kind)], select, extra, counts,
-                            after, keep_position, lookup)
+                            after, keep_position, lookup, **options)
 
     load(CATEGORIES, "p_unspsc_prefix AS unspsc_prefix, p_category AS category,"
                      " p_eligible AS eligible, p_mandatory_area AS mandatory_area",
          [("NOT regexp_full_match(p_unspsc_prefix, '\\d{2}|\\d{4}|\\d{6}|\\d{8}')",
            "unspsc_prefix", "'is not 2, 4, 6 or 8 UNSPSC digits'")])
-    load(UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
-                " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
-                " p_goods_budget AS goods_budget, p_municipality AS municipality",
-         [("p_goods_budget < 0", "goods_budget", "'is negative'")])
+    if relations[UNITS.name]:
+        load(UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
+                    " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
+                    " p_goods_budget AS goods_budget, p_municipality AS municipality, p_other_ids AS other_ids",
+             [("p_goods_budget < 0", "goods_budget", "'is negative'")])
+    else:
+        with step("deriving units from the invoices' buyers"):
+            _derive_units(con, relations[INVOICE_LINES.name], report)
     con.execute("UPDATE units SET municipality = ? WHERE municipality IS NULL", [municipality])
+    _unit_ids(con, report)
+    if not relations[ORDERS.name]:
+        report.warnings.append("no orders (no ordrer… file, no Order XML documents): no invoice can be matched to"
+                               " an e-handel order, so every e-handel rate is 0 %; add the e-handel system's order export")
     load(ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
                  " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type", [],
          lookup=UNIT_LOOKUP)
@@ -665,7 +733,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     load(INVOICE_LINES, f"""
         p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
-        p_supplier_name AS supplier_name, p_unspsc AS unspsc,
+        coalesce(p_supplier_cvr, {_masked('p_supplier_id')}) AS supplier_id,
+        {_masked('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
         CASE WHEN regexp_matches(p_description, '\\d{{6}}')
              THEN regexp_replace(p_description, '{CPR_PATTERN}', '{CPR_MASK}', 'g') ELSE p_description END
             AS description,
@@ -674,9 +743,20 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         p_contract AS contract,
         lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND p_order_ref IN (SELECT order_id FROM orders)
             AS is_ehandel,
-        {document_type} AS document_type""",
+        {document_type} AS document_type, p_currency AS currency, p_accounting_cost AS accounting_cost,
+        p_item_id AS item_id, p_profile_id AS profile_id, {_masked('p_buyer_id')} AS buyer_id""",
          [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
-           "'is not Faktura or Kreditnota'")], after=_infer_document_type, keep_position=True, lookup=UNIT_LOOKUP)
+           "'is not Faktura or Kreditnota'"),
+          ("p_supplier_cvr IS NULL AND p_supplier_id IS NULL", "supplier_cvr",
+           "'is missing (and no other supplier id is given)'"),
+          ("p_currency IS NOT NULL AND upper(p_currency) <> 'DKK'", "currency",
+           "'is not DKK: no exchange rate is applied, so the amount is not loaded as kroner'")],
+         after=_infer_document_type, keep_position=True, lookup=UNIT_LOOKUP,
+         resolve="coalesce(p_buyer_ean, (SELECT ean FROM unit_ids WHERE id = p_buyer_id),"
+                 " (SELECT ean FROM unit_ids WHERE id = p_accounting_cost)) AS p_buyer_ean",
+         first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id",
+                 "'is how the invoice names its buyer (no EAN): add it to the column \"Øvrige ID\" of its unit"
+                 " in the units file'")])
     load(CARD, "p_transaction_id AS transaction_id,"
                " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
                " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
@@ -689,8 +769,48 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     with step("categories and reconciliation"):
         _map_unspsc(con, report)
         _reconcile(con, sources, counts, report)
-        _check_structure(con, report)
+        _check_structure(con, report, sources)
         _record_meta(con, raw_dir, municipality)
+
+
+def _masked(sql: str) -> str:
+    """SQL: a text value with every CPR-like number replaced (names of sole traders hold them)."""
+    return f"regexp_replace({sql}, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
+
+
+def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], report: IngestReport) -> None:
+    """Without a units file, every valid buyer EAN of the invoices is a unit of its own, named as the
+    invoices name it; its organisation levels and goods budget are unknown (and said to be)."""
+    union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
+    con.execute(f"""
+        CREATE TABLE units AS
+        SELECT ean, coalesce(name, ean) AS name, 'Ukendt (ingen enhedsfil)' AS level1,
+               'Ukendt (ingen enhedsfil)' AS level2, coalesce(name, ean) AS level3, coalesce(name, ean) AS level4,
+               'ukendt' AS unit_type, NULL::DECIMAL(18, 2) AS goods_budget, NULL::VARCHAR AS municipality,
+               NULL::VARCHAR AS other_ids
+        FROM (SELECT p_buyer_ean AS ean, {_masked('min(p_buyer_name)')} AS name FROM ({union})
+              WHERE regexp_full_match(p_buyer_ean, '\\d{{13}}') AND gln_check_digit_ok(p_buyer_ean) GROUP BY ALL)
+        ORDER BY ean""", [value for r in relations for value in r.parameters])
+    units = con.execute("SELECT count(*) FROM units").fetchone()[0]
+    report.warnings.append(
+        f"no units file: {units} unit(s) derived from the invoices' buyer EANs, named as the invoices name"
+        " them; their organisation levels and goods budgets are unknown (add an enheder… file for them)")
+
+
+def _unit_ids(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    """The units' other identifiers (``Øvrige ID``: CVR endpoints, AccountingCost strings) that name
+    exactly one unit; an id listed by several units maps none, and is said."""
+    con.execute("""
+        CREATE TEMP TABLE unit_id_list AS
+        SELECT DISTINCT regexp_replace(upper(trim(id)), '^DK\\s*(\\d{8})$', '\\1') AS id, ean
+        FROM (SELECT ean, unnest(string_split(other_ids, '|')) AS id FROM units WHERE other_ids IS NOT NULL)
+        WHERE trim(id) <> ''""")
+    con.execute("CREATE TEMP TABLE unit_ids AS SELECT id, min(ean) AS ean FROM unit_id_list GROUP BY id"
+                " HAVING count(*) = 1")
+    for identifier, eans in con.execute("SELECT id, string_agg(ean, ', ' ORDER BY ean) FROM unit_id_list"
+                                        " GROUP BY id HAVING count(*) > 1 ORDER BY id").fetchall():
+        report.warnings.append(f"units file: the other id '{identifier}' is listed by several units ({eans}),"
+                               " so it names none of them")
 
 
 def _map_unspsc(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
@@ -726,8 +846,12 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, 
     zero = Decimal("0.00")
     for (source, _), order in sources:
         row = counts.get(order, (0, 0, 0, zero, zero, zero))
-        label = source.path.name + ("/" if source.path.is_dir() else "")
-        result = FileResult(label, source.kind.name, *row, note=source.encoding_note)
+        blanked = [f"{source.headers.get(column, column)}: {rows:,} value(s) blanked, {reason} (e.g. '{example}')"
+                   for column, reason, rows, example in con.execute(
+                       "SELECT column_name, reason, rows, example FROM blanked_values WHERE file_order = ?"
+                       " ORDER BY rows DESC, column_name", [order]).fetchall()]
+        note = "; ".join(n for n in (source.encoding_note, *source.notes, *blanked) if n)
+        result = FileResult(source.name, source.kind.name, *row, note=note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
                 or result.amount_loaded + result.amount_quarantined != result.amount_read):
             raise RuntimeError(f"{result.file}: reconciliation failed: {result}")  # a bug, never data
@@ -747,7 +871,7 @@ def _header(sources: list, file: str, column: str | None) -> str | None:
     if column is None:
         return None
     for (source, _), _order in sources:
-        if source.path.name == file:
+        if source.name == file:
             return source.headers.get(column, column)
     return column
 
@@ -760,7 +884,7 @@ def format_problem(file: str, line: int, header: str | None, value: str | None, 
     return f"{file} line {line}, column '{header}'{shown}: {reason}"
 
 
-def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport, sources: list) -> None:
     """Stop when a whole file is unusable, rather than quarantine nearly all of it."""
     if not con.execute("SELECT count(*) FROM units").fetchone()[0]:
         raise InputError("units file: no usable unit rows, so no purchase can be placed")
@@ -776,7 +900,16 @@ def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport) -> No
             )
     loaded = con.execute("SELECT count(*) FROM invoice_lines").fetchone()[0]
     if not loaded:
-        raise InputError("invoice lines: no usable rows were loaded")
+        reasons = con.execute("""
+            SELECT n, reason, file, line, column_name, value FROM (
+                SELECT *, count(*) OVER (PARTITION BY reason) AS n,
+                       row_number() OVER (PARTITION BY reason ORDER BY file, line) AS k
+                FROM quarantine WHERE kind = 'invoice_lines')
+            WHERE k = 1 ORDER BY n DESC, reason LIMIT 5""").fetchall()
+        detail = "".join(f"\n  {rows:,} row(s): {format_problem(file, line, _header(sources, file, column), value, reason)}"
+                         for rows, reason, file, line, column, value in reasons)
+        raise InputError("invoice lines: no usable rows were loaded"
+                         + (f"; the most common reasons, each with an example:{detail}" if detail else ""))
 
 
 def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str) -> None:

@@ -11,6 +11,7 @@ file whose lines come from two systems still reads.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,27 +21,76 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from .schema import FileKind, header_map
+from .schema import FileKind, custom_data_headers, header_map, is_custom_data_header
 
 CHUNK_ROWS = 100_000
 MAX_LINE_BYTES = 1_000_000  # a longer line is quarantined unread, so one broken line cannot exhaust memory
 TOO_LONG = "\ufdd0line-too-long\ufdd0"  # stands in for such a line (a Unicode non-character)
 DELIMITERS = (";", ",", "\t", "|")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 csv.field_size_limit(sys.maxsize // 2**32)  # real exports have long free-text fields
 
 
 @dataclass
 class SourceFile:
-    """A raw file as read: its kind, how its headers map, and the number convention used."""
+    """A raw source as read: its kind, how its headers map, and the conventions used.
+
+    ``name`` is how every message names it (``archiv.zip:linjer.csv`` for a zip member, which is
+    read from its copy at ``path`` in the work folder); ``format`` says which reader takes it:
+    ``csv``, ``parquet`` (DuckDB's readers), or ``rows`` (a Python reader: Excel, XML).
+    """
 
     path: Path
     kind: FileKind
     headers: dict[str, str]  # canonical column -> header as written in the file
     decimal: str  # "," for Danish exports, "." otherwise
+    name: str = ""
+    format: str = "csv"
     encoding_note: str = ""
     delimiter: str = ";"  # CSV only
     positions: dict[str, int] = field(default_factory=dict)  # canonical column -> field number (CSV)
     fields: int = 0  # number of fields in the header (CSV)
+    header_lines: int = 1  # CSV: 2 for a KMD Custom Data file (technical names, then own names)
+    guarded: bool = False  # CSV: fields written as ="…" (Excel's guard against number conversion)
+    notes: list[str] = field(default_factory=list)  # said in the reconciliation (documents read, …)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path.name
+
+
+_GUARD = {d: re.compile(f"(^|{re.escape(d)})=\"") for d in DELIMITERS}
+
+
+def unguard(text: str, delimiter: str) -> str:
+    """A line with Excel's ``="…"`` guards as plain CSV: ``="0042";="x"`` → ``"0042";"x"``."""
+    return _GUARD[delimiter].sub(r'\1"', text)
+
+
+def is_guarded(header_line: str, delimiter: str) -> bool:
+    """Whether a file's fields are Excel-guarded, as its header line shows."""
+    fields = next(csv.reader([header_line.strip("\r\n")], delimiter=delimiter), [])
+    return bool(fields) and all(f.startswith('="') or f.startswith("=") and not f[1:] for f in fields if f)
+
+
+def csv_header(path: Path) -> tuple[str, bool, list[str], int]:
+    """A CSV file's delimiter, guard, headers and number of header lines (2 for KMD Custom Data),
+    read from its first two lines."""
+    counts = {"cp1252": 0}
+    lines = _decoded_lines(path, counts)
+    first = next(lines, None)
+    if first is None or not first.strip():
+        raise InputError(f"{path.name}: line 1: the file is empty (no header line)")
+    if first.startswith(TOO_LONG):
+        raise InputError(f"{path.name}: line 1: the header line is longer than {MAX_LINE_BYTES:,} bytes")
+    delimiter = _sniff_delimiter(first)
+    guarded = is_guarded(first, delimiter)
+    fix = (lambda text: unguard(text, delimiter)) if guarded else (lambda text: text)
+    headers = next(csv.reader([fix(first)], delimiter=delimiter))
+    if not is_custom_data_header(headers):
+        return delimiter, guarded, headers, 1
+    second = next(lines, "")
+    own = next(csv.reader([fix(second)], delimiter=delimiter), [])
+    return delimiter, guarded, custom_data_headers(headers, own), 2
 
 
 def _decoded_lines(path: Path, counts: dict[str, int]) -> Iterator[str]:
@@ -71,26 +121,31 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ";"
 
 
-def _check_headers(path: Path, kind: FileKind, headers: list[str]) -> dict[str, str]:
+def check_headers(name: str, kind: FileKind, headers: list[str], line: int = 1) -> dict[str, str]:
+    """Canonical column -> header for a file's header row; an InputError when a required column is missing."""
     mapping = header_map(kind, headers)
     found = set(mapping.values())
     missing = [c for c in kind.columns if c.required and c.name not in found]
     if missing:
         wanted = ", ".join(f"'{c.aliases[0] if c.aliases else c.name}' (or '{c.name}')" for c in missing)
         raise InputError(
-            f"{path.name}: line 1: missing required column(s) {wanted} for a {kind.name} file; "
+            f"{name}: line {line}: missing required column(s) {wanted} for a {kind.name} file; "
             f"the header has: {', '.join(repr(h) for h in headers)}"
         )
     return {canonical: header for header, canonical in mapping.items()}
 
 
-def _empty_chunk(kind: FileKind) -> dict[str, list]:
+def empty_chunk(kind: FileKind, with_file: bool = False) -> dict[str, list]:
+    """Columns of rows read by a Python reader: each column's text, the line and the reason it
+    could not be read; with ``with_file``, the file each row comes from (an XML document, say)."""
     chunk: dict[str, list] = {c.name: [] for c in kind.columns}
     chunk.update({"_line": [], "_error": []})
+    if with_file:
+        chunk["_file"] = []
     return chunk
 
 
-def _to_table(chunk: dict[str, list]) -> pa.Table:
+def to_table(chunk: dict[str, list]) -> pa.Table:
     arrays = {
         name: pa.array(values, pa.int64() if name == "_line" else pa.string())
         for name, values in chunk.items()
@@ -106,32 +161,41 @@ def parquet_glob(path: Path) -> str | None:
     return str(path) if path.suffix.lower() == ".parquet" else None
 
 
-def open_source(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
-    """Open a raw file: check its header now, and return an iterator over its rows in chunks."""
-    if parquet_glob(path) is not None:
-        return _open_parquet(path, kind)
-    return _open_csv(path, kind)
+def open_source(path: Path, kind: FileKind, name: str = "", file_format: str = "") -> tuple[SourceFile, Iterator[pa.Table]]:
+    """Open a raw file: check its header now, and return an iterator over its rows in chunks.
+
+    ``name`` names it in messages (default: the file name); ``file_format`` is ``csv``, ``parquet``
+    or ``xlsx`` (default: from the file name).
+    """
+    name = name or path.name
+    file_format = file_format or ("parquet" if parquet_glob(path) is not None
+                                  else "xlsx" if path.suffix.lower() in EXCEL_SUFFIXES else "csv")
+    if file_format == "parquet":
+        return _open_parquet(path, kind, name)
+    if file_format == "xlsx":
+        from .spreadsheets import open_xlsx  # openpyxl is imported only where a workbook is read
+        return open_xlsx(path, kind, name)
+    return _open_csv(path, kind, name)
 
 
-def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
-    counts = {"cp1252": 0}
-    lines = _decoded_lines(path, counts)
-    header_line = next(lines, None)
-    if header_line is None or not header_line.strip():
-        raise InputError(f"{path.name}: line 1: the file is empty (no header line)")
-    if header_line.startswith(TOO_LONG):
-        raise InputError(f"{path.name}: line 1: the header line is longer than {MAX_LINE_BYTES:,} bytes")
-    delimiter = _sniff_delimiter(header_line)
-    headers = next(csv.reader([header_line], delimiter=delimiter))
-    mapping = _check_headers(path, kind, headers)
+def _open_csv(path: Path, kind: FileKind, name: str) -> tuple[SourceFile, Iterator[pa.Table]]:
+    delimiter, guarded, headers, header_lines = csv_header(path)
+    mapping = check_headers(name, kind, headers, header_lines)
     positions = {canonical: headers.index(header) for canonical, header in mapping.items()}
-    source = SourceFile(path, kind, mapping, decimal="," if delimiter == ";" else ".", delimiter=delimiter,
-                        positions=positions, fields=len(headers))
+    source = SourceFile(path, kind, mapping, decimal="," if delimiter == ";" else ".", name=name,
+                        delimiter=delimiter, positions=positions, fields=len(headers),
+                        header_lines=header_lines, guarded=guarded)
 
     def rows() -> Iterator[pa.Table]:
+        counts = {"cp1252": 0}
+        lines = _decoded_lines(path, counts)
+        for _ in range(header_lines):
+            next(lines, None)
+        if guarded:
+            lines = (unguard(line, delimiter) for line in lines)
         reader = csv.reader(lines, delimiter=delimiter)
-        chunk = _empty_chunk(kind)
-        previous_line = 1
+        chunk = empty_chunk(kind)
+        previous_line = header_lines
         while True:
             try:
                 record = next(reader)
@@ -142,32 +206,38 @@ def _open_csv(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table
             else:
                 problem = None
             line = previous_line + 1  # the line where this record starts
-            previous_line = 1 + reader.line_num  # the reader started after the header line
+            previous_line = header_lines + reader.line_num  # the reader started after the header lines
             if record == []:
                 continue  # a blank line carries no data
             if record == [TOO_LONG]:
                 record, problem = None, f"line longer than {MAX_LINE_BYTES:,} bytes, not read"
             if record is not None and len(record) != len(headers):
                 problem = f"expected {len(headers)} fields separated by '{delimiter}', found {len(record)}"
-            for column in kind.columns:
-                value = None
-                if problem is None and column.name in positions:
-                    value = record[positions[column.name]]
-                chunk[column.name].append(value)
-            chunk["_line"].append(line)
-            chunk["_error"].append(problem)
+            append_row(chunk, kind, line, problem, None if problem else record, positions)
             if len(chunk["_line"]) >= CHUNK_ROWS:
-                yield _to_table(chunk)
-                chunk = _empty_chunk(kind)
+                yield to_table(chunk)
+                chunk = empty_chunk(kind)
         if chunk["_line"]:
-            yield _to_table(chunk)
+            yield to_table(chunk)
         if counts["cp1252"]:
             source.encoding_note = f"{counts['cp1252']} line(s) read as cp1252"
 
     return source, rows()
 
 
-def _open_parquet(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.Table]]:
+def append_row(chunk: dict[str, list], kind: FileKind, line: int, problem: str | None,
+               record: list[str] | None, positions: dict[str, int], file: str | None = None) -> None:
+    """Add one record (its fields as text, or None for a line that could not be read) to a chunk."""
+    for column in kind.columns:
+        position = positions.get(column.name)
+        chunk[column.name].append(None if record is None or position is None else record[position])
+    chunk["_line"].append(line)
+    chunk["_error"].append(problem)
+    if "_file" in chunk:
+        chunk["_file"].append(file)
+
+
+def _open_parquet(path: Path, kind: FileKind, name: str) -> tuple[SourceFile, Iterator[pa.Table]]:
     """A Parquet file, or a folder of them (a partitioned export; its first file gives the columns).
 
     Only the columns are checked here: DuckDB's Parquet reader stages the rows (see the ingest).
@@ -176,5 +246,5 @@ def _open_parquet(path: Path, kind: FileKind) -> tuple[SourceFile, Iterator[pa.T
     try:
         names = pq.read_schema(first).names
     except Exception as error:  # pyarrow raises several types for a broken file
-        raise InputError(f"{first.name}: not a readable Parquet file ({error})") from error
-    return SourceFile(path, kind, _check_headers(path, kind, names), decimal="."), iter(())
+        raise InputError(f"{name}: not a readable Parquet file ({error})") from error
+    return SourceFile(path, kind, check_headers(name, kind, names), decimal=".", name=name, format="parquet"), iter(())

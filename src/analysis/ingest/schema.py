@@ -21,11 +21,13 @@ class Column:
     ``unspsc`` (8 digits), ``flag`` (ja/nej) or ``personal`` (read, never loaded).
     """
 
+
     name: str
     kind: str
     required: bool = True
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    blank_if_bad: bool = False  # an optional value that fails its check is blanked (and counted), not the row lost
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,10 @@ class FileKind:
 UNITS = FileKind(
     name="units",
     prefixes=("enheder", "units"),
-    doc="Buying units (EAN locations) with their place in the organisation and goods budget.",
+    required=False,
+    doc="Buying units (EAN locations) with their place in the organisation and goods budget. Without it,"
+        " each buyer EAN of the invoices is a unit of its own (named as the invoices name it; levels and"
+        " budget unknown), and the ingest says so.",
     amount_column="goods_budget",
     key=("ean",),
     columns=(
@@ -68,14 +73,18 @@ UNITS = FileKind(
                doc="Kind of unit: skole, dagtilbud, plejecenter, administration, …"),
         Column("goods_budget", "amount", aliases=("Varebudget", "Budget varekøb"),
                doc="Yearly budget for goods (varekøb og fødevarer), kr."),
+        Column("other_ids", "text", required=False, aliases=("Øvrige ID", "Øvrige ID'er", "Alternative ID"),
+               doc="Other identifiers invoices use for this unit, separated by `|`: a CVR endpoint or an"
+                   " AccountingCost string. A buyer found in exactly one unit's list gets that unit's EAN."),
     ),
 )
 
 INVOICE_LINES = FileKind(
     name="invoice_lines",
     prefixes=("fakturalinjer", "invoice_lines", "fakturaer", "invoices"),
-    doc="Invoice and credit-note lines received as OIOUBL/Peppol e-invoices.",
-    key=("supplier_cvr", "document_type", "invoice_no", "line_no"),
+    doc="Invoice and credit-note lines received as OIOUBL/Peppol e-invoices (as a table, or the XML"
+        " documents themselves: see 'E-invoices as XML').",
+    key=("supplier_id", "document_type", "invoice_no", "line_no"),
     columns=(
         Column("invoice_no", "text", aliases=("Fakturanummer", "Fakturanr", "Bilagsnummer"),
                doc="Supplier's invoice number (OIOUBL cbc:ID)."),
@@ -85,12 +94,17 @@ INVOICE_LINES = FileKind(
                doc="Invoice date (cbc:IssueDate), dd-mm-yyyy or yyyy-mm-dd."),
         Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN", "Køber EAN"),
                doc="Buyer's EAN location (AccountingCustomerParty EndpointID, schemeID GLN)."),
-        Column("supplier_cvr", "cvr", aliases=("Leverandør CVR", "CVR-nummer", "CVR", "Leverandør-CVR"),
-               doc="Supplier CVR number (PartyLegalEntity CompanyID, DK:CVR)."),
+        Column("supplier_cvr", "cvr", required=False, aliases=("Leverandør CVR", "CVR-nummer", "CVR", "Leverandør-CVR"),
+               doc="Supplier CVR number (PartyLegalEntity CompanyID, DK:CVR or 0184). Required unless"
+                   " `supplier_id` is given."),
+        Column("supplier_id", "text", required=False, aliases=("Leverandør-ID", "Leverandør ID"),
+               doc="Another supplier identifier where there is no CVR: a foreign VAT number (SE556…), or"
+                   " 'CPR-registreret' for a sole trader (the CPR number itself is never stored)."),
         Column("supplier_name", "text", aliases=("Leverandørnavn", "Leverandør"),
                doc="Supplier name."),
-        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode", "Varekode"),
-               doc="8-digit UNSPSC code of the item (ItemClassificationCode listID UNSPSC)."),
+        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode"), blank_if_bad=True,
+               doc="8-digit UNSPSC code of the item (ItemClassificationCode listID UNSPSC, or Peppol's TST)."
+                   " A value that is not 8 digits is blanked and counted; the row is kept."),
         Column("description", "text", required=False, aliases=("Varebeskrivelse", "Beskrivelse", "Tekst"),
                doc="Item description."),
         Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms", "Linjebeløb"),
@@ -101,13 +115,29 @@ INVOICE_LINES = FileKind(
                doc="Contract/agreement the purchase was made on (ContractDocumentReference)."),
         Column("document_type", "text", required=False, aliases=("Dokumenttype", "Bilagstype"),
                doc="Faktura or Kreditnota; when absent a document whose lines sum below zero is a credit note."),
+        Column("currency", "text", required=False, aliases=("Valuta", "Valutakode"),
+               doc="Currency of the amount (DocumentCurrencyCode); a line in another currency than DKK is"
+                   " quarantined, never loaded as kroner."),
+        Column("buyer_name", "text", required=False, aliases=("Køber", "Købernavn"),
+               doc="Buyer's name on the invoice (AccountingCustomerParty PartyName); names derived units."),
+        Column("buyer_id", "text", required=False, aliases=("Køber-ID", "Køber ID"),
+               doc="The buyer's identifier when it is not an EAN (e.g. a CVR endpoint): the units file's"
+                   " `Øvrige ID` maps it to an EAN."),
+        Column("accounting_cost", "text", required=False, aliases=("Kontering", "Konteringsstreng", "AccountingCost"),
+               doc="The buyer's accounting string (cbc:AccountingCost, line or document)."),
+        Column("item_id", "text", required=False, aliases=("Varenummer", "Varenr", "Varekode"),
+               doc="The seller's item number (SellersItemIdentification); Danish ERPs call it Varekode."),
+        Column("profile_id", "text", required=False, aliases=("Profil", "ProfileID"),
+               doc="The e-invoice's profile (cbc:ProfileID), e.g. Procurement-OrdSimR-BilSim-1.0."),
     ),
 )
 
 ORDERS = FileKind(
     name="orders",
     prefixes=("ordrer", "orders", "ehandelsordrer"),
-    doc="Orders placed through the municipality's e-handel system (e-catalogue or punch-out).",
+    required=False,
+    doc="Orders placed through the municipality's e-handel system (e-catalogue or punch-out). Without"
+        " them no invoice can be e-handel, and the ingest warns that every rate is 0 %.",
     key=("order_id",),
     columns=(
         Column("order_id", "text", aliases=("Ordrenummer", "Ordre-ID", "Ordrenr"),
@@ -135,9 +165,9 @@ CARD = FileKind(
         Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN"), doc="EAN of the unit the card belongs to."),
         Column("merchant_name", "text", aliases=("Forretning", "Brugssted", "Leverandørnavn"),
                doc="Merchant (shop) name."),
-        Column("merchant_cvr", "cvr", required=False, aliases=("CVR", "CVR-nummer"),
+        Column("merchant_cvr", "cvr", required=False, aliases=("CVR", "CVR-nummer"), blank_if_bad=True,
                doc="Merchant CVR when the card system knows it."),
-        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode", "Varekode"),
+        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode"), blank_if_bad=True,
                doc="UNSPSC code given when the purchase is reconciled (bilagsafstemning)."),
         Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms"),
                doc="Amount excl. VAT, kr.; refunds negative."),
@@ -235,6 +265,33 @@ def header_map(kind: FileKind, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
+# KMD Insight Custom Data files name their columns by type and number in the first row (Dato1,
+# Tekst1, Numerisk1, …) and by the municipality's own names in the second.
+_CUSTOM_DATA_NAME = re.compile(r"(dato|tekst|numerisk|klokkeslæt)\d+|cpr|metadata")
+
+
+def is_custom_data_header(headers: list[str]) -> bool:
+    """A KMD Custom Data header row: technical names only (the own names follow in the next row)."""
+    named = [normalise_header(h) for h in headers if h.strip()]
+    return len(named) >= 3 and all(_CUSTOM_DATA_NAME.fullmatch(h) for h in named)
+
+
+def custom_data_headers(technical: list[str], own: list[str]) -> list[str]:
+    """A Custom Data file's headers: each column's own name, or its technical name where it has none."""
+    own = own + [""] * (len(technical) - len(own))
+    return [o.strip() or t for t, o in zip(technical, own)]
+
+
+def kinds_for_headers(headers: list[str], kinds: tuple[FileKind, ...] | None = None) -> list[FileKind]:
+    """The kinds whose required columns a header row has, the best match (most columns) first."""
+    scored = []
+    for kind in kinds or FILE_KINDS:
+        found = set(header_map(kind, headers).values())
+        if all(c.name in found for c in kind.columns if c.required):
+            scored.append((-len(found), FILE_KINDS.index(kind) if kind in FILE_KINDS else 99, kind))
+    return [kind for *_, kind in sorted(scored, key=lambda item: item[:2])]
+
+
 def kind_for_file(file_name: str) -> FileKind | None:
     """The file kind whose prefix the file name starts with (case-insensitive), if any."""
     stem = file_name.lower()
@@ -242,3 +299,15 @@ def kind_for_file(file_name: str) -> FileKind | None:
         if any(stem.startswith(prefix) for prefix in kind.prefixes):
             return kind
     return None
+
+
+def kind_section(kind: FileKind) -> str:
+    """The Markdown section of ``data/README.md`` that documents a kind (a test keeps them equal)."""
+    prefixes = ", ".join(f"`{p}`" for p in kind.prefixes)
+    lines = [f"### {kind.name} — file name starts with {prefixes} ({'required' if kind.required else 'optional'})",
+             "", kind.doc, "", "| column | accepted headers | type | required | meaning |", "|---|---|---|---|---|"]
+    for c in kind.columns:
+        kind_text = c.kind + (", blanked if bad" if c.blank_if_bad else "")
+        lines.append(f"| `{c.name}` | {', '.join(c.aliases)} | {kind_text} | {'yes' if c.required else 'no'} | {c.doc} |")
+    lines += ["", f"Key (a later duplicate is quarantined): {', '.join(kind.key)}"]
+    return "\n".join(lines)

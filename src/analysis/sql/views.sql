@@ -14,8 +14,8 @@ SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
        coalesce(m.category, 'Uklassificeret') AS category,
        coalesce(m.eligible, FALSE) AS eligible,
        m.mandatory_area, l.contract, l.amount, l.is_ehandel,
-       l.supplier_cvr || '/' || l.invoice_no AS document_id,
-       l.supplier_cvr AS document_party, l.invoice_no AS document_no,
+       l.supplier_id || '/' || l.invoice_no AS document_id,  -- the CVR, or a foreign supplier's VAT number
+       l.supplier_id AS document_party, l.invoice_no AS document_no,
        l.document_type = 'credit_note' AS is_credit_note
 FROM invoice_lines l LEFT JOIN unspsc_map m USING (unspsc)
 UNION ALL

@@ -1,0 +1,266 @@
+"""Real exports in: OIOUBL/Peppol XML, Excel workbooks, zip archives, Excel-guarded CSV, KMD Custom
+Data headers, and files the ingest cannot use listed with the reason.
+
+The public OIOUBL samples in ../shared/realdata/ are used as they are; every kroner figure is checked
+against a hand sum read from the XML with the standard library (an independent reading).
+"""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from helpers import CVR, EANS, LINE_HEADER, UNIT_HEADER, minimal_raw, unit_row, write_csv
+
+from analysis.errors import InputError
+from analysis.ingest import discover, ingest
+from analysis.paths import PROJECT_ROOT
+
+REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the project")
+
+
+def query(db: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
+def hand_sum(folder: Path) -> tuple[int, Decimal]:
+    """Documents and net kroner of every Invoice/CreditNote in a folder, read with the standard
+    library: line LineExtensionAmount, credit notes negated, document charges added, allowances
+    subtracted."""
+    documents, total = 0, Decimal(0)
+    for path in sorted(folder.iterdir()):
+        root = ET.parse(path).getroot()
+        name = root.tag.split("}")[1]
+        if name not in ("Invoice", "CreditNote"):
+            continue
+        documents += 1
+        sign = -1 if name == "CreditNote" else 1
+        for line in root.findall(f"{CAC}{name}Line"):
+            total += sign * Decimal(line.find(f"{CBC}LineExtensionAmount").text)
+        for charge in root.findall(f"{CAC}AllowanceCharge"):
+            amount = Decimal(charge.find(f"{CBC}Amount").text)
+            total += sign * (amount if charge.find(f"{CBC}ChargeIndicator").text == "true" else -amount)
+    return documents, total
+
+
+@needs_realdata
+@pytest.mark.parametrize("version", ["oioubl-2.02", "oioubl-3.0"])
+def test_each_real_oioubl_folder_ingests_and_its_kroner_agree_with_a_hand_sum(tmp_path: Path, version: str) -> None:
+    raw = tmp_path / version
+    shutil.copytree(REALDATA / version, raw)
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    documents, total = hand_sum(raw)
+    assert lines.amount_read == total
+    assert lines.rows_loaded + lines.rows_quarantined == lines.rows_read
+    assert f"{documents} XML document(s)" in lines.note
+    ((loaded,),) = query(db, "SELECT sum(amount) FROM invoice_lines")
+    assert loaded == lines.amount_loaded
+
+
+@needs_realdata
+def test_the_amount_is_the_line_net_never_tax_exclusive_or_payable(tmp_path: Path) -> None:
+    """OIOUBL 2's TaxExclusiveAmount holds the VAT (1.262,50), OIOUBL 3's the net; PayableAmount has VAT."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("BASPRO_01_01_00_Invoice_v2p2.xml", "BASPRO_03_01_06_Invoice_B_v2p2.xml"):
+        shutil.copy(REALDATA / "oioubl-2.02" / name, raw / name)
+    shutil.copy(REALDATA / "oioubl-3.0" / "OIOUBL3_CreditNote_billing_with_response_Example.xml", raw / "kredit3.xml")
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT file, sum(amount), document_type FROM invoice_lines GROUP BY ALL ORDER BY file") == [
+        ("BASPRO_01_01_00_Invoice_v2p2.xml", Decimal("5050.00"), "invoice"),
+        # 5.050 of lines less the document's "Aftalt rabat" of 800, kept as line -1
+        ("BASPRO_03_01_06_Invoice_B_v2p2.xml", Decimal("4250.00"), "invoice"),
+        ("kredit3.xml", Decimal("-5050.00"), "credit_note")]
+    assert query(db, "SELECT line_no, description FROM invoice_lines WHERE line_no < 0") == [
+        (-1, "Rabat på dokumentniveau: Aftalt rabat")]
+    assert query(db, "SELECT DISTINCT order_ref, accounting_cost, item_id IS NOT NULL FROM invoice_lines"
+                     " WHERE file = 'kredit3.xml'") == [("5002701", "5250124502", True)]
+
+
+@needs_realdata
+def test_a_document_in_euro_is_quarantined_never_loaded_as_kroner(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = (REALDATA / "oioubl-2.02" / "BASPRO_01_01_00_Invoice_v2p2.xml").read_text(encoding="utf-8-sig")
+    (raw / "eur.xml").write_text(text.replace('"DKK"', '"EUR"').replace(">DKK<", ">EUR<"), encoding="utf-8")
+    write_csv(raw / "enheder.csv", UNIT_HEADER, [unit_row("5798000416604", "Den Lille Skole")])
+    db = tmp_path / "e.duckdb"
+    with pytest.raises(InputError, match=r"the amount is in EUR \(5000.00 EUR\), not DKK"):
+        ingest(raw, db)  # nothing is left to load: the message says why, with an example
+
+
+@needs_realdata
+def test_a_buyer_addressed_by_cvr_is_mapped_by_the_units_file(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(REALDATA / "oioubl-2.02" / "COMDEL_02_02_00_Invoice_v2p2.xml", raw / "COMDEL_02.xml")
+    header = UNIT_HEADER + ["Øvrige ID"]
+    write_csv(raw / "enheder.csv", header, [unit_row(EANS[0], "Vejcentret") + ["DK88666553|999"]])
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert {row[0] for row in query(db, "SELECT buyer_ean FROM invoice_lines")} == {EANS[0]}
+
+
+def test_xml_that_is_not_an_invoice_is_skipped_and_broken_xml_is_quarantined(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "svar.xml").write_text('<?xml version="1.0"?><ApplicationResponse xmlns="urn:oasis:names:specification:'
+                                  'ubl:schema:xsd:ApplicationResponse-2"/>', encoding="utf-8")
+    (raw / "brudt.xml").write_text('<?xml version="1.0"?>\n<Invoice>\n  <a>\n</Invoice>', encoding="utf-8")
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&lol2;</Invoice>')
+    (raw / "0001").write_text(bomb, encoding="utf-8")  # no extension, as Prisme stores documents
+    (raw / "noter.docx").write_bytes(b"PK\x03\x04 not really")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert any("an XML ApplicationResponse document, not an invoice" in line and "svar.xml" in line
+               for line in report.ignored_files)
+    assert any("noter.docx" in line for line in report.ignored_files)
+    assert query(db, "SELECT file, line, reason FROM quarantine WHERE kind = 'invoice_lines' ORDER BY file") == [
+        ("0001", 1, "declares a DOCTYPE or entities, which an e-invoice never does (refused: entity expansion)"),
+        ("brudt.xml", 4, "not well-formed XML (Opening and ending tag mismatch: a line 3 and Invoice,"
+                         " line 4, column 11)")]
+
+
+def test_zip_members_are_read_and_named_archive_member(tmp_path: Path) -> None:
+    source = minimal_raw(tmp_path / "plain")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with zipfile.ZipFile(raw / "eksport.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in source.iterdir():
+            archive.write(path, f"2025/{path.name}")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert sorted(f.file for f in report.files if f.kind != "categories") == [
+        "eksport.zip:2025/enheder.csv", "eksport.zip:2025/fakturalinjer.csv", "eksport.zip:2025/ordrer.csv"]
+    plain = ingest(source, tmp_path / "plain.duckdb")
+    assert sorted((f.kind, f.rows_loaded, f.amount_loaded) for f in report.files) == sorted(
+        (f.kind, f.rows_loaded, f.amount_loaded) for f in plain.files)
+    assert not list(db.parent.glob(".e.duckdb.*"))  # the unpacked copies went with the work folder
+
+
+def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    book = openpyxl.Workbook()
+    units = book.active
+    units.title = "enheder"
+    units.append(["Enheder pr. 1. januar 2025"])  # a title row above the header
+    units.append([])
+    units.append(UNIT_HEADER)
+    units.append([int(EANS[0]), "Den Lille Skole", "Børn og Unge", "Skoler", "DLS", "DLS", "skole", 200000.0])
+    units.append([float(EANS[1]), "Rådhuset", "Adm", "Adm", "R", "R", "administration", 100000])
+    lines = book.create_sheet("fakturalinjer")
+    lines.append(LINE_HEADER)
+    lines.append(["F1", 1, date(2025, 1, 10), EANS[0], CVR, "Kontor A/S", 44121701, "Kuglepenne", 1000, "EH-1", None])
+    lines.append(["F2", 1, date(2025, 1, 15), EANS[0], int(CVR), "Kontor A/S", "44121701", "Blæk", 3000.25, "N/A", None])
+    lines.append(["F3", 1, "20-01-2025", EANS[1], CVR, "Kontor A/S", "80111600", "Vikar", "5.000,00", "", None])
+    orders = book.create_sheet("ordrer")
+    orders.append(["Ordrenummer", "Ordredato", "EAN-nummer", "Leverandør CVR", "Beløb"])
+    orders.append(["EH-1", date(2025, 1, 2), EANS[0], CVR, 1000])
+    book.save(raw / "eksport.xlsx")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert {f.file for f in report.files} >= {"eksport.xlsx:enheder", "eksport.xlsx:fakturalinjer", "eksport.xlsx:ordrer"}
+    assert query(db, "SELECT invoice_no, invoice_date, amount, is_ehandel FROM invoice_lines ORDER BY invoice_no") == [
+        ("F1", date(2025, 1, 10), Decimal("1000.00"), True), ("F2", date(2025, 1, 15), Decimal("3000.25"), False),
+        ("F3", date(2025, 1, 20), Decimal("5000.00"), False)]
+    assert query(db, "SELECT ean, goods_budget FROM units ORDER BY ean") == [
+        (EANS[1], Decimal("100000.00")), (EANS[0], Decimal("200000.00"))]
+
+
+def test_an_excel_workbook_of_one_kind_is_known_by_its_header_row(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "ordrer.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.append(["Ordrenummer", "Ordredato", "EAN-nummer", "Leverandør CVR", "Beløb"])
+    book.active.append(["EH-1", date(2025, 1, 2), EANS[0], CVR, 1000])
+    book.save(raw / "Eksport fra e-handelssystemet.xlsx")
+    report = ingest(raw, tmp_path / "e.duckdb")
+    assert ("Eksport fra e-handelssystemet.xlsx", "orders") in {(f.file, f.kind) for f in report.files}
+
+
+def test_a_guarded_cp1252_export_in_a_zip_reads_like_a_plain_one(tmp_path: Path) -> None:
+    """TrueLink/Mercell writes every field (the header too) as ="…", in cp1252, zipped."""
+    plain = minimal_raw(tmp_path / "plain")
+    raw = minimal_raw(tmp_path / "raw")
+    guarded = "\r\n".join(";".join(f'="{field}"' for field in line.split(";"))
+                          for line in (plain / "fakturalinjer.csv").read_text(encoding="utf-8-sig").splitlines())
+    guarded = guarded.replace("Kuglepenne", "Kuglepenne; blå")  # a separator inside a guarded field
+    (raw / "fakturalinjer.csv").unlink()
+    with zipfile.ZipFile(raw / "fakturalinjer_truelink.zip", "w") as archive:
+        archive.writestr("export.csv", guarded.encode("cp1252"))
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT invoice_no, line_no, amount, description FROM invoice_lines ORDER BY invoice_no") == [
+        ("F1", 1, Decimal("1000.00"), "Kuglepenne; blå"), ("F2", 1, Decimal("3000.00"), "Kuglepenne; blå"),
+        ("F3", 1, Decimal("5000.00"), "Vikar")]
+
+
+def test_a_kmd_custom_data_file_is_read_by_its_second_header_row(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    technical = ["Metadata", "Dato1", "Tekst1", "Tekst2", "Tekst3", "Numerisk1"]
+    own = ["1", "Ordredato", "Ordrenummer", "EAN-nummer", "Leverandør CVR", "Beløb"]
+    write_csv(raw / "ordrer.csv", technical, [own, ["", "2025-01-02", "EH-1", EANS[0], CVR, "1000,00"]],
+              encoding="utf-8")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT order_id, order_date FROM orders") == [("EH-1", date(2025, 1, 2))]
+    assert query(db, "SELECT count(*) FROM invoice_lines WHERE is_ehandel") == [(1,)]
+
+
+def test_varekode_is_an_item_number_and_a_bad_optional_value_keeps_its_row(tmp_path: Path) -> None:
+    """Danish ERPs write item numbers in Varekode: it is no UNSPSC alias, and a bad UNSPSC is blanked."""
+    raw = minimal_raw(tmp_path / "raw")
+    header = LINE_HEADER + ["Varekode"]
+    write_csv(raw / "fakturalinjer.csv", header, [
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor", "ABC-1", "x", "100,00", "", "", "ABC-1"],
+        ["F2", 1, "10-01-2025", EANS[0], CVR, "Kontor", "44121701", "x", "100,00", "", "", "778899"]])
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert (lines.rows_loaded, lines.rows_quarantined) == (2, 0)
+    assert "UNSPSC: 1 value(s) blanked, is not an 8-digit UNSPSC code (e.g. 'ABC-1')" in lines.note
+    assert query(db, "SELECT invoice_no, unspsc, item_id FROM invoice_lines ORDER BY invoice_no") == [
+        ("F1", None, "ABC-1"), ("F2", "44121701", "778899")]
+
+
+def test_files_of_no_known_kind_are_listed_with_counts_and_a_hint(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    for number in range(4):
+        (raw / f"notat{number}.pdf").write_bytes(b"%PDF-1.4")
+    (raw / "gammel.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    found = discover(raw)
+    summary = found.skipped_summary()
+    assert any(line.startswith("4 .pdf file(s): not a known kind of file") and "notat0.pdf, notat1.pdf, notat2.pdf, …"
+               in line for line in summary)
+    assert any("save it as .xlsx" in line for line in summary)
+
+
+def test_no_usable_rows_names_the_most_common_reasons_with_an_example(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", '="1"', "10-01-2025", EANS[0], CVR, "Kontor", "44121701", "x", "100,00", "", ""],
+        ["F2", '="1"', "10-01-2025", EANS[0], CVR, "Kontor", "44121701", "x", "100,00", "", ""]])
+    with pytest.raises(InputError, match=r"(?s)no usable rows were loaded; the most common reasons.*2 row\(s\):"
+                                         r" fakturalinjer.csv line 2, column 'Linjenummer' '=\"1\"': is not a whole"):
+        ingest(raw, tmp_path / "e.duckdb")
