@@ -86,8 +86,8 @@ def invoice_copy(raw: Path, db: Path, memory_limit: str, repeat: int) -> float |
     from analysis.ingest.readers import parquet_glob
     from analysis.ingest.schema import INVOICE_LINES
 
-    sources, _ = discover(raw)  # the ingest's own reading of the folder: which file holds the invoice lines
-    pattern = parquet_glob(next(path for path, kind in sources if kind is INVOICE_LINES))
+    found = discover(raw)  # the ingest's own reading of the folder: which file holds the invoice lines
+    pattern = parquet_glob(next(item.path for item in found.sources if item.kind is INVOICE_LINES))
     if pattern is None:
         return None
     runs = []

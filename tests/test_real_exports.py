@@ -264,3 +264,40 @@ def test_no_usable_rows_names_the_most_common_reasons_with_an_example(tmp_path: 
     with pytest.raises(InputError, match=r"(?s)no usable rows were loaded; the most common reasons.*2 row\(s\):"
                                          r" fakturalinjer.csv line 2, column 'Linjenummer' '=\"1\"': is not a whole"):
         ingest(raw, tmp_path / "e.duckdb")
+
+
+def test_the_synthetic_municipality_as_oioubl_xml_gives_the_same_rates_to_the_ore(
+        small_raw: Path, small_db: Path, tmp_path: Path) -> None:
+    from analysis.oioubl_export import write_oioubl
+
+    raw = tmp_path / "xml"
+    shutil.copytree(small_raw, raw)
+    documents = write_oioubl(raw)
+    db = tmp_path / "xml.duckdb"
+    report = ingest(raw, db)
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert f"{documents:,} XML document(s)" in lines.note
+    rates = ("SELECT period, ean, eligible_amount, ehandel_amount, eligible_documents, ehandel_documents"
+             " FROM unit_period_rates ORDER BY ALL")
+    assert query(db, rates) == query(small_db, rates)
+    assert query(db, "SELECT sum(amount), count(*) FROM invoice_lines") == query(
+        small_db, "SELECT sum(amount), count(*) FROM invoice_lines")
+
+
+def test_foreign_and_cpr_registered_suppliers_are_kept_without_a_cvr(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    template = (Path(__file__).parent / "data" / "foreign_supplier.xml")
+    for number, (scheme, value, name) in enumerate([("0007", "SE556677889901", "Svensk AB"),
+                                                     ("DK:CPR", "0101901234", "Jens Hansen 010190-1234")]):
+        text = template.read_text(encoding="utf-8").format(number=f"X{number}", scheme=scheme, value=value,
+                                                           name=name, ean=EANS[0])
+        (raw / f"doc{number}.xml").write_text(text, encoding="utf-8")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT supplier_id, supplier_cvr, supplier_name, amount FROM invoice_lines"
+                     " WHERE file LIKE 'doc%' ORDER BY supplier_id") == [
+        ("CPR-registreret", None, "Jens Hansen [CPR fjernet]", Decimal("120.50")),
+        ("SE556677889901", None, "Svensk AB", Decimal("120.50"))]
+    assert not query(db, "SELECT * FROM invoice_lines WHERE supplier_name LIKE '%0101901234%'"
+                         " OR supplier_id LIKE '%0101901234%'")

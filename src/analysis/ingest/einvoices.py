@@ -81,11 +81,20 @@ class Document:
         return self.read(size)[:size]
 
 
+_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)  # declaration, processing instructions, comments
+_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
+
+
 def root_name(head: bytes) -> str | None:
     """The local name of the root element of an XML file's first bytes, None when it is not XML."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith(b"<"):
         return None
+    position = 0
+    while match := _PROLOG.match(stripped, position):
+        position = match.end()
+    if start := _START.match(stripped.lstrip() if position == 0 else stripped[position:].lstrip()):
+        return start.group(1).decode("ascii")  # the usual case, without a parser
     parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True, load_dtd=False)
     try:
         parser.feed(stripped)
