@@ -21,12 +21,11 @@ from helpers import CVR, EANS, LINE_HEADER, UNIT_HEADER, minimal_raw, unit_row, 
 
 from analysis.errors import InputError
 from analysis.ingest import discover, ingest
-from analysis.paths import PROJECT_ROOT
 
-REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
+REALDATA = Path(__file__).parent / "data" / "realdata"  # copies of ../shared/realdata (README there)
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
-needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the project")
+needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="tests/data/realdata is missing")
 
 
 def query(db: Path, sql: str, parameters: list | None = None) -> list[tuple]:
