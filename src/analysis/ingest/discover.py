@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -226,8 +226,7 @@ class _Walker:
     def finish(self) -> Discovery:
         for (container, kind_name), documents in self.xml.items():
             kind = next(k for k in FILE_KINDS if k.name == kind_name)
-            name = container if container != LOOSE_XML else LOOSE_XML
-            self.result.sources.append(Found(kind, name, self.xml_path[container], "xml",
+            self.result.sources.append(Found(kind, container, self.xml_path[container], "xml",
                                              documents=tuple(documents)))
         return self.result
 
@@ -245,7 +244,3 @@ def discover(raw_dir: Path, scratch: Path | None = None) -> Discovery:
     walker.folder(raw_dir, "")
     return walker.finish()
 
-
-def counted(discovery: Discovery) -> Counter:
-    """Sources per kind name."""
-    return Counter(found.kind.name for found in discovery.sources)
