@@ -45,7 +45,8 @@ def test_each_step_is_announced_and_timed(tmp_path: Path) -> None:
     assert messages == [f"{name} ..." for name in names]
     assert [n for n in names if n.startswith("checking and loading")] == [
         f"checking and loading {kind}" for kind in
-        ("categories", "units", "orders", "invoice_lines", "card_transactions", "agreements")]
+        ("categories", "order_types", "eligibility_rules", "units", "orders", "invoice_lines", "card_transactions",
+         "agreements")]
     assert "reading fakturalinjer.csv" in names
     assert names[-2:] == ["monthly totals and views", "writing the database"]
     assert all(seconds >= 0 for _, seconds in report.steps)

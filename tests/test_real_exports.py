@@ -147,7 +147,7 @@ def test_zip_members_are_read_and_named_archive_member(tmp_path: Path) -> None:
             archive.write(path, f"2025/{path.name}")
     db = tmp_path / "e.duckdb"
     report = ingest(raw, db)
-    assert sorted(f.file for f in report.files if f.kind != "categories") == [
+    assert sorted(f.file for f in report.files if f.file.startswith("eksport")) == [
         "eksport.zip:2025/enheder.csv", "eksport.zip:2025/fakturalinjer.csv", "eksport.zip:2025/ordrer.csv"]
     plain = ingest(source, tmp_path / "plain.duckdb")
     assert sorted((f.kind, f.rows_loaded, f.amount_loaded) for f in report.files) == sorted(
@@ -300,3 +300,119 @@ def test_foreign_and_cpr_registered_suppliers_are_kept_without_a_cvr(tmp_path: P
         ("SE556677889901", None, "Svensk AB", Decimal("120.50"))]
     assert not query(db, "SELECT * FROM invoice_lines WHERE supplier_name LIKE '%0101901234%'"
                          " OR supplier_id LIKE '%0101901234%'")
+
+
+KMD_TECHNICAL = ["Metadata", "Dato1", "Numerisk1", "Tekst1", "Tekst2", "Tekst3", "Tekst4", "Tekst5", "Tekst6", "Tekst7",
+                 "Tekst8", "Tekst9"]
+KMD_OWN = ["1", "Fakturadato", "Beløb", "Leverandørnavn", "EAN-niveau 1", "Varetype", "Ordretype", "EAN-nummer",
+           "EAN-niveau 2", "EAN-niveau 3", "EAN-niveau 4", "Kontraktnavn"]
+
+
+def kmd_row(day: str, amount: str, item_type: str, order_type: str, ean: str = EANS[0],
+            unit: str = "Den Lille Skole") -> list[str]:
+    return ["", day, amount, "Kontor A/S", "Børn og Unge", item_type, order_type, ean, "Skoler", unit, unit, "SKI 50.40"]
+
+
+def write_kmd_zip(path: Path, rows: list[list[str]]) -> Path:
+    """The KMD Insight e-handel table as TrueLink/Mercell deliver it: a zip holding one cp1252 ';' CSV
+    with every field (the header rows too) guarded as ="…", technical names in row 1, own names in row 2."""
+    lines = [KMD_TECHNICAL, KMD_OWN, *rows]
+    text = "\r\n".join(";".join(f'="{field}"' for field in line) for line in lines) + "\r\n"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ØKE-handelsfilter.csv".encode("cp437", errors="replace").decode("cp437"), text.encode("cp1252"))
+    return path
+
+
+KMD_ROWS = [
+    kmd_row("02-01-2025", "1.000,00", "Kontorartikler", "Katalog"),
+    kmd_row("03-01-2025", "2.500,50", "Fødevarer", "Punch-out"),
+    kmd_row("04-01-2025", "3.000,00", "Kontorartikler", "Fritekst"),
+    kmd_row("05-01-2025", "4.000,00", "Kontorartikler", ""),  # blank Ordretype: looked up as (tom)
+    kmd_row("06-01-2025", "5.000,00", "Tjenesteydelser", "Ingen ordre"),
+    kmd_row("07-01-2025", "-500,00", "Kontorartikler", "katalog"),  # a credit note; values compared without case
+    kmd_row("08-01-2025", "700,00", "Fødevarer", "Katalog", EANS[1], "Rådhusets kantine"),
+]
+
+
+def test_the_kmd_ehandel_table_goes_in_unconverted_with_its_ordretype_flag(tmp_path: Path) -> None:
+    """A zip, guarded cp1252, Custom Data header, no units file, no orders, no invoice numbers."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_kmd_zip(raw / "kmd_insight_eksport.zip", KMD_ROWS)
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    table = next(f for f in report.files if f.kind == "ehandel_table")
+    assert table.file.startswith("kmd_insight_eksport.zip:")
+    assert (table.rows_read, table.rows_loaded, table.amount_loaded) == (7, 7, Decimal("15700.50"))
+    assert any("2 unit(s) derived" in w and "2 of them with organisation levels" in w for w in report.warnings)
+    assert not any("no orders" in w for w in report.warnings)  # the flag is a column here
+    assert query(db, "SELECT ean, name, level1, level2, level3 FROM units ORDER BY name") == [
+        (EANS[0], "Den Lille Skole", "Børn og Unge", "Skoler", "Den Lille Skole"),
+        (EANS[1], "Rådhusets kantine", "Børn og Unge", "Skoler", "Rådhusets kantine")]
+    # Kontorartikler and Fødevarer are categories of kategorier.csv (eligible); Tjenesteydelser a rule (not).
+    assert query(db, "SELECT ean, eligible_amount, ehandel_amount, count_rate FROM unit_period_rates"
+                     " WHERE period_type = 'year' ORDER BY name") == [
+        (EANS[0], Decimal("10000.50"), Decimal("3000.50"), None), (EANS[1], Decimal("700.00"), Decimal("700.00"), None)]
+    assert query(db, "SELECT eligibility_rule, category, count(*) FROM purchases GROUP BY ALL ORDER BY ALL") == [
+        ("varetype", "Fødevarer", 2), ("varetype", "Kontorartikler", 4), ("varetype", "Tjenesteydelser", 1)]
+    assert query(db, "SELECT category, mandatory_area, eligible_amount FROM category_period_rates"
+                     " WHERE period_type = 'year' ORDER BY category") == [
+        ("Fødevarer", "Fødevarer", Decimal("3200.50")), ("Kontorartikler", "Kontorartikler", Decimal("7500.00"))]
+    note = query(db, "SELECT value FROM meta WHERE key = 'count_rate'")[0][0]
+    assert note.startswith("7 fakturalinje(r) har intet fakturanummer")
+    assert query(db, "SELECT order_type, is_ehandel, document_type FROM invoice_lines ORDER BY line") == [
+        ("Katalog", True, "invoice"), ("Punch-out", True, "invoice"), ("Fritekst", False, "invoice"),
+        (None, False, "invoice"), ("Ingen ordre", False, "invoice"), ("katalog", True, "credit_note"),
+        ("Katalog", True, "invoice")]
+
+
+def test_an_ordretype_not_in_the_values_file_stops_the_ingest_until_it_is_mapped(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_kmd_zip(raw / "e-handelstabel.zip", KMD_ROWS + [kmd_row("09-01-2025", "1.234,00", "Fødevarer", "Telefon"),
+                                                         kmd_row("10-01-2025", "10,00", "Fødevarer", "Telefon")])
+    db = tmp_path / "e.duckdb"
+    db.write_bytes(b"previous database")
+    with pytest.raises(InputError, match=r"(?s)Ordretype: value\(s\) not in ordretyper.csv.*'Telefon': 2 row\(s\),"
+                                         r" 1,244.00 kr. \(e.g. in e-handelstabel.zip:"):
+        ingest(raw, db)
+    assert db.read_bytes() == b"previous database"
+    shutil.copy(Path(__file__).parents[1] / "data" / "reference" / "ordretyper.csv", raw / "ordretyper.csv")
+    with (raw / "ordretyper.csv").open("a", encoding="utf-8") as handle:
+        handle.write("Telefon;nej;Bestilt pr. telefon: ikke et elektronisk dokument\n")
+    report = ingest(raw, db)
+    assert ("ordretyper.csv", "order_types") in {(f.file, f.kind) for f in report.files}
+    assert query(db, "SELECT count(*) FROM invoice_lines WHERE order_type = 'Telefon' AND NOT is_ehandel") == [(2,)]
+
+
+def test_eligibility_keys_apply_in_their_order_of_precedence(tmp_path: Path) -> None:
+    """UNSPSC first, then the supplier's CVR, the Varetype, a word of the description; else unclassified."""
+    other = "12345674"
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "100,00", "", ""],
+        ["F2", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "", "Vikar", "200,00", "", ""],
+        ["F3", 1, "10-01-2025", EANS[0], other, "Gartner", "", "Juletræ til hallen", "300,00", "", ""],
+        ["F4", 1, "10-01-2025", EANS[0], other, "Gartner", "", "Havearbejde", "400,00", "", ""],
+        ["F5", 1, "10-01-2025", EANS[0], other, "Gartner", "80111600", "Juletræ", "500,00", "", ""]])
+    write_csv(raw / "egnethed.csv", ["Nøgle", "Værdi", "E-handelsegnet", "Kategori", "Kilde"], [
+        ["leverandør", "DK" + CVR, "ja", "Kontorartikler", "leverandør med e-katalog"],
+        ["tekst", "juletræ", "ja", "Planter og grønne områder", "test"],
+        ["tekst", "træ", "nej", "Træ", "test: the shorter word loses to the longer"]])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT document_no, eligibility_rule, category, eligible, mandatory_area FROM purchases"
+                     " ORDER BY document_no") == [
+        ("F1", "unspsc", "Kontorartikler", True, "Kontorartikler"),
+        ("F2", "leverandør", "Kontorartikler", True, "Kontorartikler"),
+        ("F3", "tekst", "Planter og grønne områder", True, None),
+        ("F4", None, "Uklassificeret", False, None),
+        ("F5", "unspsc", "Konsulent- og vikarydelser", False, None)]
+
+
+@pytest.mark.parametrize("file_name", ["kategorier.csv", "ordretyper.csv", "egnethed.csv"])
+def test_each_default_reference_file_reads_without_a_problem(file_name: str) -> None:
+    from analysis.ingest.load import DEFAULT_REFERENCE, read_reference
+    from analysis.paths import REFERENCE_DIR
+
+    kind = next(k for k, name in DEFAULT_REFERENCE.items() if name == file_name)
+    assert len(read_reference(REFERENCE_DIR / file_name, kind)) > 3

@@ -28,19 +28,22 @@ import duckdb
 import pandas as pd
 
 from .. import db
-from ..paths import DEFAULT_CATEGORIES
+from ..paths import REFERENCE_DIR
 from ..errors import InputError
 from .discover import Discovery, Found, discover
 from .einvoices import open_documents
 from .readers import MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
-from .schema import (AGREEMENTS, CARD, CATEGORIES, FILE_KINDS, INVOICE_LINES, ORDERS, UNITS, Column, FileKind,
-                     kind_for_file)
+from .schema import (AGREEMENTS, CARD, CATEGORIES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS, INVOICE_LINES,
+                     ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
 CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a Danish CPR number
 CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
+BLANK_ORDER_TYPE = "(tom)"
+# The curated files the ingest uses when the raw folder has none of its own.
+DEFAULT_REFERENCE = {CATEGORIES: "kategorier.csv", ORDER_TYPES: "ordretyper.csv", ELIGIBILITY_RULES: "egnethed.csv"}
 
 # Parsing of each column kind from text. {c} is the column's text, already trimmed (once: a
 # sub-expression repeated inside a CASE is computed again); all values stay in the data.
@@ -464,10 +467,11 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
     for relation in relations:
         if relation.scratch_table:
             con.execute(f"DROP TABLE {relation.scratch_table}")
-    key = ", ".join(kind.key)
+    key = ", ".join(kind.key) or "NULL"  # without a key (a single-table export) no row is a duplicate
     con.execute(f"""
         CREATE TEMP TABLE duplicates AS
-        WITH repeated AS (SELECT hash({key}) AS h FROM {table} WHERE problem IS NULL GROUP BY h HAVING count(*) > 1),
+        WITH repeated AS (SELECT hash({key}) AS h FROM {table} WHERE problem IS NULL AND {bool(kind.key)}
+                          GROUP BY h HAVING count(*) > 1),
         candidates AS (
             SELECT _file, _line, row_number() OVER w AS n, first_value(_file) OVER w AS first_file,
                    first_value(_line) OVER w AS first_line
@@ -569,7 +573,7 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
             found = discover(raw_dir, scratch=work)
             report.ignored_files = found.skipped_summary()
             _check_kinds(raw_dir, found)
-            sources = [(open_found(item), order) for order, item in enumerate(_with_default_categories(found))]
+            sources = [(open_found(item), order) for order, item in enumerate(_with_defaults(found))]
         con = duckdb.connect(str(building))
         try:
             if memory_limit:
@@ -596,6 +600,9 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
             con.execute("DETACH stage")
             with step("monthly totals and views"):
                 db.create_views(con)
+                warning = unclassified_warning(con)
+                if warning:
+                    report.warnings.append(warning)
             with step("writing the database"):
                 con.execute("CHECKPOINT")
         finally:
@@ -622,6 +629,8 @@ def _municipality_name(raw_dir: Path) -> str:
 def _check_kinds(raw_dir: Path, found: Discovery) -> None:
     """Stop before reading anything when a required kind has no source; say what was skipped."""
     present = {item.kind.name for item in found.sources}
+    if EHANDEL_TABLE.name in present:  # a single-table export holds the purchases instead of invoice lines
+        present.add(INVOICE_LINES.name)
     missing = [k for k in FILE_KINDS if k.required and k.name not in present]
     if missing:
         xml = {INVOICE_LINES.name: ", or Invoice/CreditNote XML documents", ORDERS.name: ", or Order XML documents"}
@@ -629,13 +638,17 @@ def _check_kinds(raw_dir: Path, found: Discovery) -> None:
                           f" header row has its columns{xml.get(k.name, '')})" for k in missing)
         skipped = found.skipped_summary()
         raise InputError(f"{raw_dir}: no source found for {names}"
+                         + (f", or a single-table e-handel export ({EHANDEL_TABLE.prefixes[0]}…)"
+                            if INVOICE_LINES in missing else "")
                          + ("\nSkipped:\n  " + "\n  ".join(skipped) if skipped else ""))
 
 
-def _with_default_categories(found: Discovery) -> list[Found]:
+def _with_defaults(found: Discovery) -> list[Found]:
+    """The raw sources, plus data/reference's curated file for each reference kind the folder lacks."""
     sources = list(found.sources)
-    if not any(item.kind is CATEGORIES for item in sources):
-        sources.append(Found(CATEGORIES, DEFAULT_CATEGORIES.name, DEFAULT_CATEGORIES, "csv"))
+    for kind, file_name in DEFAULT_REFERENCE.items():
+        if not any(item.kind is kind for item in sources):
+            sources.append(Found(kind, file_name, REFERENCE_DIR / file_name, "csv"))
     return sources
 
 
@@ -709,6 +722,13 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
                      " p_eligible AS eligible, p_mandatory_area AS mandatory_area",
          [("NOT regexp_full_match(p_unspsc_prefix, '\\d{2}|\\d{4}|\\d{6}|\\d{8}')",
            "unspsc_prefix", "'is not 2, 4, 6 or 8 UNSPSC digits'")])
+    load(ORDER_TYPES, f"coalesce(lower(p_order_type), '{BLANK_ORDER_TYPE}') AS order_type, p_ehandel AS ehandel,"
+                      " p_note AS note", [])
+    keys = ", ".join(f"'{key}'" for key in RULE_KEYS)
+    load(ELIGIBILITY_RULES, "lower(p_rule_key) AS rule_key, CASE lower(p_rule_key) WHEN 'leverandør'"
+                            " THEN regexp_replace(upper(p_value), '^DK\\s*', '') ELSE lower(p_value) END AS value,"
+                            " p_eligible AS eligible, coalesce(p_category, p_value) AS category, p_note AS note",
+         [(f"lower(p_rule_key) NOT IN ({keys})", "rule_key", f"'is not one of {', '.join(RULE_KEYS)}'")])
     if relations[UNITS.name]:
         load(UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
                     " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
@@ -716,10 +736,10 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
              [("p_goods_budget < 0", "goods_budget", "'is negative'")])
     else:
         with step("deriving units from the invoices' buyers"):
-            _derive_units(con, relations[INVOICE_LINES.name], report)
+            _derive_units(con, relations[INVOICE_LINES.name] + relations[EHANDEL_TABLE.name], report)
     con.execute("UPDATE units SET municipality = ? WHERE municipality IS NULL", [municipality])
     _unit_ids(con, report)
-    if not relations[ORDERS.name]:
+    if not relations[ORDERS.name] and relations[INVOICE_LINES.name]:
         report.warnings.append("no orders (no ordrer… file, no Order XML documents): no invoice can be matched to"
                                " an e-handel order, so every e-handel rate is 0 %; add the e-handel system's order export")
     load(ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
@@ -744,7 +764,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND p_order_ref IN (SELECT order_id FROM orders)
             AS is_ehandel,
         {document_type} AS document_type, p_currency AS currency, p_accounting_cost AS accounting_cost,
-        p_item_id AS item_id, p_profile_id AS profile_id, {_masked('p_buyer_id')} AS buyer_id""",
+        p_item_id AS item_id, p_profile_id AS profile_id, {_masked('p_buyer_id')} AS buyer_id,
+        p_item_type AS item_type, NULL::VARCHAR AS order_type""",
          [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
            "'is not Faktura or Kreditnota'"),
           ("p_supplier_cvr IS NULL AND p_supplier_id IS NULL", "supplier_cvr",
@@ -757,6 +778,20 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
          first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id",
                  "'is how the invoice names its buyer (no EAN): add it to the column \"Øvrige ID\" of its unit"
                  " in the units file'")])
+    if relations[EHANDEL_TABLE.name]:
+        load(EHANDEL_TABLE, f"""
+            p_invoice_no AS invoice_no, p_line_no AS line_no, p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean,
+            p_supplier_cvr AS supplier_cvr, coalesce(p_supplier_cvr, {_masked('p_supplier_name')}) AS supplier_id,
+            {_masked('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
+            {_masked('p_description')} AS description, p_amount AS amount, p_contract AS contract,
+            p_item_type AS item_type, p_order_type AS order_type,
+            (SELECT ehandel FROM order_types WHERE order_type = coalesce(lower(p_order_type), '{BLANK_ORDER_TYPE}'))
+                AS is_ehandel,
+            CASE WHEN p_amount < 0 THEN 'credit_note' ELSE 'invoice' END AS document_type""", [],
+             keep_position=True, lookup=UNIT_LOOKUP)
+        _refuse_unknown_order_types(con)
+        con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM ehandel_table")
+        con.execute("DROP TABLE ehandel_table")
     load(CARD, "p_transaction_id AS transaction_id,"
                " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
                " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
@@ -766,11 +801,25 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
                      " p_valid_from AS valid_from, p_valid_to AS valid_to",
          [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
 
-    with step("categories and reconciliation"):
-        _map_unspsc(con, report)
+    with step("classification maps and reconciliation"):
+        _classification_maps(con)
         _reconcile(con, sources, counts, report)
         _check_structure(con, report, sources)
         _record_meta(con, raw_dir, municipality)
+
+
+def _refuse_unknown_order_types(con: duckdb.DuckDBPyConnection) -> None:
+    """Stop when a single-table export has an ``Ordretype`` that ``ordretyper.csv`` does not map: a
+    guess would decide which kroner count as e-handel."""
+    unknown = con.execute(f"""
+        SELECT coalesce(order_type, '{BLANK_ORDER_TYPE}'), count(*), sum(amount), min(file)
+        FROM ehandel_table WHERE is_ehandel IS NULL GROUP BY ALL ORDER BY 2 DESC, 1""").fetchall()
+    if unknown:
+        listed = "".join(f"\n  '{value}': {rows:,} row(s), {amount:,.2f} kr. (e.g. in {file})"
+                         for value, rows, amount, file in unknown)
+        raise InputError("Ordretype: value(s) not in ordretyper.csv, so it is not known whether they are e-handel;"
+                         " add each to an ordretyper.csv in the raw folder (a copy of data/reference/ordretyper.csv)"
+                         f" with E-handel ja or nej:{listed}")
 
 
 def _masked(sql: str) -> str:
@@ -779,22 +828,31 @@ def _masked(sql: str) -> str:
 
 
 def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], report: IngestReport) -> None:
-    """Without a units file, every valid buyer EAN of the invoices is a unit of its own, named as the
-    invoices name it; its organisation levels and goods budget are unknown (and said to be)."""
-    union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
+    """Without a units file, every valid buyer EAN of the purchases is a unit of its own, named as the
+    purchases name it (a single-table export's ``EAN-niveau 4``, else the invoice's buyer name); its
+    organisation levels are the export's ``EAN-niveau 1-4`` where it has them, else unknown (and said
+    to be), and its goods budget is unknown."""
+    levels = ", ".join(f"NULL::VARCHAR AS p_level{i}" for i in range(1, 5))
+    union = " UNION ALL BY NAME ".join([f"({r.sql})" for r in relations]
+                                       + [f"(SELECT NULL::VARCHAR AS p_buyer_name, {levels} WHERE false)"])
+    unknown = "'Ukendt (ingen enhedsfil)'"
     con.execute(f"""
         CREATE TABLE units AS
-        SELECT ean, coalesce(name, ean) AS name, 'Ukendt (ingen enhedsfil)' AS level1,
-               'Ukendt (ingen enhedsfil)' AS level2, coalesce(name, ean) AS level3, coalesce(name, ean) AS level4,
+        SELECT ean, coalesce(level4, name, ean) AS name, coalesce(level1, {unknown}) AS level1,
+               coalesce(level2, {unknown}) AS level2, coalesce(level3, level4, name, ean) AS level3,
+               coalesce(level4, name, ean) AS level4,
                'ukendt' AS unit_type, NULL::DECIMAL(18, 2) AS goods_budget, NULL::VARCHAR AS municipality,
                NULL::VARCHAR AS other_ids
-        FROM (SELECT p_buyer_ean AS ean, {_masked('min(p_buyer_name)')} AS name FROM ({union})
+        FROM (SELECT p_buyer_ean AS ean, {_masked('min(p_buyer_name)')} AS name, min(p_level1) AS level1,
+                     min(p_level2) AS level2, min(p_level3) AS level3, min(p_level4) AS level4 FROM ({union})
               WHERE regexp_full_match(p_buyer_ean, '\\d{{13}}') AND gln_check_digit_ok(p_buyer_ean) GROUP BY ALL)
         ORDER BY ean""", [value for r in relations for value in r.parameters])
-    units = con.execute("SELECT count(*) FROM units").fetchone()[0]
+    units, with_levels = con.execute(f"SELECT count(*), count(*) FILTER (level1 <> {unknown}) FROM units").fetchone()
+    levels_text = (f"{with_levels} of them with organisation levels from the export's EAN-niveau 1-4, the others"
+                   " without" if with_levels else "their organisation levels are unknown")
     report.warnings.append(
-        f"no units file: {units} unit(s) derived from the invoices' buyer EANs, named as the invoices name"
-        " them; their organisation levels and goods budgets are unknown (add an enheder… file for them)")
+        f"no units file: {units} unit(s) derived from the purchases' buyer EANs, named as the purchases name"
+        f" them; {levels_text}, and their goods budgets are unknown (add an enheder… file for them)")
 
 
 def _unit_ids(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
@@ -813,28 +871,75 @@ def _unit_ids(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
                                " so it names none of them")
 
 
-def _map_unspsc(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
-    """Resolve every UNSPSC code in the data to a category by the longest matching prefix."""
+def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
+    """Small tables that classify the purchases' distinct values, for the ``purchases`` view to join
+    (50 m lines join a few thousand codes faster than they match rules): each holds only the values
+    its key classifies, with the category, eligibility and the category's number among the eligible
+    ones. The view takes the first key that classifies a line (see ELIGIBILITY_RULES)."""
     con.execute("""
         CREATE TABLE unspsc_map AS
         WITH codes AS (SELECT DISTINCT unspsc FROM invoice_lines WHERE unspsc IS NOT NULL
                        UNION SELECT DISTINCT unspsc FROM card_transactions WHERE unspsc IS NOT NULL)
-        SELECT codes.unspsc,
-               coalesce(arg_max(c.category, length(c.unspsc_prefix)), 'Uklassificeret') AS category,
-               coalesce(arg_max(c.eligible, length(c.unspsc_prefix)), FALSE) AS eligible,
+        SELECT codes.unspsc, arg_max(c.category, length(c.unspsc_prefix)) AS category,
+               arg_max(c.eligible, length(c.unspsc_prefix)) AS eligible,
                arg_max(c.mandatory_area, length(c.unspsc_prefix)) AS mandatory_area
-        FROM codes LEFT JOIN categories c ON starts_with(codes.unspsc, c.unspsc_prefix)
+        FROM codes JOIN categories c ON starts_with(codes.unspsc, c.unspsc_prefix)
         GROUP BY codes.unspsc ORDER BY codes.unspsc""")
-    rows, amount = con.execute("""
-        SELECT count(*), coalesce(sum(amount), 0) FROM (
-            SELECT unspsc, amount FROM invoice_lines UNION ALL SELECT unspsc, amount FROM card_transactions)
-        LEFT JOIN unspsc_map USING (unspsc) WHERE coalesce(category, 'Uklassificeret') = 'Uklassificeret'
-    """).fetchone()
-    if rows:
-        report.warnings.append(
-            f"{rows} loaded line(s) for {amount:,.2f} kr. have no or an unknown UNSPSC code: they count as"
-            " not e-handel eligible (category 'Uklassificeret')"
-        )
+    # A category of kategorier.csv, by name: what a Varetype naming it, or a rule's Kategori, refers to.
+    con.execute("""
+        CREATE TEMP TABLE named_categories AS
+        SELECT lower(category) AS name, min(category) AS category, bool_or(eligible) AS eligible,
+               max(mandatory_area) AS mandatory_area
+        FROM categories GROUP BY ALL""")
+    con.execute("""
+        CREATE TABLE supplier_map AS
+        SELECT r.value AS supplier_cvr, r.category, r.eligible, n.mandatory_area
+        FROM eligibility_rules r LEFT JOIN named_categories n ON n.name = lower(r.category)
+        WHERE r.rule_key = 'leverandør'""")
+    con.execute("""
+        CREATE TABLE item_type_map AS
+        WITH item_types AS (SELECT DISTINCT item_type FROM invoice_lines WHERE item_type IS NOT NULL)
+        SELECT t.item_type, coalesce(r.category, n.category) AS category, coalesce(r.eligible, n.eligible) AS eligible,
+               CASE WHEN r.value IS NOT NULL THEN rn.mandatory_area ELSE n.mandatory_area END AS mandatory_area
+        FROM item_types t
+        LEFT JOIN eligibility_rules r ON r.rule_key = 'varetype' AND r.value = lower(trim(t.item_type))
+        LEFT JOIN named_categories rn ON rn.name = lower(r.category)
+        LEFT JOIN named_categories n ON n.name = lower(trim(t.item_type))
+        WHERE r.value IS NOT NULL OR n.name IS NOT NULL""")
+    con.execute("""
+        CREATE TABLE description_map AS
+        WITH words AS (SELECT * FROM eligibility_rules WHERE rule_key = 'tekst'),
+        descriptions AS (SELECT DISTINCT description FROM invoice_lines
+                         WHERE description IS NOT NULL AND EXISTS (SELECT 1 FROM words))
+        SELECT d.description, arg_max(w.category, (length(w.value), w.value)) AS category,
+               arg_max(w.eligible, (length(w.value), w.value)) AS eligible,
+               arg_max(n.mandatory_area, (length(w.value), w.value)) AS mandatory_area
+        FROM descriptions d JOIN words w ON contains(lower(d.description), w.value)
+        LEFT JOIN named_categories n ON n.name = lower(w.category)
+        GROUP BY d.description""")
+    # Every eligible category gets a number, so that the monthly totals group by a number, not two strings.
+    con.execute("""
+        CREATE TABLE eligible_categories AS
+        SELECT row_number() OVER (ORDER BY category, mandatory_area) AS category_id, category, mandatory_area
+        FROM (SELECT category, mandatory_area FROM categories WHERE eligible
+              UNION SELECT category, mandatory_area FROM supplier_map WHERE eligible
+              UNION SELECT category, mandatory_area FROM item_type_map WHERE eligible
+              UNION SELECT category, mandatory_area FROM description_map WHERE eligible)""")
+    for table in ("unspsc_map", "supplier_map", "item_type_map", "description_map"):
+        con.execute(f"""CREATE OR REPLACE TABLE {table} AS
+            SELECT t.*, c.category_id FROM {table} t LEFT JOIN eligible_categories c
+              ON t.eligible AND c.category = t.category AND c.mandatory_area IS NOT DISTINCT FROM t.mandatory_area""")
+
+
+def unclassified_warning(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The ingest's warning about purchases no eligibility key classifies (from the ``purchases`` view)."""
+    rows, amount = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM purchases"
+                               " WHERE eligibility_rule IS NULL").fetchone()
+    if not rows:
+        return None
+    return (f"{rows} loaded line(s) for {amount:,.2f} kr. are classified by no eligibility key (no or an unknown"
+            " UNSPSC code, and no rule of egnethed.csv or Varetype covers them): they count as not e-handel"
+            " eligible (category 'Uklassificeret')")
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, tuple], report: IngestReport) -> None:
@@ -920,4 +1025,14 @@ def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: st
         ["ingested_at", datetime.now(timezone.utc).isoformat(timespec="seconds")],
         ["synthetic", "ja" if (raw_dir / "SYNTETISK.txt").exists() else "nej"],
         ["schema_version", str(db.SCHEMA_VERSION)],
+        ["count_rate", _count_rate_note(con)],
     ])
+
+
+def _count_rate_note(con: duckdb.DuckDBPyConnection) -> str:
+    """'ja' when every purchase line names its invoice, else why the count-based rate cannot be computed."""
+    rows = con.execute("SELECT count(*) FROM invoice_lines WHERE invoice_no IS NULL").fetchone()[0]
+    if not rows:
+        return "ja"
+    return (f"{rows:,} fakturalinje(r) har intet fakturanummer (en e-handelstabel uden fakturanumre), så"
+            " fakturaerne kan ikke tælles: e-handelsprocenten opgøres kun i kroner")

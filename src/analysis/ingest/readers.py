@@ -125,7 +125,7 @@ def check_headers(name: str, kind: FileKind, headers: list[str], line: int = 1) 
     """Canonical column -> header for a file's header row; an InputError when a required column is missing."""
     mapping = header_map(kind, headers)
     found = set(mapping.values())
-    missing = [c for c in kind.columns if c.required and c.name not in found]
+    missing = [c for c in kind.columns if c.header_required and c.name not in found]
     if missing:
         wanted = ", ".join(f"'{c.aliases[0] if c.aliases else c.name}' (or '{c.name}')" for c in missing)
         raise InputError(

@@ -28,6 +28,11 @@ class Column:
     aliases: tuple[str, ...] = ()
     doc: str = ""
     blank_if_bad: bool = False  # an optional value that fails its check is blanked (and counted), not the row lost
+    identifies: bool = False  # the header must be there (it tells the kind), though a value may be blank
+
+    @property
+    def header_required(self) -> bool:
+        return self.required or self.identifies
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,53 @@ INVOICE_LINES = FileKind(
                doc="The seller's item number (SellersItemIdentification); Danish ERPs call it Varekode."),
         Column("profile_id", "text", required=False, aliases=("Profil", "ProfileID"),
                doc="The e-invoice's profile (cbc:ProfileID), e.g. Procurement-OrdSimR-BilSim-1.0."),
+        Column("item_type", "text", required=False, aliases=("Varetype",),
+               doc="The ERP's or e-handel system's item type or category; an eligibility rule can use it."),
+    ),
+)
+
+EHANDEL_TABLE = FileKind(
+    name="ehandel_table",
+    prefixes=("e-handelstabel", "ehandelstabel", "e-handelsfilter", "ehandelsfilter", "øke-handel", "oeke-handel"),
+    required=False,
+    doc="A single table of purchases whose e-handel flag is a column (`Ordretype`), as the KMD Insight"
+        " e-handel table (Randers Kommune's \"ØKE-handelsfilter\") and the TrueLink/Mercell export behind it"
+        " have it: instead of invoice lines and orders. Each `Ordretype` value is mapped to e-handel or not"
+        " by `ordretyper.csv` (default: data/reference/ordretyper.csv); a value the file does not list stops"
+        " the ingest until it is added. Without invoice numbers every row is a purchase of its own, so the"
+        " count-based rate is switched off (every report says so) and no duplicate check is possible. Without"
+        " a units file, units and their levels come from `EAN-nummer` and `EAN-niveau 1-4`.",
+    key=(),
+    columns=(
+        Column("invoice_date", "date", aliases=("Fakturadato", "Bilagsdato", "Dato"),
+               doc="Invoice date, dd-mm-yyyy or yyyy-mm-dd (or a date cell)."),
+        Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms", "Linjebeløb"),
+               doc="Amount excluding VAT, kr.; negative on credit notes."),
+        Column("supplier_name", "text", aliases=("Leverandørnavn", "Leverandør"), doc="Supplier name."),
+        Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN", "Køber EAN"),
+               doc="The buying unit's 13-digit EAN location number."),
+        Column("order_type", "text", required=False, identifies=True, aliases=("Ordretype",),
+               doc="How the purchase was made (e.g. Katalog, Punch-out, Fritekst, Ingen ordre): the e-handel"
+                   " flag, through `ordretyper.csv`. A blank value is looked up as `(tom)`."),
+        Column("item_type", "text", required=False, aliases=("Varetype",),
+               doc="Item type or category; decides eligibility by the rules in `egnethed.csv`, or when it names a"
+                   " category of `kategorier.csv`."),
+        Column("level1", "text", required=False, aliases=("EAN-niveau 1",), doc="Organisation level 1 of the EAN."),
+        Column("level2", "text", required=False, aliases=("EAN-niveau 2",), doc="Organisation level 2 of the EAN."),
+        Column("level3", "text", required=False, aliases=("EAN-niveau 3",), doc="Organisation level 3 of the EAN."),
+        Column("level4", "text", required=False, aliases=("EAN-niveau 4",),
+               doc="Organisation level 4: the buying unit itself (its name when there is no units file)."),
+        Column("contract", "text", required=False, aliases=("Kontraktnavn", "Kontrakt", "Aftale"),
+               doc="Contract/agreement the purchase was made on."),
+        Column("invoice_no", "text", required=False, aliases=("Fakturanummer", "Fakturanr", "Bilagsnummer"),
+               doc="Invoice number, where the export has it (then the count-based rate can be computed)."),
+        Column("line_no", "int", required=False, aliases=("Linjenummer", "Linjenr"), doc="Line number."),
+        Column("supplier_cvr", "cvr", required=False, blank_if_bad=True,
+               aliases=("Leverandør CVR", "CVR-nummer", "CVR", "Leverandør-CVR"), doc="Supplier CVR, where known."),
+        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode"), blank_if_bad=True,
+               doc="8-digit UNSPSC code, where known."),
+        Column("description", "text", required=False, aliases=("Varebeskrivelse", "Beskrivelse", "Tekst"),
+               doc="Item description."),
     ),
 )
 
@@ -214,7 +266,47 @@ AGREEMENTS = FileKind(
     ),
 )
 
-FILE_KINDS: tuple[FileKind, ...] = (UNITS, INVOICE_LINES, ORDERS, CARD, CATEGORIES, AGREEMENTS)
+ORDER_TYPES = FileKind(
+    name="order_types",
+    prefixes=("ordretyper", "order_types"),
+    required=False,
+    doc="Which `Ordretype` values of a single-table export are e-handel. Defaults to"
+        " data/reference/ordretyper.csv when the raw folder has none; values are compared without case.",
+    amount_column=None,
+    key=("order_type",),
+    columns=(
+        Column("order_type", "text", aliases=("Ordretype",), doc="The value as the export writes it; `(tom)` for blank."),
+        Column("ehandel", "flag", aliases=("E-handel",), doc="ja/nej: a purchase of this type is e-handel."),
+        Column("note", "text", required=False, aliases=("Note", "Begrundelse"), doc="Why (the legal definition)."),
+    ),
+)
+
+ELIGIBILITY_RULES = FileKind(
+    name="eligibility_rules",
+    prefixes=("egnethed", "eligibility"),
+    required=False,
+    doc="Eligibility rules for lines that `kategorier.csv` does not classify by UNSPSC. Defaults to"
+        " data/reference/egnethed.csv when the raw folder has none. The first key that classifies a line"
+        " wins, in this order: UNSPSC (kategorier.csv), `leverandør` (supplier CVR), `varetype` (the item"
+        " type; a Varetype that names a category of kategorier.csv takes that category), `tekst` (a word in"
+        " the description). Within a key, the longest matching value wins. A line no rule covers is"
+        " unclassified: not eligible, and counted as such in the ingest's warnings.",
+    amount_column=None,
+    key=("rule_key", "value"),
+    columns=(
+        Column("rule_key", "text", aliases=("Nøgle",), doc="leverandør, varetype or tekst."),
+        Column("value", "text", aliases=("Værdi",),
+               doc="A CVR number (leverandør), an item type (varetype) or a word (tekst); compared without case."),
+        Column("eligible", "flag", aliases=("E-handelsegnet",), doc="ja/nej: counts in the rate's denominator."),
+        Column("category", "text", required=False, aliases=("Kategori",),
+               doc="The category the line is reported under (default: the value itself)."),
+        Column("note", "text", required=False, aliases=("Kilde", "Note"), doc="Source or reason of the rule."),
+    ),
+)
+
+FILE_KINDS: tuple[FileKind, ...] = (UNITS, INVOICE_LINES, ORDERS, EHANDEL_TABLE, CARD, CATEGORIES, AGREEMENTS,
+                                    ORDER_TYPES, ELIGIBILITY_RULES)
+RULE_KEYS = ("leverandør", "varetype", "tekst")  # in precedence order, after UNSPSC
 
 # Published e-handel figures to compare with (data/reference/benchmark*.csv): not a raw export, so
 # not part of FILE_KINDS, but read and validated by the same machinery.
@@ -287,7 +379,7 @@ def kinds_for_headers(headers: list[str], kinds: tuple[FileKind, ...] | None = N
     scored = []
     for kind in kinds or FILE_KINDS:
         found = set(header_map(kind, headers).values())
-        if all(c.name in found for c in kind.columns if c.required):
+        if all(c.name in found for c in kind.columns if c.header_required):
             scored.append((-len(found), FILE_KINDS.index(kind) if kind in FILE_KINDS else 99, kind))
     return [kind for *_, kind in sorted(scored, key=lambda item: item[:2])]
 
@@ -308,6 +400,8 @@ def kind_section(kind: FileKind) -> str:
              "", kind.doc, "", "| column | accepted headers | type | required | meaning |", "|---|---|---|---|---|"]
     for c in kind.columns:
         kind_text = c.kind + (", blanked if bad" if c.blank_if_bad else "")
-        lines.append(f"| `{c.name}` | {', '.join(c.aliases)} | {kind_text} | {'yes' if c.required else 'no'} | {c.doc} |")
-    lines += ["", f"Key (a later duplicate is quarantined): {', '.join(kind.key)}"]
+        required = "yes" if c.required else "header only" if c.identifies else "no"
+        lines.append(f"| `{c.name}` | {', '.join(c.aliases)} | {kind_text} | {required} | {c.doc} |")
+    lines += ["", f"Key (a later duplicate is quarantined): {', '.join(kind.key)}" if kind.key
+              else "No key: two equal rows are two purchases."]
     return "\n".join(lines)

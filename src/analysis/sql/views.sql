@@ -7,26 +7,57 @@
 -- Spend outside the eligible categories (services, construction, taxes, inter-municipal payments)
 -- is in neither numerator nor denominator.
 
+-- Eligibility: the first key that classifies a line decides its category and whether it is
+-- e-handel eligible, in this order: UNSPSC (kategorier.csv), supplier CVR, item type (Varetype), a
+-- word of the description (egnethed.csv). Each key's table (made by the ingest) holds only the
+-- values it classifies, so a line no key covers has no rule: 'Uklassificeret', not eligible.
+CREATE OR REPLACE MACRO first_rule(u, s, t, d) AS
+    CASE WHEN u IS NOT NULL THEN 'unspsc' WHEN s IS NOT NULL THEN 'leverandør'
+         WHEN t IS NOT NULL THEN 'varetype' WHEN d IS NOT NULL THEN 'tekst' END;
+
 -- One row per purchase line: invoice lines and card transactions, with category and flags.
 CREATE OR REPLACE VIEW purchases AS
 SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
        l.supplier_cvr, l.supplier_name, l.unspsc,
-       coalesce(m.category, 'Uklassificeret') AS category,
-       coalesce(m.eligible, FALSE) AS eligible,
-       m.mandatory_area, l.contract, l.amount, l.is_ehandel,
-       l.supplier_id || '/' || l.invoice_no AS document_id,  -- the CVR, or a foreign supplier's VAT number
-       l.supplier_id AS document_party, l.invoice_no AS document_no,
+       coalesce(m.category, s.category, t.category, d.category, 'Uklassificeret') AS category,
+       coalesce(m.eligible, s.eligible, t.eligible, d.eligible, FALSE) AS eligible,
+       first_rule(m.eligible, s.eligible, t.eligible, d.eligible) AS eligibility_rule,
+       CASE first_rule(m.eligible, s.eligible, t.eligible, d.eligible) WHEN 'unspsc' THEN m.mandatory_area
+            WHEN 'leverandør' THEN s.mandatory_area WHEN 'varetype' THEN t.mandatory_area
+            ELSE d.mandatory_area END AS mandatory_area,
+       CASE first_rule(m.eligible, s.eligible, t.eligible, d.eligible) WHEN 'unspsc' THEN m.category_id
+            WHEN 'leverandør' THEN s.category_id WHEN 'varetype' THEN t.category_id
+            ELSE d.category_id END AS category_id,
+       l.contract, l.amount, l.is_ehandel,
+       -- the supplier's CVR (or a foreign VAT number) and the invoice number; a line of a single-table
+       -- export without invoice numbers is a purchase of its own
+       l.supplier_id || '/' || coalesce(l.invoice_no, l.file || ':' || l.line) AS document_id,
+       l.supplier_id AS document_party, coalesce(l.invoice_no, l.file || ':' || l.line) AS document_no,
        l.document_type = 'credit_note' AS is_credit_note
-FROM invoice_lines l LEFT JOIN unspsc_map m USING (unspsc)
+FROM invoice_lines l
+LEFT JOIN unspsc_map m USING (unspsc)
+LEFT JOIN supplier_map s ON s.supplier_cvr = l.supplier_cvr
+LEFT JOIN item_type_map t USING (item_type)
+LEFT JOIN description_map d USING (description)
 UNION ALL
 SELECT 'kort', c.buyer_ean, c.transaction_date,
        c.merchant_cvr, c.merchant_name, c.unspsc,
-       coalesce(m.category, 'Uklassificeret'), coalesce(m.eligible, FALSE),
-       m.mandatory_area, NULL, c.amount, FALSE,
+       coalesce(m.category, s.category, 'Uklassificeret'), coalesce(m.eligible, s.eligible, FALSE),
+       first_rule(m.eligible, s.eligible, NULL, NULL),
+       CASE WHEN m.eligible IS NOT NULL THEN m.mandatory_area ELSE s.mandatory_area END,
+       CASE WHEN m.eligible IS NOT NULL THEN m.category_id ELSE s.category_id END,
+       NULL, c.amount, FALSE,
        'kort/' || c.transaction_id,
        'kort', c.transaction_id,
        c.amount < 0
-FROM card_transactions c LEFT JOIN unspsc_map m USING (unspsc);
+FROM card_transactions c
+LEFT JOIN unspsc_map m USING (unspsc)
+LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr;
+
+-- The count-based rate, where the purchases name their invoices (meta 'count_rate' says why not).
+CREATE OR REPLACE MACRO count_rate_of(ehandel_documents, eligible_documents) AS
+    CASE WHEN (SELECT value FROM meta WHERE key = 'count_rate') = 'ja'
+         THEN ehandel_documents / nullif(eligible_documents, 0) END;
 
 -- Monthly totals, computed once per ingest: every period view below adds these up instead of
 -- scanning the purchase lines. Amounts and invoice counts add up over months and units (an
@@ -56,23 +87,17 @@ FROM (SELECT ean, year(purchase_date) AS year, month(purchase_date) AS month, do
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE category_month AS
-WITH categories AS (
-    SELECT row_number() OVER (ORDER BY category, mandatory_area) AS category_id, category, mandatory_area
-    FROM (SELECT DISTINCT category, mandatory_area FROM unspsc_map WHERE eligible)),
-codes AS (
-    SELECT m.unspsc, c.category_id FROM unspsc_map m
-    JOIN categories c ON m.category = c.category AND m.mandatory_area IS NOT DISTINCT FROM c.mandatory_area),
-documents AS (
-    SELECT p.ean, c.category_id, year(p.purchase_date) AS year, month(p.purchase_date) AS month,
+WITH documents AS (
+    SELECT p.ean, p.category_id, year(p.purchase_date) AS year, month(p.purchase_date) AS month,
            p.document_party, p.document_no,
            sum(p.amount) AS amount, coalesce(sum(p.amount) FILTER (p.is_ehandel), 0) AS ehandel_amount,
            bool_or(NOT p.is_credit_note) AS counted, bool_or(NOT p.is_credit_note AND p.is_ehandel) AS counted_ehandel
-    FROM purchases p JOIN codes c USING (unspsc) WHERE p.eligible AND p.source = 'faktura' GROUP BY ALL
+    FROM purchases p WHERE p.eligible AND p.source = 'faktura' GROUP BY ALL
     UNION ALL
-    SELECT p.ean, c.category_id, year(p.purchase_date), month(p.purchase_date), p.document_party, p.document_no,
+    SELECT p.ean, p.category_id, year(p.purchase_date), month(p.purchase_date), p.document_party, p.document_no,
            p.amount, CASE WHEN p.is_ehandel THEN p.amount ELSE 0 END, NOT p.is_credit_note,
            NOT p.is_credit_note AND p.is_ehandel
-    FROM purchases p JOIN codes c USING (unspsc) WHERE p.eligible AND p.source = 'kort'),
+    FROM purchases p WHERE p.eligible AND p.source = 'kort'),
 unit_totals AS (
     SELECT ean, category_id, year, month,
            sum(amount) AS eligible_amount,
@@ -85,7 +110,7 @@ SELECT u.municipality, c.category, c.mandatory_area, t.year, t.month,
        sum(t.ehandel_amount) AS ehandel_amount,
        sum(t.eligible_documents)::BIGINT AS eligible_documents,
        sum(t.ehandel_documents)::BIGINT AS ehandel_documents
-FROM unit_totals t JOIN categories c USING (category_id) JOIN units u USING (ean)
+FROM unit_totals t JOIN eligible_categories c USING (category_id) JOIN units u USING (ean)
 GROUP BY ALL;
 
 -- The period grains: year (2025), quarter (2025-K1) and month (2025-01).
@@ -123,7 +148,7 @@ SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goo
        r.eligible_amount - r.ehandel_amount AS missed_amount,
        r.ehandel_amount / nullif(r.eligible_amount, 0) AS rate,
        r.eligible_documents, r.ehandel_documents,
-       r.ehandel_documents / nullif(r.eligible_documents, 0) AS count_rate
+       count_rate_of(r.ehandel_documents, r.eligible_documents) AS count_rate
 FROM rate_unit r JOIN units u USING (ean);
 
 -- Per organisation (at level 1-4) and period.
@@ -136,7 +161,7 @@ SELECT l.level, l.org_name, r.period_type, r.period,
        sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
        sum(r.eligible_documents)::BIGINT AS eligible_documents,
        sum(r.ehandel_documents)::BIGINT AS ehandel_documents,
-       sum(r.ehandel_documents) / nullif(sum(r.eligible_documents), 0) AS count_rate
+       count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
 FROM rate_unit r JOIN unit_levels l USING (ean)
 GROUP BY l.level, l.org_name, r.period_type, r.period;
 
@@ -150,7 +175,7 @@ SELECT r.period_type, r.period,
        sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
        sum(r.eligible_documents)::BIGINT AS eligible_documents,
        sum(r.ehandel_documents)::BIGINT AS ehandel_documents,
-       sum(r.ehandel_documents) / nullif(sum(r.eligible_documents), 0) AS count_rate
+       count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
 FROM rate_unit r
 GROUP BY r.period_type, r.period;
 
@@ -163,7 +188,7 @@ SELECT c.category, c.mandatory_area, g.period_type, period_label(g.period_type, 
        sum(c.ehandel_amount) / nullif(sum(c.eligible_amount), 0) AS rate,
        sum(c.eligible_documents)::BIGINT AS eligible_documents,
        sum(c.ehandel_documents)::BIGINT AS ehandel_documents,
-       sum(c.ehandel_documents) / nullif(sum(c.eligible_documents), 0) AS count_rate
+       count_rate_of(sum(c.ehandel_documents), sum(c.eligible_documents)) AS count_rate
 FROM category_month c CROSS JOIN period_grains g
 GROUP BY ALL;
 
@@ -186,7 +211,7 @@ SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goo
        t.ehandel_amount / nullif(t.eligible_amount, 0) AS rate,
        coalesce(t.eligible_documents, 0) AS eligible_documents,
        coalesce(t.ehandel_documents, 0) AS ehandel_documents,
-       t.ehandel_documents / nullif(t.eligible_documents, 0) AS count_rate
+       count_rate_of(t.ehandel_documents, t.eligible_documents) AS count_rate
 FROM units u LEFT JOIN totals t USING (ean)
 ORDER BY u.ean;
 
