@@ -416,3 +416,23 @@ def test_each_default_reference_file_reads_without_a_problem(file_name: str) -> 
 
     kind = next(k for k, name in DEFAULT_REFERENCE.items() if name == file_name)
     assert len(read_reference(REFERENCE_DIR / file_name, kind)) > 3
+
+
+def test_the_synthetic_municipality_as_the_kmd_table_gives_the_same_kroner_rates_to_the_ore(
+        small_raw: Path, small_db: Path, tmp_path: Path) -> None:
+    """Ordretype and Varetype carry what orders and UNSPSC did; the invoices can no longer be counted."""
+    from analysis.kmd_export import write_kmd_table
+
+    raw = tmp_path / "kmd"
+    shutil.copytree(small_raw, raw)
+    rows = write_kmd_table(raw)
+    db = tmp_path / "kmd.duckdb"
+    report = ingest(raw, db)
+    table = next(f for f in report.files if f.kind == "ehandel_table")
+    assert (table.rows_read, table.rows_quarantined) == (rows, 0)
+    rates = ("SELECT period_type, period, ean, eligible_amount, ehandel_amount FROM unit_period_rates ORDER BY ALL")
+    assert query(db, rates) == query(small_db, rates)
+    categories = "SELECT category, period, eligible_amount, ehandel_amount FROM category_period_rates ORDER BY ALL"
+    assert query(db, categories) == query(small_db, categories)
+    assert query(db, "SELECT count(*) FROM unit_period_rates WHERE count_rate IS NOT NULL"
+                     " OR eligible_documents IS NOT NULL") == [(0,)]

@@ -56,9 +56,11 @@ def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def ingest_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The ingest's reconciliation per file (read = loaded + quarantined, rows and kroner)."""
+    """The ingest's reconciliation per file (read = loaded + quarantined, rows and kroner), with the
+    Danish name of each file's kind (``kind_label``)."""
     frame = con.execute("SELECT * FROM ingest_files ORDER BY file").df()  # as the analyst sees the folder
     without_amounts = frame["kind"].isin([k.name for k in FILE_KINDS if k.amount_column is None])
     for column in ("amount_read", "amount_loaded", "amount_quarantined"):
         frame[column] = frame[column].astype(float).mask(without_amounts)
+    frame["kind_label"] = frame["kind"].map({k.name: k.label for k in FILE_KINDS})
     return frame

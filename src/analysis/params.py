@@ -6,6 +6,7 @@ the same function in its first cell, so a plain ``papermill -p`` run is checked 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -65,6 +66,7 @@ def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, t
     con = db.connect(path)
     try:
         resolved_year = rates.check_year(con, year)
+        basis = rates.check_basis(con, basis)
     finally:
         con.close()
     return {
@@ -72,7 +74,7 @@ def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, t
         "year": resolved_year,
         "level": whole_number("level", level, 1, 4),
         "top_n": whole_number("top_n", top_n, 1, 50),
-        "basis": choice("basis", basis, BASES),
+        "basis": basis,
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
     }
@@ -126,6 +128,7 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
                            [first, last]).fetchone()[0]:
             raise ParameterError(f"period {label}: no eligible purchases in the database")
         units = rates.unit_rates_between(con, first, last)
+        rates.check_basis(con, basis)
     finally:
         con.close()
     resolved = {
@@ -237,10 +240,10 @@ def business_case(db_path: str = "", case: str = "eboks", department_share: floa
         resolved["municipality"] = db.meta(con)["municipality"]
     finally:
         con.close()
-    position = Position(rate=float(current["rate"]), eligible_amount=float(current["eligible_amount"]),
-                        eligible_documents=int(current["eligible_documents"]),
-                        ehandel_documents=int(current["ehandel_documents"]))
-    gain = savings(position, compared["target_rate"], compared["assumptions"])
+    gain = savings(Position.of(current), compared["target_rate"], compared["assumptions"])
+    if math.isnan(gain["total_saving"]):
+        raise ParameterError("case ehandel: the saving is counted per e-handled invoice, and this database has no"
+                             " invoice counts (a single-table export without invoice numbers)")
     case_object = ehandel_case(whole_number("amount", amount, 1, 10**12), year_range(budget_years),
                                gain["total_saving"])
     resolved.update({"business_case": replace(case_object, department_share=department_share), "savings": gain,

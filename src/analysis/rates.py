@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from .errors import ParameterError
+from .penalty import BASES
 
 PeriodType = Literal["year", "quarter", "month"]
 PERIOD_TYPES: tuple[str, ...] = ("year", "quarter", "month")
@@ -28,6 +29,25 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFra
         if column in frame:
             frame[column] = frame[column].astype(float)
     return frame
+
+
+def count_rate_note(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the count-based rate is not available (in Danish, for every report), or None when it is.
+
+    A single-table e-handel export without invoice numbers cannot be counted in invoices; the views
+    then give no count_rate at all rather than a rate of lines."""
+    found = con.execute("SELECT value FROM meta WHERE key = 'count_rate'").fetchone()
+    return None if found is None or found[0] == "ja" else found[0]
+
+
+def check_basis(con: duckdb.DuckDBPyConnection, basis: str) -> str:
+    """The rate basis, refused when it is count and the purchases cannot be counted in invoices."""
+    if basis not in BASES:
+        raise ParameterError(f"basis: {basis!r} is not one of {', '.join(BASES)}")
+    note = count_rate_note(con) if basis == "count" else None
+    if note:
+        raise ParameterError(f"basis: count is not available for this database: {note}")
+    return basis
 
 
 def years(con: duckdb.DuckDBPyConnection) -> list[int]:

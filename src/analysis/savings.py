@@ -14,6 +14,8 @@ the plausible range rather than one number.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,8 +34,19 @@ class Position:
 
     rate: float  # e-handel share of eligible kroner
     eligible_amount: float  # kr.
-    eligible_documents: int  # invoices and card purchases
-    ehandel_documents: int
+    eligible_documents: float  # invoices and card purchases; NaN where invoices cannot be counted
+    ehandel_documents: float
+
+    @classmethod
+    def of(cls, rates: pd.Series) -> "Position":
+        """The position in one row of the rate views (documents are missing for a single-table export
+        without invoice numbers: the process saving, counted per invoice, is then unknown)."""
+        def count(name: str) -> float:
+            value = rates[name]
+            return math.nan if value is None or pd.isna(value) else float(value)
+
+        return cls(rate=float(rates["rate"]), eligible_amount=float(rates["eligible_amount"]),
+                   eligible_documents=count("eligible_documents"), ehandel_documents=count("ehandel_documents"))
 
 
 @dataclass(frozen=True)

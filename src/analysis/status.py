@@ -16,6 +16,7 @@ class Status:
 
     year: int
     rate_column: str  # "rate" (kroner) or "count_rate" (invoices)
+    count_rate_note: str | None  # why there is no count-based rate (see rates.count_rate_note), or None
     current: pd.Series  # the municipality in the year
     previous: pd.Series | None  # the year before, when there is data for it
     yearly: pd.DataFrame
@@ -49,6 +50,7 @@ def load_status(con: duckdb.DuckDBPyConnection, year: int, level: int, basis: st
     return Status(
         year=year,
         rate_column="count_rate" if basis == "count" else "rate",
+        count_rate_note=rates.count_rate_note(con),
         current=by_year.loc[str(year)],
         previous=previous,
         yearly=yearly,

@@ -46,6 +46,7 @@ class FileKind:
     doc: str = ""
     amount_column: str | None = "amount"
     key: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""  # what the reports call it (Danish)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -53,6 +54,7 @@ class FileKind:
 
 UNITS = FileKind(
     name="units",
+    label="Enheder",
     prefixes=("enheder", "units"),
     required=False,
     doc="Buying units (EAN locations) with their place in the organisation and goods budget. Without it,"
@@ -86,6 +88,7 @@ UNITS = FileKind(
 
 INVOICE_LINES = FileKind(
     name="invoice_lines",
+    label="Fakturalinjer",
     prefixes=("fakturalinjer", "invoice_lines", "fakturaer", "invoices"),
     doc="Invoice and credit-note lines received as OIOUBL/Peppol e-invoices (as a table, or the XML"
         " documents themselves: see 'E-invoices as XML').",
@@ -141,6 +144,7 @@ INVOICE_LINES = FileKind(
 
 EHANDEL_TABLE = FileKind(
     name="ehandel_table",
+    label="E-handelstabel",
     prefixes=("e-handelstabel", "ehandelstabel", "e-handelsfilter", "ehandelsfilter", "øke-handel", "oeke-handel"),
     required=False,
     doc="A single table of purchases whose e-handel flag is a column (`Ordretype`), as the KMD Insight"
@@ -186,6 +190,7 @@ EHANDEL_TABLE = FileKind(
 
 ORDERS = FileKind(
     name="orders",
+    label="E-handelsordrer",
     prefixes=("ordrer", "orders", "ehandelsordrer"),
     required=False,
     doc="Orders placed through the municipality's e-handel system (e-catalogue or punch-out). Without"
@@ -205,6 +210,7 @@ ORDERS = FileKind(
 
 CARD = FileKind(
     name="card_transactions",
+    label="Indkøbskort",
     prefixes=("kort", "card", "indkoebskort", "indkøbskort"),
     required=False,
     doc="Purchase-card transactions. Never e-handel; the cardholder's name is read and discarded.",
@@ -232,6 +238,7 @@ CARD = FileKind(
 
 CATEGORIES = FileKind(
     name="categories",
+    label="Kategorier",
     prefixes=("kategorier", "categories", "unspsc"),
     required=False,
     doc="UNSPSC prefix → category, e-handel eligibility and mandatory area. Defaults to "
@@ -251,6 +258,7 @@ CATEGORIES = FileKind(
 
 AGREEMENTS = FileKind(
     name="agreements",
+    label="Aftaler",
     prefixes=("aftaler", "agreements"),
     required=False,
     doc="Purchase agreements: which supplier covers which UNSPSC prefix, and whether binding.",
@@ -268,6 +276,7 @@ AGREEMENTS = FileKind(
 
 ORDER_TYPES = FileKind(
     name="order_types",
+    label="Ordretyper",
     prefixes=("ordretyper", "order_types"),
     required=False,
     doc="Which `Ordretype` values of a single-table export are e-handel. Defaults to"
@@ -283,6 +292,7 @@ ORDER_TYPES = FileKind(
 
 ELIGIBILITY_RULES = FileKind(
     name="eligibility_rules",
+    label="Egnethedsregler",
     prefixes=("egnethed", "eligibility"),
     required=False,
     doc="Eligibility rules for lines that `kategorier.csv` does not classify by UNSPSC. Defaults to"
@@ -312,6 +322,7 @@ RULE_KEYS = ("leverandør", "varetype", "tekst")  # in precedence order, after U
 # not part of FILE_KINDS, but read and validated by the same machinery.
 BENCHMARKS = FileKind(
     name="benchmarks",
+    label="Benchmark",
     prefixes=("benchmark",),
     doc="Published e-handel rates of other municipalities or the whole country, each with its source.",
     amount_column=None,

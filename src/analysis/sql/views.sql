@@ -54,10 +54,12 @@ FROM card_transactions c
 LEFT JOIN unspsc_map m USING (unspsc)
 LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr;
 
--- The count-based rate, where the purchases name their invoices (meta 'count_rate' says why not).
+-- Invoice counts and the count-based rate, where the purchases name their invoices (meta
+-- 'count_rate' says why not): a single-table export without invoice numbers counts no invoices.
+CREATE OR REPLACE MACRO counted(documents) AS
+    CASE WHEN (SELECT value FROM meta WHERE key = 'count_rate') = 'ja' THEN documents END;
 CREATE OR REPLACE MACRO count_rate_of(ehandel_documents, eligible_documents) AS
-    CASE WHEN (SELECT value FROM meta WHERE key = 'count_rate') = 'ja'
-         THEN ehandel_documents / nullif(eligible_documents, 0) END;
+    counted(ehandel_documents / nullif(eligible_documents, 0));
 
 -- Monthly totals, computed once per ingest: every period view below adds these up instead of
 -- scanning the purchase lines. Amounts and invoice counts add up over months and units (an
@@ -147,7 +149,7 @@ SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goo
        r.period_type, r.period, r.eligible_amount, r.ehandel_amount,
        r.eligible_amount - r.ehandel_amount AS missed_amount,
        r.ehandel_amount / nullif(r.eligible_amount, 0) AS rate,
-       r.eligible_documents, r.ehandel_documents,
+       counted(r.eligible_documents) AS eligible_documents, counted(r.ehandel_documents) AS ehandel_documents,
        count_rate_of(r.ehandel_documents, r.eligible_documents) AS count_rate
 FROM rate_unit r JOIN units u USING (ean);
 
@@ -159,8 +161,8 @@ SELECT l.level, l.org_name, r.period_type, r.period,
        sum(r.ehandel_amount) AS ehandel_amount,
        sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
        sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
-       sum(r.eligible_documents)::BIGINT AS eligible_documents,
-       sum(r.ehandel_documents)::BIGINT AS ehandel_documents,
+       counted(sum(r.eligible_documents)::BIGINT) AS eligible_documents,
+       counted(sum(r.ehandel_documents)::BIGINT) AS ehandel_documents,
        count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
 FROM rate_unit r JOIN unit_levels l USING (ean)
 GROUP BY l.level, l.org_name, r.period_type, r.period;
@@ -173,8 +175,8 @@ SELECT r.period_type, r.period,
        sum(r.ehandel_amount) AS ehandel_amount,
        sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
        sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
-       sum(r.eligible_documents)::BIGINT AS eligible_documents,
-       sum(r.ehandel_documents)::BIGINT AS ehandel_documents,
+       counted(sum(r.eligible_documents)::BIGINT) AS eligible_documents,
+       counted(sum(r.ehandel_documents)::BIGINT) AS ehandel_documents,
        count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
 FROM rate_unit r
 GROUP BY r.period_type, r.period;
@@ -186,8 +188,8 @@ SELECT c.category, c.mandatory_area, g.period_type, period_label(g.period_type, 
        sum(c.ehandel_amount) AS ehandel_amount,
        sum(c.eligible_amount) - sum(c.ehandel_amount) AS missed_amount,
        sum(c.ehandel_amount) / nullif(sum(c.eligible_amount), 0) AS rate,
-       sum(c.eligible_documents)::BIGINT AS eligible_documents,
-       sum(c.ehandel_documents)::BIGINT AS ehandel_documents,
+       counted(sum(c.eligible_documents)::BIGINT) AS eligible_documents,
+       counted(sum(c.ehandel_documents)::BIGINT) AS ehandel_documents,
        count_rate_of(sum(c.ehandel_documents), sum(c.eligible_documents)) AS count_rate
 FROM category_month c CROSS JOIN period_grains g
 GROUP BY ALL;
@@ -209,8 +211,8 @@ SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goo
        coalesce(t.ehandel_amount, 0) AS ehandel_amount,
        coalesce(t.eligible_amount, 0) - coalesce(t.ehandel_amount, 0) AS missed_amount,
        t.ehandel_amount / nullif(t.eligible_amount, 0) AS rate,
-       coalesce(t.eligible_documents, 0) AS eligible_documents,
-       coalesce(t.ehandel_documents, 0) AS ehandel_documents,
+       counted(coalesce(t.eligible_documents, 0)) AS eligible_documents,
+       counted(coalesce(t.ehandel_documents, 0)) AS ehandel_documents,
        count_rate_of(t.ehandel_documents, t.eligible_documents) AS count_rate
 FROM units u LEFT JOIN totals t USING (ean)
 ORDER BY u.ean;
