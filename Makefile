@@ -37,7 +37,7 @@ demo-data: $(SYNTHETIC)/enheder.csv
 $(SYNTHETIC)/enheder.csv: | $(INSTALLED)
 	$(BIN)/analysis demo-data --out $(SYNTHETIC)
 
-$(DB): $(INSTALLED) $(INGEST_CODE) $(wildcard $(RAW)/*) $(if $(filter $(SYNTHETIC),$(RAW)),$(SYNTHETIC)/enheder.csv)
+$(DB): $(INSTALLED) $(INGEST_CODE) $(wildcard data/reference/*.csv) $(wildcard $(RAW)/*) $(if $(filter $(SYNTHETIC),$(RAW)),$(SYNTHETIC)/enheder.csv)
 	$(BIN)/analysis ingest $(RAW) --db $(DB)
 
 explore: $(DB)

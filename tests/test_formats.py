@@ -17,6 +17,9 @@ def test_danish_numbers() -> None:
     assert points(-0.052) == f"-5,2{NBSP}procentpoint"
     assert mio_kr(116_000_000) == f"116,0{NBSP}mio.{NBSP}kr."
     assert number(float("nan")) == "–" and kr(None) == "–"
+    import pandas as pd
+
+    assert number(pd.NA) == "–"  # a count the database does not have (a Int64 column's NULL)
 
 
 def test_danish_dates() -> None:

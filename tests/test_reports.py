@@ -282,3 +282,46 @@ def test_build_skips_notebook_only_cells_and_the_panel_runs_in_jupyter(built: Pa
                                progress_bar=False, execution_timeout=300)
     shown = [o for o in panel(nbformat.read(out, as_version=4)).outputs if o.output_type == "display_data"]
     assert any("application/vnd.jupyter.widget-view+json" in o.data for o in shown)
+
+
+def test_benchmark_pdf_writes_its_target_sentence_in_danish(built: Path, small_db: Path) -> None:
+    """The sentence once ran through .replace(',', '.'), which turned 53,0 % into 53.0 %."""
+    text = pdf_text(built / "02_benchmark.pdf")
+    assert "Hvis kommunen når 53,0 % (Københavns Kommune 2021), flyttes" in text
+    assert not re.search(r"\d\.\d %", text), "a percentage with a decimal point"
+
+
+@pytest.fixture(scope="module")
+def kmd_built(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reports on the synthetic municipality delivered as the KMD/TrueLink table (no invoice numbers)."""
+    import shutil
+
+    from analysis.ingest import ingest
+    from analysis.kmd_export import write_kmd_table
+
+    raw = tmp_path_factory.mktemp("kmd") / "raw"
+    shutil.copytree(small_raw, raw)
+    write_kmd_table(raw)
+    database = raw.parent / "kmd.duckdb"
+    ingest(raw, database)
+    reports = raw.parent / "reports"
+    build_reports(db_path=database, run="kmd", only=["ehandel_status", "benchmark", "briefing"],
+                  parameters={"report_date": "2026-11-23", "n": "10"}, reports_dir=reports)
+    return reports / "kmd"
+
+
+@pytest.mark.parametrize("stem", ["01_ehandel_status", "02_benchmark", "04_briefing"])
+def test_reports_on_a_single_table_export_say_why_invoices_are_not_counted(kmd_built: Path, stem: str) -> None:
+    text = pdf_text(kmd_built / f"{stem}.pdf")
+    assert "har intet fakturanummer" in text
+    assert not re.search(r"\bnan\b|<NA>", text, re.IGNORECASE)
+    assert "Opgjort i antal fakturaer" not in text
+
+
+def test_a_count_basis_is_refused_where_invoices_cannot_be_counted(kmd_built: Path) -> None:
+    from analysis import params
+
+    with pytest.raises(ParameterError, match="basis: count is not available for this database: .* fakturanummer"):
+        params.ehandel_status(db_path=kmd_built.parent.parent / "kmd.duckdb", basis="count")
+    with pytest.raises(ParameterError, match="case ehandel: the saving is counted per e-handled invoice"):
+        params.business_case(db_path=str(kmd_built.parent.parent / "kmd.duckdb"), case="ehandel")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
@@ -17,7 +18,8 @@ NBSP = "\u00a0"
 
 
 def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN or pandas' NA (a count the database does not have, say)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def number(value: float | None, decimals: int = 0) -> str:

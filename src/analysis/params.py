@@ -66,7 +66,7 @@ def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, t
     con = db.connect(path)
     try:
         resolved_year = rates.check_year(con, year)
-        basis = rates.check_basis(con, basis)
+        basis = rates.check_basis(con, choice("basis", basis, BASES))
     finally:
         con.close()
     return {

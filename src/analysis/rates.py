@@ -13,7 +13,6 @@ import duckdb
 import pandas as pd
 
 from .errors import ParameterError
-from .penalty import BASES
 
 PeriodType = Literal["year", "quarter", "month"]
 PERIOD_TYPES: tuple[str, ...] = ("year", "quarter", "month")
@@ -41,9 +40,8 @@ def count_rate_note(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def check_basis(con: duckdb.DuckDBPyConnection, basis: str) -> str:
-    """The rate basis, refused when it is count and the purchases cannot be counted in invoices."""
-    if basis not in BASES:
-        raise ParameterError(f"basis: {basis!r} is not one of {', '.join(BASES)}")
+    """The rate basis, refused when it is count and the purchases cannot be counted in invoices
+    (whether it is a basis at all is the parameters' check)."""
     note = count_rate_note(con) if basis == "count" else None
     if note:
         raise ParameterError(f"basis: count is not available for this database: {note}")

@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from .. import db
+from ..formats import number
 from ..paths import REFERENCE_DIR
 from ..errors import InputError
 from .discover import Discovery, Found, discover
@@ -1034,5 +1035,5 @@ def _count_rate_note(con: duckdb.DuckDBPyConnection) -> str:
     rows = con.execute("SELECT count(*) FROM invoice_lines WHERE invoice_no IS NULL").fetchone()[0]
     if not rows:
         return "ja"
-    return (f"{rows:,} fakturalinje(r) har intet fakturanummer (en e-handelstabel uden fakturanumre), så"
+    return (f"{number(rows)} fakturalinje(r) har intet fakturanummer (en e-handelstabel uden fakturanumre), så"
             " fakturaerne kan ikke tælles: e-handelsprocenten opgøres kun i kroner")
