@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -156,35 +156,21 @@ EHANDEL_TABLE = FileKind(
         " a units file, units and their levels come from `EAN-nummer` and `EAN-niveau 1-4`.",
     key=(),
     columns=(
-        Column("invoice_date", "date", aliases=("Fakturadato", "Bilagsdato", "Dato"),
-               doc="Invoice date, dd-mm-yyyy or yyyy-mm-dd (or a date cell)."),
-        Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms", "Linjebeløb"),
-               doc="Amount excluding VAT, kr.; negative on credit notes."),
-        Column("supplier_name", "text", aliases=("Leverandørnavn", "Leverandør"), doc="Supplier name."),
-        Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN", "Køber EAN"),
-               doc="The buying unit's 13-digit EAN location number."),
+        *(INVOICE_LINES.column(name) for name in ("invoice_date", "amount", "supplier_name", "buyer_ean")),
         Column("order_type", "text", required=False, identifies=True, aliases=("Ordretype",),
                doc="How the purchase was made (e.g. Katalog, Punch-out, Fritekst, Ingen ordre): the e-handel"
                    " flag, through `ordretyper.csv`. A blank value is looked up as `(tom)`."),
-        Column("item_type", "text", required=False, aliases=("Varetype",),
-               doc="Item type or category; decides eligibility by the rules in `egnethed.csv`, or when it names a"
-                   " category of `kategorier.csv`."),
-        Column("level1", "text", required=False, aliases=("EAN-niveau 1",), doc="Organisation level 1 of the EAN."),
-        Column("level2", "text", required=False, aliases=("EAN-niveau 2",), doc="Organisation level 2 of the EAN."),
-        Column("level3", "text", required=False, aliases=("EAN-niveau 3",), doc="Organisation level 3 of the EAN."),
-        Column("level4", "text", required=False, aliases=("EAN-niveau 4",),
-               doc="Organisation level 4: the buying unit itself (its name when there is no units file)."),
-        Column("contract", "text", required=False, aliases=("Kontraktnavn", "Kontrakt", "Aftale"),
-               doc="Contract/agreement the purchase was made on."),
-        Column("invoice_no", "text", required=False, aliases=("Fakturanummer", "Fakturanr", "Bilagsnummer"),
-               doc="Invoice number, where the export has it (then the count-based rate can be computed)."),
-        Column("line_no", "int", required=False, aliases=("Linjenummer", "Linjenr"), doc="Line number."),
-        Column("supplier_cvr", "cvr", required=False, blank_if_bad=True,
-               aliases=("Leverandør CVR", "CVR-nummer", "CVR", "Leverandør-CVR"), doc="Supplier CVR, where known."),
-        Column("unspsc", "unspsc", required=False, aliases=("UNSPSC", "UNSPSC-kode"), blank_if_bad=True,
-               doc="8-digit UNSPSC code, where known."),
-        Column("description", "text", required=False, aliases=("Varebeskrivelse", "Beskrivelse", "Tekst"),
-               doc="Item description."),
+        INVOICE_LINES.column("item_type"),
+        *(Column(f"level{n}", "text", required=False, aliases=(f"EAN-niveau {n}",),
+                 doc=f"Organisation level {n} of the EAN" + (": the buying unit itself (its name when there is no"
+                                                             " units file)." if n == 4 else "."))
+          for n in (1, 2, 3, 4)),
+        INVOICE_LINES.column("contract"),
+        # Optional here: a KMD table has no invoice numbers (then the count-based rate is switched off).
+        replace(INVOICE_LINES.column("invoice_no"), required=False),
+        replace(INVOICE_LINES.column("line_no"), required=False),
+        replace(INVOICE_LINES.column("supplier_cvr"), blank_if_bad=True),
+        *(INVOICE_LINES.column(name) for name in ("unspsc", "description")),
     ),
 )
 
