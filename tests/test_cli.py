@@ -66,3 +66,17 @@ def test_penalty_refuses_impossible_parameters(small_db: Path, capsys: pytest.Ca
     assert capsys.readouterr().err.startswith("error: amount: must be a positive whole number")
     assert main(["penalty", "--db", str(small_db), "--key", "kvadratmeter"]) == 2
     assert "key: must be one of budget, eligible, missed, equal" in capsys.readouterr().err
+
+
+def test_rates_say_why_there_is_no_count_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from test_real_exports import KMD_ROWS, write_kmd_zip
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_kmd_zip(raw / "e-handelstabel.zip", KMD_ROWS)
+    assert main(["ingest", str(raw), "--db", str(tmp_path / "e.duckdb")]) == 0
+    capsys.readouterr()
+    assert main(["rates", "--db", str(tmp_path / "e.duckdb")]) == 0
+    out = capsys.readouterr().out
+    assert "count_rate: not available: 7 fakturalinje(r) har intet fakturanummer" in out
+    assert "30,0\u00a0%" in out

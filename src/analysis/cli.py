@@ -70,6 +70,7 @@ def cmd_rates(args: argparse.Namespace) -> None:
         else:
             frame = rates.unit_rates(con, year)
             columns = ["ean", "name", "unit_type", "eligible_amount", "ehandel_amount", "rate", "count_rate"]
+        count_note = rates.count_rate_note(con)
     finally:
         con.close()
     frame = frame[columns]
@@ -83,6 +84,8 @@ def cmd_rates(args: argparse.Namespace) -> None:
         shown[column] = shown[column].map(pct)
     print(f"E-handel rates {year}" + (f", level {args.level}" if args.level else ", per unit"))
     print(shown.to_string(index=False))
+    if count_note:
+        print(f"count_rate: not available: {count_note}")
 
 
 def cmd_penalty(args: argparse.Namespace) -> None:

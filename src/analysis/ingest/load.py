@@ -849,8 +849,10 @@ def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], rep
               WHERE regexp_full_match(p_buyer_ean, '\\d{{13}}') AND gln_check_digit_ok(p_buyer_ean) GROUP BY ALL)
         ORDER BY ean""", [value for r in relations for value in r.parameters])
     units, with_levels = con.execute(f"SELECT count(*), count(*) FILTER (level1 <> {unknown}) FROM units").fetchone()
-    levels_text = (f"{with_levels} of them with organisation levels from the export's EAN-niveau 1-4, the others"
-                   " without" if with_levels else "their organisation levels are unknown")
+    levels_text = ("their organisation levels are unknown" if not with_levels else
+                   "all with organisation levels from the export's EAN-niveau 1-4" if with_levels == units else
+                   f"{with_levels} of them with organisation levels from the export's EAN-niveau 1-4, the others"
+                   " without")
     report.warnings.append(
         f"no units file: {units} unit(s) derived from the purchases' buyer EANs, named as the purchases name"
         f" them; {levels_text}, and their goods budgets are unknown (add an enheder… file for them)")
