@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -175,3 +177,25 @@ def test_a_database_from_another_version_is_refused_with_what_to_do(small_db: Pa
         with pytest.raises(DatabaseError, match=f"old.duckdb: built by another version of analysis \\({built};"
                                                 r".*analysis ingest RAW_DIR --db .*old.duckdb"):
             db.connect(old)
+
+
+def test_no_rate_on_zero_or_negative_eligible_spend(tmp_path: Path) -> None:
+    """A year holding only a credit note is not '100 %': the unit has no rate and is not ranked."""
+    from helpers import CVR, EANS, minimal_raw
+
+    from analysis.ingest import ingest
+    from analysis.penalty import STATUS_NO_SPEND, PenaltyParameters, rank_units
+
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "1.000,00", "EH-1", ""],
+        ["K1", 1, "15-01-2025", EANS[1], CVR, "Kontor A/S", "44121701", "Retur", "-5.050,00", "EH-1", ""]])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT ean, eligible_amount, rate FROM unit_period_rates WHERE period_type = 'year'"
+                       " ORDER BY ean").fetchall()
+    units = rates.unit_rates_between(con, date(2025, 1, 1), date(2025, 12, 31))
+    con.close()
+    assert sorted(rows) == sorted([(EANS[0], Decimal("1000.00"), 1.0), (EANS[1], Decimal("-5050.00"), None)])
+    status = rank_units(units, PenaltyParameters(n=1, amount=1000, key="equal")).set_index("ean")["status"]
+    assert status[EANS[1]] == STATUS_NO_SPEND

@@ -41,7 +41,7 @@ STATUS_SELECTED = "Udvalgt"
 STATUS_NOT_SELECTED = "Ikke udvalgt"
 STATUS_EXEMPT = "Fritaget"
 STATUS_BELOW_MINIMUM = "Under minimumsforbrug"
-STATUS_NO_SPEND = "Ingen e-handelsegnede køb"
+STATUS_NO_SPEND = "Ingen e-handelsegnede køb (forbrug på 0 kr. eller derunder)"
 
 
 @dataclass(frozen=True)

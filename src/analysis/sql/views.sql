@@ -54,6 +54,11 @@ FROM card_transactions c
 LEFT JOIN unspsc_map m USING (unspsc)
 LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr;
 
+-- The rate in kroner: none on zero or negative eligible spend (a year holding only a credit note
+-- is no "100 %"), so such a unit is neither shown with a rate nor ranked.
+CREATE OR REPLACE MACRO rate_of(ehandel_amount, eligible_amount) AS
+    CASE WHEN eligible_amount > 0 THEN ehandel_amount / eligible_amount END;
+
 -- Invoice counts and the count-based rate, where the purchases name their invoices (meta
 -- 'count_rate' says why not): a single-table export without invoice numbers counts no invoices.
 CREATE OR REPLACE MACRO counted(documents) AS
@@ -148,7 +153,7 @@ CREATE OR REPLACE VIEW unit_period_rates AS
 SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
        r.period_type, r.period, r.eligible_amount, r.ehandel_amount,
        r.eligible_amount - r.ehandel_amount AS missed_amount,
-       r.ehandel_amount / nullif(r.eligible_amount, 0) AS rate,
+       rate_of(r.ehandel_amount, r.eligible_amount) AS rate,
        counted(r.eligible_documents) AS eligible_documents, counted(r.ehandel_documents) AS ehandel_documents,
        count_rate_of(r.ehandel_documents, r.eligible_documents) AS count_rate
 FROM rate_unit r JOIN units u USING (ean);
@@ -160,7 +165,7 @@ SELECT l.level, l.org_name, r.period_type, r.period,
        sum(r.eligible_amount) AS eligible_amount,
        sum(r.ehandel_amount) AS ehandel_amount,
        sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
-       sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
+       rate_of(sum(r.ehandel_amount), sum(r.eligible_amount)) AS rate,
        counted(sum(r.eligible_documents)::BIGINT) AS eligible_documents,
        counted(sum(r.ehandel_documents)::BIGINT) AS ehandel_documents,
        count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
@@ -174,7 +179,7 @@ SELECT r.period_type, r.period,
        sum(r.eligible_amount) AS eligible_amount,
        sum(r.ehandel_amount) AS ehandel_amount,
        sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
-       sum(r.ehandel_amount) / nullif(sum(r.eligible_amount), 0) AS rate,
+       rate_of(sum(r.ehandel_amount), sum(r.eligible_amount)) AS rate,
        counted(sum(r.eligible_documents)::BIGINT) AS eligible_documents,
        counted(sum(r.ehandel_documents)::BIGINT) AS ehandel_documents,
        count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
@@ -187,7 +192,7 @@ SELECT c.category, c.mandatory_area, g.period_type, period_label(g.period_type, 
        sum(c.eligible_amount) AS eligible_amount,
        sum(c.ehandel_amount) AS ehandel_amount,
        sum(c.eligible_amount) - sum(c.ehandel_amount) AS missed_amount,
-       sum(c.ehandel_amount) / nullif(sum(c.eligible_amount), 0) AS rate,
+       rate_of(sum(c.ehandel_amount), sum(c.eligible_amount)) AS rate,
        counted(sum(c.eligible_documents)::BIGINT) AS eligible_documents,
        counted(sum(c.ehandel_documents)::BIGINT) AS ehandel_documents,
        count_rate_of(sum(c.ehandel_documents), sum(c.eligible_documents)) AS count_rate
@@ -210,7 +215,7 @@ SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goo
        coalesce(t.eligible_amount, 0) AS eligible_amount,
        coalesce(t.ehandel_amount, 0) AS ehandel_amount,
        coalesce(t.eligible_amount, 0) - coalesce(t.ehandel_amount, 0) AS missed_amount,
-       t.ehandel_amount / nullif(t.eligible_amount, 0) AS rate,
+       rate_of(t.ehandel_amount, t.eligible_amount) AS rate,
        counted(coalesce(t.eligible_documents, 0)) AS eligible_documents,
        counted(coalesce(t.ehandel_documents, 0)) AS ehandel_documents,
        count_rate_of(t.ehandel_documents, t.eligible_documents) AS count_rate
