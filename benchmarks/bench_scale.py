@@ -44,7 +44,7 @@ elif phase == "ingest":
     from analysis.ingest import ingest
     report = ingest(Path(args["raw"]), Path(args["db"]), memory_limit=args["memory_limit"])
     result = {"rows": sum(f.rows_read for f in report.files),
-              "invoice_lines": sum(f.rows_read for f in report.files if f.kind == "invoice_lines"),
+              "invoice_lines": sum(f.rows_read for f in report.files if f.kind in ("invoice_lines", "ehandel_table")),
               "steps": report.steps}
 elif phase == "copy":  # the floor: the invoice Parquet copied into a DuckDB file as it is, no parsing or checks
     import duckdb

@@ -1,9 +1,11 @@
-"""OIOUBL XML ingest beside the CSV path, on the same invoice lines.
+"""OIOUBL XML and the KMD/TrueLink table ingested beside the CSV path, on the same invoice lines.
 
 Writes a synthetic municipality, then the same invoice lines as one OIOUBL 2.02 file per document
-(analysis.oioubl_export), and ingests both forms, each in a process of its own (so its peak memory
-is its own). Prints, with the targets of issue #15 beside them:
+(analysis.oioubl_export) and as the KMD Insight table in a guarded cp1252 zip (analysis.kmd_export),
+and ingests each form in a process of its own (so its peak memory is its own). Prints, with the
+targets of issue #15 beside them:
   * XML ingest                                  >= 2,000 documents/s on 2 cores, peak memory < 1 GiB
+  * KMD table ingest                            at the CSV path's lines/s (ratio printed)
   * the CSV path's rate for the same lines      (the baseline, same run)
 
 Run: .venv/bin/python benchmarks/bench_xml.py [--scale 1.0] [--documents 100000] [--repeat 3]
@@ -30,30 +32,36 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="ingests per form (median seconds)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the data (default: a temporary one)")
     args = parser.parse_args()
+    from analysis.kmd_export import write_kmd_table
     from analysis.oioubl_export import write_oioubl
     from analysis.synthetic import generate
 
     work = Path(tempfile.mkdtemp(dir=args.work))
     try:
-        csv_raw, xml_raw = work / "csv", work / "xml"
+        csv_raw, xml_raw, kmd_raw = work / "csv", work / "xml", work / "kmd"
         generate(csv_raw, seed=7, years=(2025,), scale=args.scale)
         shutil.copytree(csv_raw, xml_raw)
+        shutil.copytree(csv_raw, kmd_raw)
         documents = write_oioubl(xml_raw, limit=args.documents)
+        write_kmd_table(kmd_raw)
         results = {}
-        for form, raw in (("csv", csv_raw), ("xml", xml_raw)):
+        for form, raw in (("csv", csv_raw), ("xml", xml_raw), ("kmd", kmd_raw)):
             runs = [run_phase("ingest", raw=str(raw), db=str(work / f"{form}.duckdb"), memory_limit="3GB")
                     for _ in range(args.repeat)]
             results[form] = {"seconds": statistics.median(r["seconds"] for r in runs),
                              "lines": runs[0]["invoice_lines"], "rss": max(r["max_rss_gib"] for r in runs),
                              "all": [round(r["seconds"], 2) for r in runs]}
-        xml, csv = results["xml"], results["csv"]
+        xml, csv, kmd = results["xml"], results["csv"], results["kmd"]
         print(f"XML: {documents:,} OIOUBL documents, {xml['lines']:,} invoice lines; CSV: {csv['lines']:,} lines")
         print(f"XML ingest: {xml['seconds']:.2f} s (runs {xml['all']}) = {documents / xml['seconds']:,.0f} documents/s,"
               f" {xml['lines'] / xml['seconds']:,.0f} lines/s; peak {xml['rss']:.2f} GiB"
               "  [target: >= 2,000 documents/s, < 1 GiB]")
         print(f"CSV ingest (baseline): {csv['seconds']:.2f} s (runs {csv['all']}) ="
               f" {csv['lines'] / csv['seconds']:,.0f} lines/s; peak {csv['rss']:.2f} GiB")
+        print(f"KMD table ingest: {kmd['seconds']:.2f} s (runs {kmd['all']}) = {kmd['lines'] / kmd['seconds']:,.0f}"
+              f" lines/s; peak {kmd['rss']:.2f} GiB  [target: the CSV path's lines/s]")
         print(f"XML / CSV lines per second: {(xml['lines'] / xml['seconds']) / (csv['lines'] / csv['seconds']):.2f}")
+        print(f"KMD / CSV lines per second: {(kmd['lines'] / kmd['seconds']) / (csv['lines'] / csv['seconds']):.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
