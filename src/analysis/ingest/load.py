@@ -928,9 +928,14 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
               UNION SELECT category, mandatory_area FROM supplier_map WHERE eligible
               UNION SELECT category, mandatory_area FROM item_type_map WHERE eligible
               UNION SELECT category, mandatory_area FROM description_map WHERE eligible)""")
-    for table in ("unspsc_map", "supplier_map", "item_type_map", "description_map"):
+    # Each map's classification as one value, so that the view takes the first key's with one coalesce.
+    for table, rule in (("unspsc_map", "unspsc"), ("supplier_map", "leverandør"), ("item_type_map", "varetype"),
+                        ("description_map", "tekst")):
         con.execute(f"""CREATE OR REPLACE TABLE {table} AS
-            SELECT t.*, c.category_id FROM {table} t LEFT JOIN eligible_categories c
+            SELECT t.* EXCLUDE (category, eligible, mandatory_area),
+                   {{'rule': '{rule}', 'category': t.category, 'eligible': t.eligible,
+                     'mandatory_area': t.mandatory_area, 'category_id': c.category_id}} AS class
+            FROM {table} t LEFT JOIN eligible_categories c
               ON t.eligible AND c.category = t.category AND c.mandatory_area IS NOT DISTINCT FROM t.mandatory_area""")
 
 

@@ -10,49 +10,34 @@
 -- Eligibility: the first key that classifies a line decides its category and whether it is
 -- e-handel eligible, in this order: UNSPSC (kategorier.csv), supplier CVR, item type (Varetype), a
 -- word of the description (egnethed.csv). Each key's table (made by the ingest) holds only the
--- values it classifies, so a line no key covers has no rule: 'Uklassificeret', not eligible.
-CREATE OR REPLACE MACRO first_rule(u, s, t, d) AS
-    CASE WHEN u IS NOT NULL THEN 'unspsc' WHEN s IS NOT NULL THEN 'leverandør'
-         WHEN t IS NOT NULL THEN 'varetype' WHEN d IS NOT NULL THEN 'tekst' END;
-
--- One row per purchase line: invoice lines and card transactions, with category and flags.
+-- values it classifies, each with its classification as one value (`class`), so a line no key
+-- covers has none: 'Uklassificeret', not eligible.
 CREATE OR REPLACE VIEW purchases AS
-SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
-       l.supplier_cvr, l.supplier_name, l.unspsc,
-       coalesce(m.category, s.category, t.category, d.category, 'Uklassificeret') AS category,
-       coalesce(m.eligible, s.eligible, t.eligible, d.eligible, FALSE) AS eligible,
-       first_rule(m.eligible, s.eligible, t.eligible, d.eligible) AS eligibility_rule,
-       CASE first_rule(m.eligible, s.eligible, t.eligible, d.eligible) WHEN 'unspsc' THEN m.mandatory_area
-            WHEN 'leverandør' THEN s.mandatory_area WHEN 'varetype' THEN t.mandatory_area
-            ELSE d.mandatory_area END AS mandatory_area,
-       CASE first_rule(m.eligible, s.eligible, t.eligible, d.eligible) WHEN 'unspsc' THEN m.category_id
-            WHEN 'leverandør' THEN s.category_id WHEN 'varetype' THEN t.category_id
-            ELSE d.category_id END AS category_id,
-       l.contract, l.amount, l.is_ehandel,
-       -- the supplier's CVR (or a foreign VAT number) and the invoice number; a line of a single-table
-       -- export without invoice numbers is a purchase of its own
-       l.supplier_id || '/' || coalesce(l.invoice_no, l.file || ':' || l.line) AS document_id,
-       l.supplier_id AS document_party, coalesce(l.invoice_no, l.file || ':' || l.line) AS document_no,
-       l.document_type = 'credit_note' AS is_credit_note
-FROM invoice_lines l
-LEFT JOIN unspsc_map m USING (unspsc)
-LEFT JOIN supplier_map s ON s.supplier_cvr = l.supplier_cvr
-LEFT JOIN item_type_map t USING (item_type)
-LEFT JOIN description_map d USING (description)
-UNION ALL
-SELECT 'kort', c.buyer_ean, c.transaction_date,
-       c.merchant_cvr, c.merchant_name, c.unspsc,
-       coalesce(m.category, s.category, 'Uklassificeret'), coalesce(m.eligible, s.eligible, FALSE),
-       first_rule(m.eligible, s.eligible, NULL, NULL),
-       CASE WHEN m.eligible IS NOT NULL THEN m.mandatory_area ELSE s.mandatory_area END,
-       CASE WHEN m.eligible IS NOT NULL THEN m.category_id ELSE s.category_id END,
-       NULL, c.amount, FALSE,
-       'kort/' || c.transaction_id,
-       'kort', c.transaction_id,
-       c.amount < 0
-FROM card_transactions c
-LEFT JOIN unspsc_map m USING (unspsc)
-LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr;
+SELECT source, ean, purchase_date, supplier_cvr, supplier_name, unspsc,
+       coalesce(class.category, 'Uklassificeret') AS category, coalesce(class.eligible, FALSE) AS eligible,
+       class.rule AS eligibility_rule, class.mandatory_area, class.category_id,
+       contract, amount, is_ehandel, document_id, document_party, document_no, is_credit_note
+FROM (
+    SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
+           l.supplier_cvr, l.supplier_name, l.unspsc, coalesce(m.class, s.class, t.class, d.class) AS class,
+           l.contract, l.amount, l.is_ehandel,
+           -- the supplier's CVR (or a foreign VAT number) and the invoice number; a line of a
+           -- single-table export without invoice numbers is a purchase of its own
+           l.supplier_id || '/' || coalesce(l.invoice_no, l.file || ':' || l.line) AS document_id,
+           l.supplier_id AS document_party, coalesce(l.invoice_no, l.file || ':' || l.line) AS document_no,
+           l.document_type = 'credit_note' AS is_credit_note
+    FROM invoice_lines l
+    LEFT JOIN unspsc_map m USING (unspsc)
+    LEFT JOIN supplier_map s ON s.supplier_cvr = l.supplier_cvr
+    LEFT JOIN item_type_map t USING (item_type)
+    LEFT JOIN description_map d USING (description)
+    UNION ALL
+    SELECT 'kort', c.buyer_ean, c.transaction_date, c.merchant_cvr, c.merchant_name, c.unspsc,
+           coalesce(m.class, s.class), NULL, c.amount, FALSE,
+           'kort/' || c.transaction_id, 'kort', c.transaction_id, c.amount < 0
+    FROM card_transactions c
+    LEFT JOIN unspsc_map m USING (unspsc)
+    LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr);
 
 -- The rate in kroner: none on zero or negative eligible spend (a year holding only a credit note
 -- is no "100 %"), so such a unit is neither shown with a rate nor ranked.
