@@ -9,10 +9,13 @@ import duckdb
 import pandas as pd
 import pytest
 from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, unit_row, write_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import analysis.ingest.load as ingest_module
 from analysis.ingest import ingest
 from analysis.errors import InputError
+from analysis.ingest.load import _as_utf8, _unguard_block
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -332,3 +335,30 @@ def test_typed_parquet_columns_are_taken_as_they_are_and_still_checked(tmp_path:
         ("fakturalinjer.parquet", 2, "amount", "2000000000.00", "is implausibly large (1 bn kr. or more)"),
         ("fakturalinjer.parquet", 3, "invoice_date", None, "is missing"),
         ("fakturalinjer.parquet", 4, "invoice_date", "1985-01-01", "is outside the years 1990-2100")]
+
+
+def _line_by_line(block: bytes) -> tuple[bytes, int]:
+    """The definition the transcoder must keep: each line UTF-8 where it is, else cp1252."""
+    out, converted = [], 0
+    for line in block.split(b"\n"):
+        try:
+            out.append(line.decode("utf-8").encode("utf-8"))
+        except UnicodeDecodeError:
+            converted += 1
+            out.append(line.decode("cp1252", errors="replace").encode("utf-8"))
+    return b"\n".join(out), converted
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="abcæøåÆØÅé€’–;\"=", max_size=12),
+                          st.sampled_from(["utf-8", "cp1252"])), max_size=8))
+def test_transcoding_a_block_equals_decoding_it_line_by_line(lines: list[tuple[str, str]]) -> None:
+    """The one-call cp1252 path (a block with no possible UTF-8 character) and the line-by-line path
+    give what decoding each line on its own gives."""
+    block = b"\n".join(text.encode(encoding, errors="replace") for text, encoding in lines) + b"\n"
+    assert _as_utf8(block) == _line_by_line(block)
+
+
+def test_guards_are_stripped_at_every_field_and_line_start() -> None:
+    block = b'="a";="0042";="x;y"\r\n="b";="";="1,5"\r\n'
+    assert _unguard_block(block, b";") == b'"a";"0042";"x;y"\r\n"b";"";"1,5"\r\n'

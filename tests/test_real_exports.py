@@ -409,6 +409,30 @@ def test_eligibility_keys_apply_in_their_order_of_precedence(tmp_path: Path) -> 
         ("F5", "unspsc", "Konsulent- og vikarydelser", False, None)]
 
 
+def test_the_art_classifies_lines_without_unspsc_from_its_column_or_the_accounting_string(tmp_path: Path) -> None:
+    """Art comes after UNSPSC and before the supplier: 2.2 covers 2.21; hovedart 4 is not eligible; an art
+    written x.y inside AccountingCost counts when there is no Art column value; a bad art is blanked."""
+    header = [*LINE_HEADER, "Art", "Kontering"]
+    rows = [["F1", 1, "10-01-2025", EANS[0], CVR, "Engros A/S", "", "Mælk", "100,00", "", "", "2.21", ""],
+            ["F2", 1, "10-01-2025", EANS[0], CVR, "Engros A/S", "", "Kursus", "200,00", "", "", "", "5.22.01.001-4.5-8000"],
+            ["F3", 1, "10-01-2025", EANS[0], CVR, "Engros A/S", "44121701", "Kuglepenne", "300,00", "", "", "4.9", ""],
+            ["F4", 1, "10-01-2025", EANS[0], CVR, "Engros A/S", "", "Reol", "400,00", "", "", "2,7x", "2.7"],
+            ["F5", 1, "10-01-2025", EANS[0], CVR, "Engros A/S", "", "Diverse", "500,00", "", "", "", "22.01.001"]]
+    raw = minimal_raw(tmp_path / "raw")
+    write_csv(raw / "fakturalinjer.csv", header, rows)
+    report = ingest(raw, tmp_path / "e.duckdb")
+    assert report.rows_quarantined == 0
+    assert query(tmp_path / "e.duckdb", "SELECT document_no, eligibility_rule, category, eligible FROM purchases"
+                                        " ORDER BY document_no") == [
+        ("F1", "art", "Fødevarer", True),
+        ("F2", "art", "Tjenesteydelser", False),
+        ("F3", "unspsc", "Kontorartikler", True),
+        ("F4", "art", "Anskaffelser", True),  # the bad Art value is blanked, so AccountingCost's 2.7 counts
+        ("F5", None, "Uklassificeret", False)]
+    assert any("art" in str(b) and "2,7x" in str(b) for b in query(tmp_path / "e.duckdb",
+                                                                  "SELECT column_name, example FROM blanked_values"))
+
+
 @pytest.mark.parametrize("file_name", ["kategorier.csv", "ordretyper.csv", "egnethed.csv"])
 def test_each_default_reference_file_reads_without_a_problem(file_name: str) -> None:
     from analysis.ingest.load import DEFAULT_REFERENCE, read_reference

@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import db, rates
+from . import coverage, db, rates
 from .formats import kr, pct
-from .ingest import IngestReport, ingest
+from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .params import text_list, year_range
 from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
 from .errors import AnalysisError
@@ -22,7 +22,7 @@ def cmd_demo_data(args: argparse.Namespace) -> None:
     from .synthetic import generate
 
     summary = generate(args.out, seed=args.seed, years=args.years, scale=args.scale,
-                       municipalities=args.municipalities, file_format=args.format)
+                       municipalities=args.municipalities, file_format=args.format, real_like=args.real_like)
     print(f"Wrote a synthetic municipality to {args.out}: {summary.units} units, "
           f"{summary.invoice_lines:,} invoice lines, {summary.orders:,} e-handel orders, "
           f"{summary.card_transactions:,} card transactions; goods budget {kr(summary.goods_spend_per_year)} a year")
@@ -56,7 +56,7 @@ def print_ingest_report(report: IngestReport) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> None:
     report = ingest(args.raw_dir, args.db, municipality=args.municipality, memory_limit=args.memory_limit,
-                    progress=lambda message: print(message, file=sys.stderr))
+                    order_match=args.order_match, progress=lambda message: print(message, file=sys.stderr))
     print_ingest_report(report)
 
 
@@ -64,12 +64,15 @@ def cmd_rates(args: argparse.Namespace) -> None:
     con = db.connect(args.db)
     try:
         year = rates.check_year(con, args.year)
+        found = coverage.coverage_between(con, *rates.measurement_period(year), str(year))
         if args.level:
             frame = rates.org_rates(con, year, args.level)
             columns = ["org_name", "units", "eligible_amount", "ehandel_amount", "rate", "count_rate"]
         else:
-            frame = rates.unit_rates(con, year)
-            columns = ["ean", "name", "unit_type", "eligible_amount", "ehandel_amount", "rate", "count_rate"]
+            frame = rates.unit_rates(con, year).merge(
+                found.units()[["ean", "classified_share", "rate_if_eligible"]], on="ean", how="left")
+            columns = ["ean", "name", "unit_type", "eligible_amount", "ehandel_amount", "rate", "count_rate",
+                       "classified_share", "rate_if_eligible"]
         count_note = rates.count_rate_note(con)
     finally:
         con.close()
@@ -80,12 +83,29 @@ def cmd_rates(args: argparse.Namespace) -> None:
     shown = frame.copy()
     for column in ("eligible_amount", "ehandel_amount"):
         shown[column] = shown[column].map(kr)
-    for column in ("rate", "count_rate"):
-        shown[column] = shown[column].map(pct)
+    for column in ("rate", "count_rate", "classified_share", "rate_if_eligible"):
+        if column in shown:
+            shown[column] = shown[column].map(pct)
     print(f"E-handel rates {year}" + (f", level {args.level}" if args.level else ", per unit"))
     print(shown.to_string(index=False))
     if count_note:
         print(f"count_rate: not available: {count_note}")
+    print_coverage(found)
+
+
+def print_coverage(found: coverage.Coverage) -> None:
+    """The classification coverage under the rates: by key, the rate's range, and the warnings."""
+    parts = ", ".join(f"{row.rule} {pct(row.share)}" for row in found.by_rule().itertuples())
+    print(f"classification coverage {found.period}: {pct(1 - found.unclassified_share)} of {kr(found.spend)} ({parts})")
+    if found.unclassified:
+        low, high = found.rate_range
+        print(f"rate range: {pct(low)} to {pct(high)} (unclassified spend counted as eligible or not;"
+              " rate_if_eligible per unit)")
+    if warning := found.bias_warning():
+        print(f"warning: {warning}")
+    if found.unclassified_share > coverage.MAX_UNCLASSIFIED:
+        print(f"warning: more than {pct(coverage.MAX_UNCLASSIFIED, 0)} of the spend is unclassified: reports rank"
+              " units only with unclassified_reason")
 
 
 def cmd_penalty(args: argparse.Namespace) -> None:
@@ -168,6 +188,8 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument("--municipalities", type=int, default=1, help="several municipalities (98 = national)")
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv",
                       help="Danish CSV, or Parquet partitioned by municipality and year")
+    demo.add_argument("--real-like", action="store_true",
+                      help="as real exports: UNSPSC on catalogue lines only, postings (art) on all lines")
     demo.set_defaults(func=cmd_demo_data)
 
     ing = sub.add_parser("ingest", help="validate raw exports and build the DuckDB database")
@@ -175,6 +197,9 @@ def make_parser() -> argparse.ArgumentParser:
     ing.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
     ing.add_argument("--municipality", help="name shown in reports (default: kommune.txt in RAW_DIR)")
     ing.add_argument("--memory-limit", help="cap DuckDB's memory, e.g. 3GB (it spills to disk beyond)")
+    ing.add_argument("--order-match", choices=tuple(ORDER_MATCHES), default="both",
+                     help="what must agree between an invoice and the order it quotes besides the order number"
+                          " (default: both buyer EAN and supplier CVR)")
     ing.set_defaults(func=cmd_ingest)
 
     rat = sub.add_parser("rates", help="print e-handel rates per unit or organisation level")

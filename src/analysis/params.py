@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import benchmark as bench
-from . import db, rates
+from . import coverage, db, rates
 from .paths import DEFAULT_DATABASE
 from .business_case import DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
@@ -56,10 +56,23 @@ def choice(name: str, value: Any, allowed: dict[str, str] | tuple[str, ...]) -> 
     return value
 
 
+def classification(con, first: date, last: date, period: str, max_unclassified: float,
+                   unclassified_reason: str) -> dict[str, Any]:
+    """The period's classification coverage, and the sentence every report prints when units are
+    ranked although more than ``max_unclassified`` of the spend is unclassified (refused without a
+    reason: see coverage.check_ranking)."""
+    found = coverage.coverage_between(con, first, last, period)
+    limit = share("max_unclassified", max_unclassified)
+    return {"coverage": found, "ranking_note": coverage.check_ranking(found, limit, str(unclassified_reason))}
+
+
 def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, top_n: int = 10,
-                   basis: str = "amount", report_date: str = "", case_number: str = "") -> dict[str, Any]:
+                   basis: str = "amount", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
+                   unclassified_reason: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
     """Parameters of 01_ehandel_status, resolved: the database path, the year (default: latest
-    complete year), organisation level, how many lowest/highest units to list, and the basis."""
+    complete year), organisation level, how many lowest/highest units to list, the basis, and the
+    classification coverage (units are listed lowest first only when it is good enough, or a
+    reason is given)."""
     path = database_path(db_path)
     if year is not None:
         whole_number("year", year, 1990, 2100)
@@ -67,9 +80,12 @@ def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, t
     try:
         resolved_year = rates.check_year(con, year)
         basis = rates.check_basis(con, choice("basis", basis, BASES))
+        classified = classification(con, *rates.measurement_period(resolved_year), str(resolved_year),
+                                    max_unclassified, unclassified_reason)
     finally:
         con.close()
     return {
+        **classified,
         "db_path": path,
         "year": resolved_year,
         "level": whole_number("level", level, 1, 4),
@@ -110,9 +126,11 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
             n: int = 30, amount: int = 1_500_000, key: str = "budget", basis: str = "amount",
             min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
             replicates: int = 1000, seed: int = 2026, budget_years: str = "2026-2029",
-            target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01, output_dir: str = "",
+            target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
+            max_unclassified: float = coverage.MAX_UNCLASSIFIED, unclassified_reason: str = "", output_dir: str = "",
             report_date: str = "", case_number: str = "") -> dict[str, Any]:
-    """Parameters of 03_penalty, resolved into the engine's objects and a measurement period."""
+    """Parameters of 03_penalty, resolved into the engine's objects and a measurement period; the
+    ranking is refused when too much of the period's spend is unclassified and no reason is given."""
 
     path = database_path(db_path)
     con = db.connect(path)
@@ -129,9 +147,11 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
             raise ParameterError(f"period {label}: no eligible purchases in the database")
         units = rates.unit_rates_between(con, first, last)
         rates.check_basis(con, basis)
+        classified = classification(con, first, last, label, max_unclassified, unclassified_reason)
     finally:
         con.close()
     resolved = {
+        **classified,
         "db_path": path,
         "first_day": first,
         "last_day": last,
@@ -159,13 +179,15 @@ def benchmark(db_path: str = "", year: int | None = None,
               benchmark_file: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
     """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
     (a number or a benchmark's name) and the savings assumptions."""
-    resolved = ehandel_status(db_path=db_path, year=year, report_date=report_date, case_number=case_number)
+    # No units are ranked here, so no limit on the unclassified share; the coverage is still shown.
+    resolved = ehandel_status(db_path=db_path, year=year, max_unclassified=1.0, report_date=report_date,
+                              case_number=case_number)
     table = bench.load_benchmarks(benchmark_file or None)
     names = text_list(comparators)
     rate, label = bench.target_rate(table, target)
     first, last = rates.measurement_period(resolved["year"])
     return {
-        **{key: resolved[key] for key in ("db_path", "year", "report_date", "case_number")},
+        **{key: resolved[key] for key in ("db_path", "year", "report_date", "case_number", "coverage")},
         "first_day": first,
         "last_day": last,
         "benchmarks": table,
@@ -183,13 +205,15 @@ def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: in
              budget_years: str = "2026-2029", price_year: int = 0, target: str = "Københavns Kommune",
              comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
              saving_per_invoice: float = 62.0, price_effect: float = 0.0, proposal: str = "ØU08",
-             committee: str = "Økonomiudvalget", output_dir: str = "", report_date: str = "",
+             committee: str = "Økonomiudvalget", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
+             unclassified_reason: str = "", output_dir: str = "", report_date: str = "",
              case_number: str = "") -> dict[str, Any]:
     """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
     year (0: the first budget year), the proposal number and the committee."""
     resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key=key, basis=basis, min_spend=min_spend,
                        exempt_eans=exempt_eans, exempt_types=exempt_types, cap=cap, replicates=replicates, seed=seed,
-                       budget_years=budget_years, output_dir=output_dir, report_date=report_date,
+                       budget_years=budget_years, max_unclassified=max_unclassified,
+                       unclassified_reason=unclassified_reason, output_dir=output_dir, report_date=report_date,
                        case_number=case_number)
     compared = benchmark(db_path=db_path, year=resolved["year"], comparators=comparators, target=target,
                          saving_per_invoice=saving_per_invoice, price_effect=price_effect,

@@ -48,6 +48,29 @@ def check_basis(con: duckdb.DuckDBPyConnection, basis: str) -> str:
     return basis
 
 
+def ehandel_definition(con: duckdb.DuckDBPyConnection) -> str:
+    """How this database decides that a purchase is e-handel, in Danish (for every report's method
+    note): the order matching rule the ingest used, and the Ordretype mapping of a single-table export."""
+    from .ingest import ORDER_MATCHES  # the ingest's own wording of its rules
+
+    found = dict(con.execute("SELECT key, value FROM meta WHERE key = 'order_match'").fetchall())
+    kinds = {row[0] for row in con.execute("SELECT DISTINCT kind FROM ingest_files WHERE rows_loaded > 0").fetchall()}
+    parts = []
+    if "invoice_lines" in kinds:
+        parts.append("En faktura er e-handel, når dens ordrereference matcher en ordre fra e-handelssystemet"
+                     f" ({ORDER_MATCHES[found.get('order_match', 'both')][1]}).")
+    if "ehandel_table" in kinds:
+        parts.append("Et køb i e-handelstabellen er e-handel, når dets ordretype er det ifølge ordretyper.csv.")
+    return " ".join(parts + ["Indkøbskort er aldrig e-handel. Kreditnotaer modregnes."])
+
+
+def cross_matches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Invoices quoting an e-handel order's number but not its buyer or supplier (not e-handel), largest first."""
+    frame = con.execute("SELECT * FROM order_cross_matches ORDER BY amount DESC, file, invoice_no").df()
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
 def years(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Years with eligible purchases, ascending."""
     rows = con.execute(

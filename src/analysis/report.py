@@ -1,4 +1,4 @@
-"""Building blocks of a report page: the title block, key figures, and source notes.
+"""Building blocks of a report page: the title block, key figures, source notes and warnings.
 
 They return IPython display objects with the classes the report CSS styles, so notebooks stay a
 sequence of calls and the look is defined in one place (``templates/briefing/report.css``).
@@ -9,9 +9,12 @@ from __future__ import annotations
 import html
 from datetime import date
 
+import pandas as pd
 from IPython.display import HTML
 
-from .formats import long_date
+from .coverage import Coverage
+from .formats import kr, long_date, number
+from .tables import table
 
 
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]#|"})
@@ -53,6 +56,42 @@ def source_note(text: str) -> HTML:
     return HTML(f'<p class="source-note">{html.escape(text)}</p>')
 
 
+def warning(text: str) -> HTML:
+    """A caveat the reader must not miss (a figure that may be far off, a rule overridden), boxed."""
+    return HTML(f'<p class="warning">{html.escape(text)}</p>')
+
+
 def page_break() -> HTML:
     """Start the next section on a new page in the PDF."""
     return HTML('<div class="page-break"></div>')
+
+
+def classification_notes(coverage: Coverage, ranking_note: str | None = None) -> list[HTML]:
+    """What the reader must know about the eligibility classification, for under a report's headline:
+    a bias warning and an overridden ranking limit (boxed), and the rate's range when some spend is
+    unclassified. Empty when every purchase is classified."""
+    notes = [warning(text) for text in (coverage.bias_warning(), ranking_note) if text]
+    if sentence := coverage.range_sentence():
+        notes.append(source_note(sentence))
+    return notes
+
+
+def classification_method(coverage: Coverage, definition: str, cross: pd.DataFrame, shown: int = 10) -> list[HTML]:
+    """The method section's account of eligibility and e-handel: what the rules classify (a table by
+    key), how e-handel is decided, and the invoices that quote another buyer's or supplier's order."""
+    by_rule = coverage.by_rule()
+    out = [HTML(f"<p>{escape(coverage.summary())} {escape(definition)}</p>"),
+           table(by_rule, {"label": ("Klassificeret efter", "text"), "amount": ("Forbrug", "kr"),
+                           "share": ("Andel af forbruget", "pct"), "ehandel_share": ("Andel af det e-handlede", "pct"),
+                           "eligible_amount": ("Heraf e-handelsegnet", "kr")},
+                 caption=f"Egnethedsreglernes dækning, {coverage.period} (reglerne i egnethed.csv og"
+                         " kategorier.csv; første regel der passer, afgør)")]
+    if len(cross):
+        out.append(HTML(
+            f"<p>{number(len(cross))} fakturaer ({kr(cross['amount'].sum())}) henviser til nummeret på en e-handelsordre, som en"
+            " anden køber har afgivet eller som er afgivet hos en anden leverandør. De tæller ikke som e-handel."
+            f"{f' De {shown} største:' if len(cross) > shown else ''}</p>"))
+        out.append(table(cross.head(shown), {
+            "invoice_no": ("Faktura", "text"), "buyer_ean": ("Køber (EAN)", "text"), "supplier_id": ("Leverandør", "text"),
+            "order_ref": ("Ordrenummer", "text"), "mismatch": ("Afvigelse", "text"), "amount": ("Beløb", "kr")}))
+    return out

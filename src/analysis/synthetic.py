@@ -9,6 +9,12 @@ default path goes through the same ingest as real data.
 
 ``scale`` multiplies the number of units (and so the spend and the lines); the data is generated
 and written one year and one batch of units at a time, so national-size data fits in memory.
+
+``real_like`` writes the same purchases as real exports have them (issue #16): UNSPSC only on the
+catalogue (e-handel) lines, the posting (``Kontering``: cost centre and art) on every invoice line and
+an ``Art`` on every card transaction, and some invoices outside e-handel quoting an order number
+that belongs to another buyer's or supplier's order. The fully classified default is the truth the
+real-like figures are tested against.
 """
 
 from __future__ import annotations
@@ -120,6 +126,14 @@ SIZE = {"ehandel": (1_300.0, 1.0), "invoice": (900.0, 1.2), "card": (220.0, 0.9)
 CARD_SHARE = (0.04, 0.16)  # card share of a unit's non-e-handel goods spend, uniform range
 SERVICE_SHARE = (0.15, 0.45)  # non-eligible spend relative to goods budget, uniform range
 CREDIT_NOTE_SHARE = 0.03
+
+# Real-like mode: the art (municipal chart of accounts) each group is posted to, and how often an
+# invoice outside e-handel quotes a number that is some other order's.
+GROUP_ART = {"fødevarer": "2.2", "it": "2.7", "av": "2.7", "møbler": "2.7", "kontor": "2.9", "rengøring": "2.9",
+             "pleje": "2.9", "undervisning": "2.9", "værktøj": "2.9", "service": "4.9"}
+CODE_ART = {code: GROUP_ART[group] for group, items in [*GOODS.items(), ("service", SERVICES)] for code, _ in items}
+CODE_ART["93151500"] = "4.7"  # mellemkommunale betalinger
+FOREIGN_ORDER_SHARE = 0.08
 
 
 @dataclass
@@ -398,15 +412,38 @@ def _card_transactions(rng: np.random.Generator, docs: pd.DataFrame, units: pd.D
     })
 
 
+def _real_like(rng: np.random.Generator, lines: pd.DataFrame, orders: pd.DataFrame, cards: pd.DataFrame,
+               cost_centres: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The batch's invoice lines and card transactions as real exports have them (see the module doc);
+    the purchases themselves do not change."""
+    lines, cards = lines.copy(), cards.copy()
+    catalogue = lines["Ordrereference"].isin(orders["Ordrenummer"]).to_numpy()
+    art = lines["UNSPSC"].map(CODE_ART).to_numpy()
+    lines["Kontering"] = lines["EAN-nummer"].map(cost_centres).to_numpy() + "-" + art
+    lines["UNSPSC"] = np.where(catalogue, lines["UNSPSC"], "")
+    # Some invoices outside e-handel quote another order's number (the supplier's own numbering, a
+    # colleague's order): matched on the number alone they would count as e-handel.
+    documents = lines.loc[~catalogue, "Fakturanummer"].unique()
+    if len(orders) and len(documents):
+        quoting = documents[rng.random(len(documents)) < FOREIGN_ORDER_SHARE]
+        foreign = dict(zip(quoting, rng.choice(orders["Ordrenummer"].to_numpy(), len(quoting))))
+        quoted = lines["Fakturanummer"].map(foreign)
+        lines["Ordrereference"] = quoted.where(quoted.notna(), lines["Ordrereference"])
+    cards["Art"] = cards["UNSPSC"].map(CODE_ART).to_numpy()
+    cards["UNSPSC"] = ""
+    return lines, cards
+
+
 def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 2024, 2025),
              scale: float = 1.0, municipality: str = MUNICIPALITY, municipalities: int = 1,
-             file_format: str = "csv") -> Summary:
+             file_format: str = "csv", real_like: bool = False) -> Summary:
     """Write synthetic raw exports into ``out_dir`` (replacing earlier ones).
 
     One municipality by default. With ``municipalities`` > 1, as many municipalities as for a
     national data set, named "<municipality> 01", …, sharing the suppliers, with a Kommune column
     in the units file. ``file_format`` "parquet" writes typed Parquet partitioned by municipality
     and year (``fakturalinjer/kommune=001/aar=2025/del-000.parquet``), as a bulk export would.
+    ``real_like``: the same purchases as real exports have them (module doc).
     """
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"file_format must be csv or parquet, not {file_format!r}")
@@ -426,11 +463,16 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
         local = rng if municipalities == 1 else np.random.default_rng([seed, m])
         units = _units(local, scale, block=m)
         units["municipality"] = name
+        units["cost_centre"] = [f"{10000 + 100 * m + i}" for i in range(len(units))]
         all_units.append(units)
+        cost_centres = dict(zip(units["ean"], units["cost_centre"]))
         for year in years:
             for batch_number, start in enumerate(range(0, len(units), UNIT_BATCH)):
                 batch = units.iloc[start:start + UNIT_BATCH].reset_index(drop=True)
                 lines, orders, cards = _year_batch(local, batch, suppliers, year, years[0], seq)
+                if real_like:  # its own random numbers, so the purchases are the default's
+                    lines, cards = _real_like(np.random.default_rng([seed, m, year, batch_number, 1]), lines, orders,
+                                              cards, cost_centres)
                 append = start > 0 or m > 0
                 for frame, kind, encoding in ((lines, "fakturalinjer", "utf-8-sig"), (orders, "ordrer", "utf-8"),
                                               (cards, "kort", "cp1252")):
@@ -455,7 +497,8 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
     (out_dir / "kommune.txt").write_text(f"{municipality}\n", encoding="utf-8")
     (out_dir / "SYNTETISK.txt").write_text(
         f"Syntetiske data genereret af 'analysis demo-data' (seed {seed}, scale {scale}, "
-        f"{municipalities} kommune(r)).\nIngen tal heri beskriver en virkelig kommune.\n", encoding="utf-8")
+        f"{municipalities} kommune(r){', som rigtige eksporter' if real_like else ''}).\n"
+        "Ingen tal heri beskriver en virkelig kommune.\n", encoding="utf-8")
     return Summary(len(units), counts["lines"], counts["orders"], counts["cards"], float(units["budget"].sum()))
 
 

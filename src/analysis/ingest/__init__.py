@@ -4,6 +4,6 @@
 CSV and Parquet files; ``load`` runs the ingest (discover, check, quarantine, reconcile, replace).
 """
 
-from .load import IngestReport, discover, format_problem, ingest, read_reference
+from .load import ORDER_MATCHES, IngestReport, discover, format_problem, ingest, read_reference
 
-__all__ = ["IngestReport", "discover", "format_problem", "ingest", "read_reference"]
+__all__ = ["ORDER_MATCHES", "IngestReport", "discover", "format_problem", "ingest", "read_reference"]

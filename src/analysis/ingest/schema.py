@@ -139,6 +139,10 @@ INVOICE_LINES = FileKind(
                doc="The e-invoice's profile (cbc:ProfileID), e.g. Procurement-OrdSimR-BilSim-1.0."),
         Column("item_type", "text", required=False, aliases=("Varetype",),
                doc="The ERP's or e-handel system's item type or category; an eligibility rule can use it."),
+        Column("art", "art", required=False, aliases=("Art", "Artskonto", "Kontoart"), blank_if_bad=True,
+               doc="The account type (art) of the municipal chart of accounts the line is posted to, e.g. 2.2"
+                   " (Fødevarer) or 22: an eligibility rule can use it. Without the column, an art written"
+                   " as x.y in `AccountingCost` is used. A value that is not an art is blanked and counted."),
     ),
 )
 
@@ -160,7 +164,7 @@ EHANDEL_TABLE = FileKind(
         Column("order_type", "text", required=False, identifies=True, aliases=("Ordretype",),
                doc="How the purchase was made (e.g. Katalog, Punch-out, Fritekst, Ingen ordre): the e-handel"
                    " flag, through `ordretyper.csv`. A blank value is looked up as `(tom)`."),
-        INVOICE_LINES.column("item_type"),
+        *(INVOICE_LINES.column(name) for name in ("item_type", "art")),
         *(Column(f"level{n}", "text", required=False, aliases=(f"EAN-niveau {n}",),
                  doc=f"Organisation level {n} of the EAN" + (": the buying unit itself (its name when there is no"
                                                              " units file)." if n == 4 else "."))
@@ -219,6 +223,8 @@ CARD = FileKind(
                doc="Free text. Not loaded: free text may hold personal data."),
         Column("cardholder", "personal", required=False, aliases=("Kortholder", "Kortholdernavn", "Navn"),
                doc="Cardholder's name: personal data, never loaded."),
+        Column("art", "art", required=False, aliases=("Art", "Artskonto", "Kontoart"), blank_if_bad=True,
+               doc="The account type (art) the purchase is posted to when it is reconciled, e.g. 2.9."),
     ),
 )
 
@@ -283,16 +289,18 @@ ELIGIBILITY_RULES = FileKind(
     required=False,
     doc="Eligibility rules for lines that `kategorier.csv` does not classify by UNSPSC. Defaults to"
         " data/reference/egnethed.csv when the raw folder has none. The first key that classifies a line"
-        " wins, in this order: UNSPSC (kategorier.csv), `leverandør` (supplier CVR), `varetype` (the item"
+        " wins, in this order: UNSPSC (kategorier.csv), `art` (the account type of the municipal chart of"
+        " accounts, as a prefix: 2.2 covers 2.21), `leverandør` (supplier CVR), `varetype` (the item"
         " type; a Varetype that names a category of kategorier.csv takes that category), `tekst` (a word in"
         " the description). Within a key, the longest matching value wins. A line no rule covers is"
         " unclassified: not eligible, and counted as such in the ingest's warnings.",
     amount_column=None,
     key=("rule_key", "value"),
     columns=(
-        Column("rule_key", "text", aliases=("Nøgle",), doc="leverandør, varetype or tekst."),
+        Column("rule_key", "text", aliases=("Nøgle",), doc="art, leverandør, varetype or tekst."),
         Column("value", "text", aliases=("Værdi",),
-               doc="A CVR number (leverandør), an item type (varetype) or a word (tekst); compared without case."),
+               doc="An art such as 2.2 or 4 (art), a CVR number (leverandør), an item type (varetype) or a word"
+                   " (tekst); compared without case."),
         Column("eligible", "flag", aliases=("E-handelsegnet",), doc="ja/nej: counts in the rate's denominator."),
         Column("category", "text", required=False, aliases=("Kategori",),
                doc="The category the line is reported under (default: the value itself)."),
@@ -302,7 +310,7 @@ ELIGIBILITY_RULES = FileKind(
 
 FILE_KINDS: tuple[FileKind, ...] = (UNITS, INVOICE_LINES, ORDERS, EHANDEL_TABLE, CARD, CATEGORIES, AGREEMENTS,
                                     ORDER_TYPES, ELIGIBILITY_RULES)
-RULE_KEYS = ("leverandør", "varetype", "tekst")  # in precedence order, after UNSPSC
+RULE_KEYS = ("art", "leverandør", "varetype", "tekst")  # in precedence order, after UNSPSC
 
 # Published e-handel figures to compare with (data/reference/benchmark*.csv): not a raw export, so
 # not part of FILE_KINDS, but read and validated by the same machinery.

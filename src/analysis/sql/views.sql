@@ -8,8 +8,8 @@
 -- is in neither numerator nor denominator.
 
 -- Eligibility: the first key that classifies a line decides its category and whether it is
--- e-handel eligible, in this order: UNSPSC (kategorier.csv), supplier CVR, item type (Varetype), a
--- word of the description (egnethed.csv). Each key's table (made by the ingest) holds only the
+-- e-handel eligible, in this order: UNSPSC (kategorier.csv), the account type (art), supplier CVR,
+-- item type (Varetype), a word of the description (egnethed.csv). Each key's table (made by the ingest) holds only the
 -- values it classifies, each with its classification as one value (`class`), so a line no key
 -- covers has none: 'Uklassificeret', not eligible.
 CREATE OR REPLACE VIEW purchases AS
@@ -19,7 +19,7 @@ SELECT source, ean, purchase_date, supplier_cvr, supplier_name, unspsc,
        contract, amount, is_ehandel, document_id, document_party, document_no, is_credit_note
 FROM (
     SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
-           l.supplier_cvr, l.supplier_name, l.unspsc, coalesce(m.class, s.class, t.class, d.class) AS class,
+           l.supplier_cvr, l.supplier_name, l.unspsc, coalesce(m.class, a.class, s.class, t.class, d.class) AS class,
            l.contract, l.amount, l.is_ehandel,
            -- the supplier's CVR (or a foreign VAT number) and the invoice number; a line of a
            -- single-table export without invoice numbers is a purchase of its own
@@ -28,15 +28,17 @@ FROM (
            l.document_type = 'credit_note' AS is_credit_note
     FROM invoice_lines l
     LEFT JOIN unspsc_map m USING (unspsc)
+    LEFT JOIN art_map a USING (art)
     LEFT JOIN supplier_map s ON s.supplier_cvr = l.supplier_cvr
     LEFT JOIN item_type_map t USING (item_type)
     LEFT JOIN description_map d USING (description)
     UNION ALL
     SELECT 'kort', c.buyer_ean, c.transaction_date, c.merchant_cvr, c.merchant_name, c.unspsc,
-           coalesce(m.class, s.class), NULL, c.amount, FALSE,
+           coalesce(m.class, a.class, s.class), NULL, c.amount, FALSE,
            'kort/' || c.transaction_id, 'kort', c.transaction_id, c.amount < 0
     FROM card_transactions c
     LEFT JOIN unspsc_map m USING (unspsc)
+    LEFT JOIN art_map a USING (art)
     LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr);
 
 -- The rate in kroner: none on zero or negative eligible spend (a year holding only a credit note
@@ -229,3 +231,15 @@ SELECT p.*,
                  AND p.purchase_date BETWEEN a.valid_from AND a.valid_to) AS on_agreement
 FROM purchases p
 WHERE p.eligible;
+
+-- Classification coverage over a period: per unit, the spend of each eligibility key (the one that
+-- classified the line, 'uklassificeret' where none did), split by eligible and e-handel. Reports show
+-- from it how much of the spend the rules classify, whether e-handel lines are classified more often
+-- than the others (which inflates the rate), and the rate's range (analysis.coverage).
+CREATE OR REPLACE MACRO coverage_between(first_day, last_day) AS TABLE
+SELECT ean, coalesce(eligibility_rule, 'uklassificeret') AS rule, eligible, is_ehandel,
+       sum(amount) AS amount, count(*) AS lines
+FROM purchases
+WHERE purchase_date BETWEEN first_day AND last_day
+GROUP BY ALL
+ORDER BY ALL;
