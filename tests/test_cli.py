@@ -30,9 +30,10 @@ def test_rates_table_and_csv(small_db: Path, capsys: pytest.CaptureFixture[str])
     assert main(["rates", "--db", str(small_db), "--level", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("E-handel rates 2025, level 1") and "Børn og Unge" in out and "\u00a0%" in out
+    assert "classification coverage 2025: 100,0\u00a0% of" in out and "rate range" not in out
     assert main(["rates", "--db", str(small_db), "--year", "2024", "--format", "csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
-    assert header == "ean,name,unit_type,eligible_amount,ehandel_amount,rate,count_rate"
+    assert header == "ean,name,unit_type,eligible_amount,ehandel_amount,rate,count_rate,classified_share,rate_if_eligible"
 
 
 def test_errors_are_one_line_with_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -325,3 +325,37 @@ def test_a_count_basis_is_refused_where_invoices_cannot_be_counted(kmd_built: Pa
         params.ehandel_status(db_path=kmd_built.parent.parent / "kmd.duckdb", basis="count")
     with pytest.raises(ParameterError, match="case ehandel: the saving is counted per e-handled invoice"):
         params.business_case(db_path=str(kmd_built.parent.parent / "kmd.duckdb"), case="ehandel")
+
+
+@pytest.fixture(scope="module")
+def unspsc_only_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Reports on real-like data classified by UNSPSC alone (catalogue lines only): the trap of #16."""
+    from analysis.ingest import ingest
+    from analysis.paths import REFERENCE_DIR
+    from analysis.synthetic import generate
+
+    raw = tmp_path_factory.mktemp("unspsc_only") / "raw"
+    generate(raw, seed=7, years=(2025,), scale=0.1, real_like=True)
+    rules = (REFERENCE_DIR / "egnethed.csv").read_text(encoding="utf-8").splitlines()
+    (raw / "egnethed.csv").write_text("\n".join(r for r in rules if not r.startswith("art;")) + "\n", encoding="utf-8")
+    database = raw.parent / "db.duckdb"
+    ingest(raw, database)
+    reports = raw.parent / "reports"
+    with pytest.raises(ParameterError, match="unclassified_reason"):
+        build_reports(db_path=database, run="refused", only=["ehandel_status"], reports_dir=reports)
+    build_reports(db_path=database, run="flagged", only=["ehandel_status", "penalty", "briefing"],
+                  parameters={"report_date": "2026-11-23", "n": "10",
+                              "unclassified_reason": "Afprøvning på kataloglinjer"}, reports_dir=reports)
+    return reports / "flagged"
+
+
+@pytest.mark.parametrize("stem", ["01_ehandel_status", "03_penalty", "04_briefing"])
+def test_reports_on_unspsc_only_data_warn_give_the_range_and_the_reason(unspsc_only_built: Path, stem: str) -> None:
+    text = pdf_text(unspsc_only_built / f"{stem}.pdf")
+    assert "Advarsel om skæv klassifikation" in text and "sandsynligvis for høj" in text
+    assert re.search(r"ligger e-handelsprocenten mellem \d+,\d % og 100,0 %", text)
+    assert "enhederne er alligevel rangeret med denne begrundelse: »Afprøvning på kataloglinjer«" in text
+    if stem != "03_penalty":  # the method sections: coverage by key, the order matching rule, cross-matches
+        assert "Egnethedsreglernes dækning" in text and "Uklassificeret" in text
+        assert "ordrenummer, køber-EAN og leverandør-CVR skal alle stemme med ordren" in text
+        assert re.search(r"[\d.]+ fakturaer \([\d.]+ kr\.\) henviser til nummeret på en e-handelsordre", text)
