@@ -53,3 +53,5 @@ bench: $(DB)
 	$(BIN)/python benchmarks/bench_penalty.py
 	$(BIN)/python benchmarks/bench_build.py --db $(DB)
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_xml.py
+	$(BIN)/python benchmarks/bench_classification.py

@@ -157,7 +157,8 @@ def test_real_like_data_with_unspsc_alone_is_flagged_and_not_ranked(real_like: d
     with pytest.raises(ParameterError, match="unclassified_reason"):
         params.ehandel_status(str(db))
     params.benchmark(str(db))  # ranks no units: shows the coverage, refuses nothing
-    resolved = params.penalty(str(db), unclassified_reason="Kun kataloglinjer har UNSPSC")
+    # (without art rules the budget file gives no goods budgets either: another key)
+    resolved = params.penalty(str(db), key="eligible", unclassified_reason="Kun kataloglinjer har UNSPSC")
     assert "»Kun kataloglinjer har UNSPSC«" in resolved["ranking_note"]
 
 
@@ -195,3 +196,97 @@ def test_an_invoice_quoting_an_order_of_another_buyer_is_not_ehandel(tmp_path: P
             ("F1", True), ("F2", False)]
         assert con.execute("SELECT invoice_no, mismatch FROM order_cross_matches").fetchall() == [("F2", "anden køber")]
     assert any("1 invoice line(s) on 1 invoice(s), 300.00 kr." in w for w in report.warnings)
+
+
+# --- goods budgets from a budget file by cost centre and art -------------------------------------------
+
+
+def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the_same_penalty(
+        real_like: dict[str, Path]) -> None:
+    """The real-like set has no Varebudget: its budget file (arts 2.2/2.7/2.9 and 4.9, one cost centre
+    shared half and half by two units) gives each unit the truth's budget to the krone, and the same cuts."""
+    from analysis.penalty import simulate
+
+    budgets = {}
+    for name in ("truth", "real"):
+        with duckdb.connect(str(real_like[name]), read_only=True) as con:
+            budgets[name] = dict(con.execute("SELECT ean, goods_budget FROM units").fetchall())
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        assert meta["budget_source"] == ("enhedsfil" if name == "truth" else "budgetfil")
+    assert budgets["real"] == budgets["truth"]
+    with duckdb.connect(str(real_like["real"]), read_only=True) as con:
+        items = dict(con.execute("SELECT item, amount FROM budget_reconciliation").fetchall())
+        read = con.execute("SELECT amount_read FROM ingest_files WHERE kind = 'budgets'").fetchone()[0]
+    assert sum(items.values()) == read and set(items) == {"varebudget til enhederne", "ikke varekøb (art)"}
+    cuts = {name: simulate(*(lambda p: (p_units(p), p["parameters"]))(params.penalty(str(real_like[name]))))
+            .selected.set_index("ean")["cut"] for name in ("truth", "real")}
+    assert cuts["real"].equals(cuts["truth"]) and cuts["real"].sum() == 1_500_000
+
+
+def p_units(resolved: dict) -> pd.DataFrame:
+    from analysis import db, rates
+
+    con = db.connect(resolved["db_path"])
+    try:
+        return rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
+    finally:
+        con.close()
+
+
+def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp_path: Path) -> None:
+    from helpers import UNIT_HEADER, unit_row, write_csv
+
+    raw = minimal_raw(tmp_path / "raw")
+    header = [h for h in UNIT_HEADER if h != "Varebudget"]
+    write_csv(raw / "enheder.csv", header, [unit_row(EANS[0], "Den Lille Skole")[:-1], unit_row(EANS[1], "Rådhuset")[:-1]])
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert any("no goods budgets" in w for w in report.warnings)
+    with pytest.raises(ParameterError, match="key budget: 1 of the 1 selected units have no goods budget.*budgetter.*"
+                                             "key eligible, missed or equal.*budget_basis spend"):
+        params.penalty(str(db), n=1)
+    resolved = params.penalty(str(db), n=1, budget_basis="spend")
+    described = resolved["parameters"].describe()
+    assert described["Fordelingsnøgle"] == "varebudget (afledt af e-handelsegnet forbrug)"
+    assert "afledt" in described["Varebudget"]
+    assert params.penalty(str(db), n=1, key="eligible")["parameters"].key == "eligible"
+
+
+@pytest.mark.parametrize(("crosswalk", "message"), [
+    ([["C1", EANS[0], "0,6"], ["C1", EANS[1], "0,6"]], "must all be given and add up to 1.*C1 \\(they add up to 1.20\\)"),
+    ([["C1", EANS[0], "0,5"], ["C1", EANS[1], ""]], "C1 \\(some blank, some given\\)"),
+    (None, "budgetter \\(budgetter…\\) without omkostningssteder"),
+])
+def test_a_budget_file_needs_a_crosswalk_whose_shares_add_up(tmp_path: Path, crosswalk: list | None,
+                                                            message: str) -> None:
+    from helpers import write_csv
+
+    from analysis.errors import InputError
+
+    raw = minimal_raw(tmp_path / "raw")
+    write_csv(raw / "budgetter.csv", ["Omkostningssted", "Art", "Budget"], [["C1", "2.9", "100.000,00"]])
+    if crosswalk is not None:
+        write_csv(raw / "omkostningssteder.csv", ["Omkostningssted", "EAN-nummer", "Andel"], crosswalk)
+    with pytest.raises(InputError, match=message):
+        ingest(raw, tmp_path / "e.duckdb")
+    assert not (tmp_path / "e.duckdb").exists()
+
+
+def test_budget_rows_on_unknown_cost_centres_or_arts_without_a_rule_are_reconciled_not_lost(tmp_path: Path) -> None:
+    from helpers import write_csv
+
+    raw = minimal_raw(tmp_path / "raw")
+    write_csv(raw / "budgetter.csv", ["Omkostningssted", "Art", "Budget"], [
+        ["C1", "2.2", "60.000,00"], ["C1", "4.5", "10.000,00"], ["C1", "8.1", "1.000,00"], ["C9", "2.9", "5.000,00"]])
+    write_csv(raw / "omkostningssteder.csv", ["Omkostningssted", "EAN-nummer", "Andel"],
+              [["C1", EANS[0], "0,75"], ["C1", EANS[1], "0,25"]])
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT ean, goods_budget::DOUBLE FROM units ORDER BY ean").fetchall() == sorted(
+            [(EANS[0], 45_000.0), (EANS[1], 15_000.0)])
+        assert dict(con.execute("SELECT item, amount::DOUBLE FROM budget_reconciliation").fetchall()) == {
+            "varebudget til enhederne": 60_000.0, "ikke varekøb (art)": 10_000.0,
+            "art uden regel i egnethed.csv": 1_000.0, "omkostningssted uden enhed": 5_000.0}
+    assert any("the budget file replaces the units file's Varebudget of 2 unit(s)" in w for w in report.warnings)
+    assert any("5,000.00 kr., not in any goods budget: omkostningssted uden enhed" in w for w in report.warnings)

@@ -186,6 +186,22 @@ def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> No
         (EANS[1], Decimal("100000.00")), (EANS[0], Decimal("200000.00"))]
 
 
+def test_an_excel_workbook_inside_a_zip_reads_like_the_workbook_itself(tmp_path: Path) -> None:
+    """A mailed export: a zip holding the workbook (every sheet named archive.zip:book.xlsx:sheet)."""
+    (tmp_path / "plain").mkdir()
+    test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path / "plain")
+    zipped = tmp_path / "zipped"
+    zipped.mkdir()
+    with zipfile.ZipFile(zipped / "mail.zip", "w") as archive:
+        archive.write(tmp_path / "plain" / "raw" / "eksport.xlsx", "bilag/eksport.xlsx")
+    report = ingest(zipped, tmp_path / "z.duckdb")
+    assert report.rows_quarantined == 0
+    assert {f.file for f in report.files} >= {"mail.zip:bilag/eksport.xlsx:enheder", "mail.zip:bilag/eksport.xlsx:ordrer",
+                                              "mail.zip:bilag/eksport.xlsx:fakturalinjer"}
+    same = "SELECT invoice_no, invoice_date, amount, is_ehandel FROM invoice_lines ORDER BY invoice_no"
+    assert query(tmp_path / "z.duckdb", same) == query(tmp_path / "plain" / "e.duckdb", same)
+
+
 def test_an_excel_workbook_of_one_kind_is_known_by_its_header_row(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     (raw / "ordrer.csv").unlink()

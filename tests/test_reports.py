@@ -344,7 +344,7 @@ def unspsc_only_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.raises(ParameterError, match="unclassified_reason"):
         build_reports(db_path=database, run="refused", only=["ehandel_status"], reports_dir=reports)
     build_reports(db_path=database, run="flagged", only=["ehandel_status", "penalty", "briefing"],
-                  parameters={"report_date": "2026-11-23", "n": "10",
+                  parameters={"report_date": "2026-11-23", "n": "10", "key": "eligible",
                               "unclassified_reason": "Afprøvning på kataloglinjer"}, reports_dir=reports)
     return reports / "flagged"
 

@@ -14,6 +14,7 @@ from . import coverage, db, rates
 from .formats import kr, pct
 from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .params import text_list, year_range
+from .penalty import BUDGET_BASES
 from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
 from .errors import AnalysisError
 
@@ -113,7 +114,8 @@ def cmd_penalty(args: argparse.Namespace) -> None:
 
     parameters = penalty.PenaltyParameters(
         n=args.n, amount=args.amount, key=args.key, basis=args.basis, min_spend=args.min_spend,
-        exempt_eans=text_list(args.exempt or ""), exempt_types=text_list(args.exempt_type or ""), cap=args.cap)
+        exempt_eans=text_list(args.exempt or ""), exempt_types=text_list(args.exempt_type or ""), cap=args.cap,
+        budget_basis=args.budget_basis)
     con = db.connect(args.db)
     try:
         year = rates.check_year(con, args.year)
@@ -220,6 +222,8 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--exempt", help="comma-separated EANs that are not ranked")
     pen.add_argument("--exempt-type", help="comma-separated unit types that are not ranked, e.g. botilbud")
     pen.add_argument("--cap", type=float, help="largest cut as a share of a unit's goods budget, e.g. 0.05")
+    pen.add_argument("--budget-basis", choices=tuple(BUDGET_BASES), default="file",
+                     help="goods budgets from the units or budget file, or derived from eligible spend")
     pen.add_argument("--format", choices=("table", "csv"), default="table")
     pen.add_argument("--xlsx", type=Path, help="also write the Excel workbook (with selection probabilities)")
     pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")

@@ -125,7 +125,7 @@ def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
 def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
             n: int = 30, amount: int = 1_500_000, key: str = "budget", basis: str = "amount",
             min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
-            replicates: int = 1000, seed: int = 2026, budget_years: str = "2026-2029",
+            budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "2026-2029",
             target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
             max_unclassified: float = coverage.MAX_UNCLASSIFIED, unclassified_reason: str = "", output_dir: str = "",
             report_date: str = "", case_number: str = "") -> dict[str, Any]:
@@ -160,7 +160,7 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "parameters": PenaltyParameters(
             n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, 10**12), key=key,
             basis=basis, min_spend=share("min_spend", min_spend, 0, 1e12), exempt_eans=text_list(exempt_eans),
-            exempt_types=text_list(exempt_types), cap=share("cap", cap) or None),
+            exempt_types=text_list(exempt_types), cap=share("cap", cap) or None, budget_basis=budget_basis),
         "response": Response(years=year_range(budget_years), target_rate=share("target_rate", target_rate),
                              gap_closure=share("gap_closure", gap_closure), drift=share("drift", drift, -1, 1)),
         "replicates": whole_number("replicates", replicates, 100, 100_000),
@@ -201,7 +201,8 @@ def benchmark(db_path: str = "", year: int | None = None,
 
 def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: int = 1_500_000,
              key: str = "budget", basis: str = "amount", min_spend: float = 0.0, exempt_eans: str = "",
-             exempt_types: str = "", cap: float = 0.0, replicates: int = 1000, seed: int = 2026,
+             exempt_types: str = "", cap: float = 0.0, budget_basis: str = "file", replicates: int = 1000,
+             seed: int = 2026,
              budget_years: str = "2026-2029", price_year: int = 0, target: str = "Københavns Kommune",
              comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
              saving_per_invoice: float = 62.0, price_effect: float = 0.0, proposal: str = "ØU08",
@@ -211,8 +212,8 @@ def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: in
     """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
     year (0: the first budget year), the proposal number and the committee."""
     resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key=key, basis=basis, min_spend=min_spend,
-                       exempt_eans=exempt_eans, exempt_types=exempt_types, cap=cap, replicates=replicates, seed=seed,
-                       budget_years=budget_years, max_unclassified=max_unclassified,
+                       exempt_eans=exempt_eans, exempt_types=exempt_types, cap=cap, budget_basis=budget_basis,
+                       replicates=replicates, seed=seed, budget_years=budget_years, max_unclassified=max_unclassified,
                        unclassified_reason=unclassified_reason, output_dir=output_dir, report_date=report_date,
                        case_number=case_number)
     compared = benchmark(db_path=db_path, year=resolved["year"], comparators=comparators, target=target,

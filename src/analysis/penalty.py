@@ -35,6 +35,9 @@ KEYS = {
     "equal": (None, "lige store andele"),
 }
 BASES = {"amount": "rate", "count": "count_rate"}
+# Where a unit's goods budget (the budget key, the cap, the cut's share of budget) comes from.
+BUDGET_BASES = {"file": "varebudget fra enhedsfilen eller budgetfilen",
+                "spend": "varebudget afledt af enhedens e-handelsegnede forbrug i måleperioden"}
 COIN_TOSS = (0.2, 0.8)  # selection probability range reported as uncertain
 
 STATUS_SELECTED = "Udvalgt"
@@ -56,6 +59,7 @@ class PenaltyParameters:
     exempt_eans: tuple[str, ...] = ()
     exempt_types: tuple[str, ...] = ()
     cap: float | None = None
+    budget_basis: str = "file"
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
@@ -70,13 +74,27 @@ class PenaltyParameters:
             raise ParameterError(f"min_spend: must be zero or a positive number of kroner, not {self.min_spend!r}")
         if self.cap is not None and not (isinstance(self.cap, (int, float)) and 0 < self.cap <= 1):
             raise ParameterError(f"cap: must be a share of the goods budget above 0 and at most 1, not {self.cap!r}")
+        if self.budget_basis not in BUDGET_BASES:
+            raise ParameterError(f"budget_basis: must be one of {', '.join(BUDGET_BASES)}, not {self.budget_basis!r}")
+
+    @property
+    def key_label(self) -> str:
+        """The allocation key in Danish, saying so when the goods budget is derived from spend."""
+        derived = self.key == "budget" and self.budget_basis == "spend"
+        return KEYS[self.key][1] + (" (afledt af e-handelsegnet forbrug)" if derived else "")
+
+    @property
+    def budget_label(self) -> str:
+        """The goods budget's column header in Danish."""
+        return "Varebudget" if self.budget_basis == "file" else "Varebudget (afledt af forbrug)"
 
     def describe(self) -> dict[str, str]:
         """The parameters in Danish, for tables and the Excel sheet."""
         return {
             "Antal enheder (N)": str(self.n),
             "Beløb (A)": kr(self.amount),
-            "Fordelingsnøgle": KEYS[self.key][1],
+            "Fordelingsnøgle": self.key_label,
+            "Varebudget": BUDGET_BASES[self.budget_basis],
             "Opgørelse af e-handelsprocent": "kroner" if self.basis == "amount" else "antal fakturaer",
             "Minimum e-handelsegnet forbrug": kr(self.min_spend),
             "Fritagne enheder (EAN)": ", ".join(self.exempt_eans) or "ingen",
@@ -163,6 +181,10 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
         raise ParameterError(f"n: {parameters.n} units to cut, but only {ranked} units can be ranked")
     selected = table["rank"].le(parameters.n).fillna(False).astype(bool)
     table.loc[selected, "status"] = STATUS_SELECTED
+    if parameters.budget_basis == "spend":
+        table["goods_budget"] = table["eligible_amount"].clip(lower=0)
+    if parameters.key == "budget" or parameters.cap is not None:
+        _check_budgets(table[selected], parameters)
     column, _ = KEYS[parameters.key]
     table["key_value"] = np.where(selected, 1.0 if column is None else table[column].clip(lower=0), np.nan)
     order = table[selected].sort_values("rank").index
@@ -178,6 +200,19 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
     tied = table[(table["rank"].notna()) & (table[rate] == cutoff)]
     table = table.sort_values(["rank", "status", "ean"], na_position="last").reset_index(drop=True)
     return PenaltyResult(parameters, table, cutoff, sorted(tied["ean"]) if len(tied) > 1 else [])
+
+
+def _check_budgets(selected: pd.DataFrame, parameters: PenaltyParameters) -> None:
+    """The budget key and the cap need every selected unit's goods budget; refuse, naming the ways out."""
+    missing = selected[selected["goods_budget"].isna()]
+    if len(missing):
+        needs = "key budget" if parameters.key == "budget" else "cap"
+        raise ParameterError(
+            f"{needs}: {len(missing)} of the {len(selected)} selected units have no goods budget (e.g."
+            f" {', '.join(missing['ean'].head(3))}): the units file gives none (Varebudget) and no budget file"
+            " (budgetter… by cost centre and art, with omkostningssteder…) covers them. Use key eligible, missed or"
+            " equal (and no cap), add the budgets, or set budget_basis spend to derive each unit's goods budget"
+            " from its eligible spend (labelled so in every output)")
 
 
 def compare(units: pd.DataFrame, parameters: PenaltyParameters, **variations: list[Any]

@@ -64,6 +64,23 @@ def ehandel_definition(con: duckdb.DuckDBPyConnection) -> str:
     return " ".join(parts + ["Indkøbskort er aldrig e-handel. Kreditnotaer modregnes."])
 
 
+def goods_budget_note(con: duckdb.DuckDBPyConnection) -> str:
+    """Where the units' goods budgets come from, in Danish, with the budget file's reconciliation."""
+    from .formats import kr
+
+    source = dict(con.execute("SELECT key, value FROM meta WHERE key = 'budget_source'").fetchall()).get("budget_source")
+    if source == "budgetfil":
+        items = dict(con.execute("SELECT item, amount FROM budget_reconciliation").fetchall())
+        units = con.execute("SELECT count(goods_budget) FROM units").fetchone()[0]
+        used = items.pop("varebudget til enhederne", 0)
+        left = "; ".join(f"{item}: {kr(amount)}" for item, amount in items.items())
+        return (f"Varebudgetterne er beregnet fra budgetfilen (budget pr. omkostningssted og art) via omkostningssteder:"
+                f" {kr(used)} på varearterne er fordelt på {units} enheder" + (f". Udeladt: {left}" if left else "."))
+    if source == "enhedsfil":
+        return "Varebudgetterne er enhedsfilens (Varebudget pr. EAN)."
+    return "Der er ingen varebudgetter i data (hverken i enhedsfilen eller en budgetfil)."
+
+
 def cross_matches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Invoices quoting an e-handel order's number but not its buyer or supplier (not e-handel), largest first."""
     frame = con.execute("SELECT * FROM order_cross_matches ORDER BY amount DESC, file, invoice_no").df()

@@ -12,8 +12,10 @@ and written one year and one batch of units at a time, so national-size data fit
 
 ``real_like`` writes the same purchases as real exports have them (issue #16): UNSPSC only on the
 catalogue (e-handel) lines, the posting (``Kontering``: cost centre and art) on every invoice line and
-an ``Art`` on every card transaction, and some invoices outside e-handel quoting an order number
-that belongs to another buyer's or supplier's order. The fully classified default is the truth the
+an ``Art`` on every card transaction, some invoices outside e-handel quoting an order number that
+belongs to another buyer's or supplier's order, and the goods budgets by cost centre and art (an
+ERP budget file and a crosswalk to the EANs, one cost centre shared by two units) instead of a
+``Varebudget`` column; every unit's goods budget comes out to the krone the same. The fully classified default is the truth the
 real-like figures are tested against.
 """
 
@@ -463,7 +465,7 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
         local = rng if municipalities == 1 else np.random.default_rng([seed, m])
         units = _units(local, scale, block=m)
         units["municipality"] = name
-        units["cost_centre"] = [f"{10000 + 100 * m + i}" for i in range(len(units))]
+        units["cost_centre"] = [f"{m + 1:03d}{i:05d}" for i in range(len(units))]
         all_units.append(units)
         cost_centres = dict(zip(units["ean"], units["cost_centre"]))
         for year in years:
@@ -491,6 +493,11 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
         "EAN-niveau 4": units["level4"], "Enhedstype": units["unit_type"],
         "Varebudget": (units["budget"] * 100).round().astype(np.int64),
     })
+    for stale in ("budgetter.csv", "omkostningssteder.csv"):
+        (out_dir / stale).unlink(missing_ok=True)
+    if real_like:  # budgets by cost centre and art instead of a Varebudget per EAN
+        units_out = units_out.drop(columns="Varebudget")
+        _write_budgets(units, years, out_dir)
     _write(units_out, out_dir / ("enheder.parquet" if file_format == "parquet" else "enheder.csv"), "utf-8-sig",
            append=False)
     _write_agreements(suppliers, years, out_dir)
@@ -500,6 +507,37 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
         f"{municipalities} kommune(r){', som rigtige eksporter' if real_like else ''}).\n"
         "Ingen tal heri beskriver en virkelig kommune.\n", encoding="utf-8")
     return Summary(len(units), counts["lines"], counts["orders"], counts["cards"], float(units["budget"].sum()))
+
+
+def _write_budgets(units: pd.DataFrame, years: tuple[int, ...], out_dir: Path) -> None:
+    """Real-like budgets: each unit's goods budget (øre) over the arts its purchase mix is posted to,
+    a services row (hovedart 4, not goods) on top, and 10,000 kr. of each of the first two units'
+    budgets held on one shared cost centre that the crosswalk splits half and half."""
+    rows, crosswalk = [], []
+    shared = "99999"
+    budget = (units["budget"] * 100).round().astype(np.int64).to_numpy()
+    for index, unit in enumerate(units.itertuples()):
+        mix = MIX[unit.unit_type]
+        by_art: dict[str, float] = {}
+        for group, weight in mix.items():
+            by_art[GROUP_ART[group]] = by_art.get(GROUP_ART[group], 0) + weight
+        total = budget[index] - (1_000_000 if index < 2 else 0)
+        arts = sorted(by_art)
+        parts = [total * by_art[a] // sum(by_art.values()) for a in arts]
+        parts[0] += total - sum(parts)
+        for year in years:
+            rows += [{"Omkostningssted": unit.cost_centre, "Art": art, "År": year, "Budget": part}
+                     for art, part in zip(arts, parts)]
+            rows.append({"Omkostningssted": unit.cost_centre, "Art": "4.9", "År": year, "Budget": budget[index] // 3})
+        crosswalk.append({"Omkostningssted": unit.cost_centre, "EAN-nummer": unit.ean, "Andel": ""})
+        if index < 2:
+            crosswalk.append({"Omkostningssted": shared, "EAN-nummer": unit.ean, "Andel": "0,5"})
+    rows += [{"Omkostningssted": shared, "Art": "2.9", "År": year, "Budget": 2_000_000} for year in years]
+    frame = pd.DataFrame(rows)
+    frame["Budget"] = _danish_amount(frame["Budget"].to_numpy())
+    frame.to_csv(out_dir / "budgetter.csv", sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    pd.DataFrame(crosswalk).to_csv(out_dir / "omkostningssteder.csv", sep=";", index=False, encoding="utf-8-sig",
+                                   lineterminator="\r\n")
 
 
 def _write_agreements(suppliers: pd.DataFrame, years: tuple[int, ...], out_dir: Path) -> None:

@@ -34,8 +34,8 @@ from ..errors import InputError
 from .discover import Discovery, Found, discover
 from .einvoices import open_documents
 from .readers import MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
-from .schema import (AGREEMENTS, CARD, CATEGORIES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS, INVOICE_LINES,
-                     ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
+from .schema import (AGREEMENTS, BUDGETS, CARD, CATEGORIES, COST_CENTRES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS,
+                     INVOICE_LINES, ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
@@ -789,6 +789,24 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
             _derive_units(con, relations[INVOICE_LINES.name] + relations[EHANDEL_TABLE.name], report)
     con.execute("UPDATE units SET municipality = ? WHERE municipality IS NULL", [municipality])
     _unit_ids(con, report)
+    if relations[BUDGETS.name] or relations[COST_CENTRES.name]:
+        if not (relations[BUDGETS.name] and relations[COST_CENTRES.name]):
+            given, missing = ((BUDGETS, COST_CENTRES) if relations[BUDGETS.name] else (COST_CENTRES, BUDGETS))
+            raise InputError(f"{given.label.lower()} ({given.prefixes[0]}…) without {missing.label.lower()}"
+                             f" ({missing.prefixes[0]}…): the goods budgets per unit need both, the budget by cost"
+                             " centre and the crosswalk from cost centres to EANs")
+        load(BUDGETS, "p_cost_centre AS cost_centre, p_art AS art, p_year AS year, p_amount AS amount", [])
+        load(COST_CENTRES, "p_cost_centre AS cost_centre, p_ean AS ean, p_share AS share",
+             [("p_share < 0 OR p_share > 1", "share", "'is not a share from 0 to 1'")],
+             lookup=Lookup("ean", "SELECT ean FROM units", "is not a unit in the units file"))
+        with step("goods budgets from the budget file"):
+            _budgets_to_units(con, report)
+    else:
+        con.execute("CREATE TABLE budget_reconciliation (item VARCHAR, rows BIGINT, amount DECIMAL(18, 2))")
+        if not con.execute("SELECT count(goods_budget) FROM units").fetchone()[0]:
+            report.warnings.append("no goods budgets (no Varebudget in the units file, no budgetter… file): the"
+                                   " penalty's budget key and cap are refused; use another key, add the budgets"
+                                   " by cost centre (budgetter… and omkostningssteder…), or budget_basis spend")
     if not relations[ORDERS.name] and relations[INVOICE_LINES.name]:
         report.warnings.append("no orders (no ordrer… file, no Order XML documents): no invoice can be matched to"
                                " an e-handel order, so every e-handel rate is 0 %; add the e-handel system's order export")
@@ -930,6 +948,59 @@ def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], rep
     report.warnings.append(
         f"no units file: {units} unit(s) derived from the purchases' buyer EANs, named as the purchases name"
         f" them; {levels_text}, and their goods budgets are unknown (add an enheder… file for them)")
+
+
+def _budgets_to_units(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    """Each unit's goods budget from the budget file: the latest year's rows on eligible arts (or
+    without an art), split over units by the crosswalk's shares; what went where, in kroner, into
+    ``budget_reconciliation``. Shares of a cost centre must add up to 1; all blank means equal parts."""
+    bad = con.execute("""
+        SELECT cost_centre, sum(share), count(share) < count(*) FROM cost_centres GROUP BY cost_centre
+        HAVING count(share) > 0 AND (count(share) < count(*) OR abs(sum(share) - 1) > 0.01)
+        ORDER BY cost_centre LIMIT 6""").fetchall()
+    if bad:
+        listed = ", ".join(f"{centre} ({'some blank, some given' if mixed else f'they add up to {total:.2f}'})"
+                           for centre, total, mixed in bad)
+        raise InputError(f"omkostningssteder: the shares (Andel) of a cost centre must all be given and add up to 1,"
+                         f" or all be blank (equal parts); not so for: {listed}")
+    con.execute("""
+        CREATE TEMP TABLE budget_rows AS
+        WITH latest AS (SELECT max(coalesce(year, 0)) AS year FROM budgets),
+        rules AS (SELECT value, eligible FROM eligibility_rules WHERE rule_key = 'art')
+        SELECT b.cost_centre, b.art, b.amount,
+               CASE WHEN b.art IS NULL THEN TRUE
+                    ELSE (SELECT arg_max(r.eligible, length(r.value)) FROM rules r WHERE starts_with(b.art, r.value))
+               END AS eligible,
+               b.cost_centre IN (SELECT cost_centre FROM cost_centres) AS known
+        FROM budgets b, latest WHERE coalesce(b.year, 0) = latest.year""")
+    con.execute("""
+        CREATE TABLE unit_budgets AS
+        WITH shares AS (SELECT cost_centre, ean,
+                               coalesce(share, 1.0 / count(*) OVER (PARTITION BY cost_centre)) AS share
+                        FROM cost_centres)
+        SELECT s.ean, round(sum(b.amount * s.share), 2)::DECIMAL(18, 2) AS goods_budget
+        FROM budget_rows b JOIN shares s USING (cost_centre)
+        WHERE b.eligible GROUP BY s.ean""")
+    con.execute("""
+        CREATE TABLE budget_reconciliation AS
+        SELECT item, count(*) AS rows, coalesce(sum(amount), 0)::DECIMAL(18, 2) AS amount FROM (
+            SELECT amount, CASE WHEN NOT known THEN 'omkostningssted uden enhed'
+                                WHEN eligible IS NULL THEN 'art uden regel i egnethed.csv'
+                                WHEN NOT eligible THEN 'ikke varekøb (art)'
+                                ELSE 'varebudget til enhederne' END AS item
+            FROM budget_rows)
+        GROUP BY item ORDER BY item""")
+    replaced = con.execute("SELECT count(*) FROM units WHERE goods_budget IS NOT NULL").fetchone()[0]
+    con.execute("UPDATE units SET goods_budget = (SELECT goods_budget FROM unit_budgets b WHERE b.ean = units.ean)")
+    units, without = con.execute("SELECT count(*), count(*) FILTER (goods_budget IS NULL) FROM units").fetchone()
+    if replaced:
+        report.warnings.append(f"the budget file replaces the units file's Varebudget of {replaced} unit(s)")
+    for item, rows, amount in con.execute("SELECT * FROM budget_reconciliation"
+                                          " WHERE item <> 'varebudget til enhederne'").fetchall():
+        report.warnings.append(f"budget file: {rows} row(s), {amount:,.2f} kr., not in any goods budget: {item}")
+    if without:
+        report.warnings.append(f"{without} of {units} unit(s) get no goods budget from the budget file (no cost"
+                               " centre of theirs in omkostningssteder…, or none with a goods art)")
 
 
 def _unit_ids(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
@@ -1122,7 +1193,15 @@ def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: st
         ["schema_version", str(db.SCHEMA_VERSION)],
         ["count_rate", _count_rate_note(con)],
         ["order_match", order_match],
+        ["budget_source", _budget_source(con)],
     ])
+
+
+def _budget_source(con: duckdb.DuckDBPyConnection) -> str:
+    """Where the units' goods budgets come from: 'budgetfil', 'enhedsfil', or 'ingen'."""
+    if con.execute("SELECT count(*) FROM budget_reconciliation").fetchone()[0]:
+        return "budgetfil"
+    return "enhedsfil" if con.execute("SELECT count(goods_budget) FROM units").fetchone()[0] else "ingen"
 
 
 def _count_rate_note(con: duckdb.DuckDBPyConnection) -> str:

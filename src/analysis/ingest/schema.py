@@ -18,7 +18,8 @@ class Column:
 
     ``kind`` decides parsing and validation: ``text``, ``int``, ``date``, ``amount``, ``ean``
     (13-digit GLN with check digit), ``cvr`` (8 digits, an optional ``DK`` prefix is removed),
-    ``unspsc`` (8 digits), ``flag`` (ja/nej) or ``personal`` (read, never loaded).
+    ``unspsc`` (8 digits), ``art`` (an account type such as 2.2 or 22), ``flag`` (ja/nej) or
+    ``personal`` (read, never loaded).
     """
 
 
@@ -78,8 +79,10 @@ UNITS = FileKind(
                doc="Organisation level 4 (the buying unit itself)."),
         Column("unit_type", "text", aliases=("Enhedstype", "Type"),
                doc="Kind of unit: skole, dagtilbud, plejecenter, administration, …"),
-        Column("goods_budget", "amount", aliases=("Varebudget", "Budget varekøb"),
-               doc="Yearly budget for goods (varekøb og fødevarer), kr."),
+        Column("goods_budget", "amount", required=False, aliases=("Varebudget", "Budget varekøb"),
+               doc="Yearly budget for goods (varekøb og fødevarer), kr. Optional: a budget file by cost centre"
+                   " (`budgetter…` with `omkostningssteder…`) gives it instead; without either, the penalty's"
+                   " `budget` key is refused."),
         Column("other_ids", "text", required=False, aliases=("Øvrige ID", "Øvrige ID'er", "Alternative ID"),
                doc="Other identifiers invoices use for this unit, separated by `|`: a CVR endpoint or an"
                    " AccountingCost string. A buyer found in exactly one unit's list gets that unit's EAN."),
@@ -308,8 +311,52 @@ ELIGIBILITY_RULES = FileKind(
     ),
 )
 
+BUDGETS = FileKind(
+    name="budgets",
+    label="Budgetter",
+    prefixes=("budgetter", "budget"),
+    required=False,
+    doc="The ERP's budget by cost centre (omkostningssted) and account type (art), as budgets are kept:"
+        " the units' goods budgets are derived from it through `omkostningssteder…`. Rows on an art that an"
+        " art rule of egnethed.csv makes eligible (2.2, 2.7, 2.9 by default) count as goods; rows on other"
+        " arts are left out, and a row without an art counts whole. With a year column, the latest year is"
+        " used. What went to units and what was left out, in kroner, is reconciled in `budget_reconciliation`."
+        " A budget file replaces the units file's `Varebudget`.",
+    key=("cost_centre", "art", "year"),
+    columns=(
+        Column("cost_centre", "text", aliases=("Omkostningssted", "Omk.sted", "Omkostningssted nr.", "Costcenter"),
+               doc="The cost centre the budget is held on."),
+        Column("art", "art", required=False, aliases=("Art", "Artskonto", "Kontoart"),
+               doc="The account type (art) of the budget row, e.g. 2.2 or 22."),
+        Column("year", "int", required=False, aliases=("År", "Budgetår", "Regnskabsår"),
+               doc="The budget year; the latest year in the file is used."),
+        Column("amount", "amount", aliases=("Budget", "Beløb", "Budgetbeløb", "Korrigeret budget"),
+               doc="The budget, kr."),
+    ),
+)
+
+COST_CENTRES = FileKind(
+    name="cost_centres",
+    label="Omkostningssteder",
+    prefixes=("omkostningssteder", "cost_centres", "costcentres"),
+    required=False,
+    doc="The crosswalk between cost centres and buying units (EAN): a cost centre can fund several units"
+        " and a unit can draw on several cost centres. `Andel` is the share of the cost centre's budget that"
+        " goes to the unit; a cost centre's shares must add up to 1 (100 %), and a cost centre whose shares"
+        " are all blank is split equally over its units.",
+    amount_column=None,
+    key=("cost_centre", "ean"),
+    columns=(
+        Column("cost_centre", "text", aliases=("Omkostningssted", "Omk.sted", "Omkostningssted nr.", "Costcenter"),
+               doc="The cost centre, as the budget file writes it."),
+        Column("ean", "ean", aliases=("EAN-nummer", "EAN", "GLN"), doc="The unit's EAN, as in the units file."),
+        Column("share", "amount", required=False, aliases=("Andel", "Fordelingsandel"),
+               doc="Share of the cost centre's budget for this unit, e.g. 0,5 (decimal comma) or 0.5."),
+    ),
+)
+
 FILE_KINDS: tuple[FileKind, ...] = (UNITS, INVOICE_LINES, ORDERS, EHANDEL_TABLE, CARD, CATEGORIES, AGREEMENTS,
-                                    ORDER_TYPES, ELIGIBILITY_RULES)
+                                    ORDER_TYPES, ELIGIBILITY_RULES, BUDGETS, COST_CENTRES)
 RULE_KEYS = ("art", "leverandør", "varetype", "tekst")  # in precedence order, after UNSPSC
 
 # Published e-handel figures to compare with (data/reference/benchmark*.csv): not a raw export, so
