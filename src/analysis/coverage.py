@@ -40,6 +40,18 @@ class Coverage:
 
     period: str
     rows: pd.DataFrame  # ean, rule, eligible, is_ehandel, amount (kr.), lines
+    rules: pd.DataFrame | None = None  # rule, value, category, eligible, lines, amount, ehandel_amount
+
+    def rules_in_use(self) -> pd.DataFrame:
+        """Each rule that classified spend in the period, largest first, with its key's Danish label and
+        its value as the rules file writes it (an art as 2.2)."""
+        rules = self.rules if self.rules is not None else pd.DataFrame(
+            columns=["rule", "value", "category", "eligible", "lines", "amount", "ehandel_amount"])
+        art = rules["rule"] == "art"
+        value = rules["value"].astype(str).where(~art, rules["value"].astype(str).map(
+            lambda v: v if len(v) < 2 else f"{v[0]}.{v[1:]}"))
+        return rules.assign(label=rules["rule"].map(RULES), value=value,
+                            eligible_text=rules["eligible"].map({True: "ja", False: "nej"}))
 
     def _sum(self, mask: pd.Series | None = None) -> float:
         return float(self.rows["amount"][mask].sum()) if mask is not None else float(self.rows["amount"].sum())
@@ -167,7 +179,10 @@ def coverage_between(con: duckdb.DuckDBPyConnection, first: date, last: date, pe
     rows = con.execute("SELECT * FROM coverage_between(?, ?)", [first, last]).df()
     rows["amount"] = rows["amount"].astype(float)
     rows["is_ehandel"] = rows["is_ehandel"].fillna(False).astype(bool)
-    return Coverage(period, rows)
+    rules = con.execute("SELECT * FROM rules_between(?, ?)", [first, last]).df()
+    for column in ("amount", "ehandel_amount"):
+        rules[column] = rules[column].astype(float)
+    return Coverage(period, rows, rules)
 
 
 def check_ranking(coverage: Coverage, max_unclassified: float, reason: str) -> str | None:

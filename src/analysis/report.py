@@ -86,6 +86,13 @@ def classification_method(coverage: Coverage, definition: str, cross: pd.DataFra
                            "eligible_amount": ("Heraf e-handelsegnet", "kr")},
                  caption=f"Egnethedsreglernes dækning, {coverage.period} (reglerne i egnethed.csv og"
                          " kategorier.csv; første regel der passer, afgør)")]
+    rules = coverage.rules_in_use()
+    if len(rules):
+        out.append(table(rules.head(shown + 5), {
+            "label": ("Nøgle", "text"), "value": ("Værdi", "text"), "category": ("Kategori", "text"),
+            "eligible_text": ("E-handelsegnet", "text"), "amount": ("Forbrug", "kr")},
+            caption=f"Reglerne i brug, {coverage.period}: de {min(len(rules), shown + 5)} der klassificerede mest"
+                    f" af {len(rules)}"))
     if len(cross):
         out.append(HTML(
             f"<p>{number(len(cross))} fakturaer ({kr(cross['amount'].sum())}) henviser til nummeret på en e-handelsordre, som en"

@@ -1028,7 +1028,7 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TABLE unspsc_map AS
         WITH codes AS (SELECT DISTINCT unspsc FROM invoice_lines WHERE unspsc IS NOT NULL
                        UNION SELECT DISTINCT unspsc FROM card_transactions WHERE unspsc IS NOT NULL)
-        SELECT codes.unspsc, arg_max(c.category, length(c.unspsc_prefix)) AS category,
+        SELECT codes.unspsc, max(c.unspsc_prefix) AS rule_value, arg_max(c.category, length(c.unspsc_prefix)) AS category,
                arg_max(c.eligible, length(c.unspsc_prefix)) AS eligible,
                arg_max(c.mandatory_area, length(c.unspsc_prefix)) AS mandatory_area
         FROM codes JOIN categories c ON starts_with(codes.unspsc, c.unspsc_prefix)
@@ -1043,20 +1043,22 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TABLE art_map AS
         WITH arts AS (SELECT DISTINCT art FROM invoice_lines WHERE art IS NOT NULL
                       UNION SELECT DISTINCT art FROM card_transactions WHERE art IS NOT NULL)
-        SELECT a.art, arg_max(r.category, length(r.value)) AS category, arg_max(r.eligible, length(r.value)) AS eligible,
+        SELECT a.art, max(r.value) AS rule_value, arg_max(r.category, length(r.value)) AS category,
+               arg_max(r.eligible, length(r.value)) AS eligible,
                arg_max(n.mandatory_area, length(r.value)) AS mandatory_area
         FROM arts a JOIN eligibility_rules r ON r.rule_key = 'art' AND starts_with(a.art, r.value)
         LEFT JOIN named_categories n ON n.name = lower(r.category)
         GROUP BY a.art""")
     con.execute("""
         CREATE TABLE supplier_map AS
-        SELECT r.value AS supplier_cvr, r.category, r.eligible, n.mandatory_area
+        SELECT r.value AS supplier_cvr, r.value AS rule_value, r.category, r.eligible, n.mandatory_area
         FROM eligibility_rules r LEFT JOIN named_categories n ON n.name = lower(r.category)
         WHERE r.rule_key = 'leverandør'""")
     con.execute("""
         CREATE TABLE item_type_map AS
         WITH item_types AS (SELECT DISTINCT item_type FROM invoice_lines WHERE item_type IS NOT NULL)
-        SELECT t.item_type, coalesce(r.category, n.category) AS category, coalesce(r.eligible, n.eligible) AS eligible,
+        SELECT t.item_type, coalesce(r.value, n.name) AS rule_value, coalesce(r.category, n.category) AS category,
+               coalesce(r.eligible, n.eligible) AS eligible,
                CASE WHEN r.value IS NOT NULL THEN rn.mandatory_area ELSE n.mandatory_area END AS mandatory_area
         FROM item_types t
         LEFT JOIN eligibility_rules r ON r.rule_key = 'varetype' AND r.value = lower(trim(t.item_type))
@@ -1068,7 +1070,8 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
         WITH words AS (SELECT * FROM eligibility_rules WHERE rule_key = 'tekst'),
         descriptions AS (SELECT DISTINCT description FROM invoice_lines
                          WHERE description IS NOT NULL AND EXISTS (SELECT 1 FROM words))
-        SELECT d.description, arg_max(w.category, (length(w.value), w.value)) AS category,
+        SELECT d.description, arg_max(w.value, (length(w.value), w.value)) AS rule_value,
+               arg_max(w.category, (length(w.value), w.value)) AS category,
                arg_max(w.eligible, (length(w.value), w.value)) AS eligible,
                arg_max(n.mandatory_area, (length(w.value), w.value)) AS mandatory_area
         FROM descriptions d JOIN words w ON contains(lower(d.description), w.value)
@@ -1087,8 +1090,8 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
     for table, rule in (("unspsc_map", "unspsc"), ("art_map", "art"), ("supplier_map", "leverandør"), ("item_type_map", "varetype"),
                         ("description_map", "tekst")):
         con.execute(f"""CREATE OR REPLACE TABLE {table} AS
-            SELECT t.* EXCLUDE (category, eligible, mandatory_area),
-                   {{'rule': '{rule}', 'category': t.category, 'eligible': t.eligible,
+            SELECT t.* EXCLUDE (rule_value, category, eligible, mandatory_area),
+                   {{'rule': '{rule}', 'value': t.rule_value, 'category': t.category, 'eligible': t.eligible,
                      'mandatory_area': t.mandatory_area, 'category_id': c.category_id}} AS class
             FROM {table} t LEFT JOIN eligible_categories c
               ON t.eligible AND c.category = t.category AND c.mandatory_area IS NOT DISTINCT FROM t.mandatory_area""")

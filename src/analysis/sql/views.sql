@@ -15,7 +15,7 @@
 CREATE OR REPLACE VIEW purchases AS
 SELECT source, ean, purchase_date, supplier_cvr, supplier_name, unspsc,
        coalesce(class.category, 'Uklassificeret') AS category, coalesce(class.eligible, FALSE) AS eligible,
-       class.rule AS eligibility_rule, class.mandatory_area, class.category_id,
+       class.rule AS eligibility_rule, class.value AS eligibility_value, class.mandatory_area, class.category_id,
        contract, amount, is_ehandel, document_id, document_party, document_no, is_credit_note
 FROM (
     SELECT 'faktura' AS source, l.buyer_ean AS ean, l.invoice_date AS purchase_date,
@@ -243,3 +243,13 @@ FROM purchases
 WHERE purchase_date BETWEEN first_day AND last_day
 GROUP BY ALL
 ORDER BY ALL;
+
+-- The eligibility rules in use over a period: per key and value (the UNSPSC prefix of kategorier.csv,
+-- the art, CVR, Varetype or word of egnethed.csv) the spend it classified, for the method sections.
+CREATE OR REPLACE MACRO rules_between(first_day, last_day) AS TABLE
+SELECT eligibility_rule AS rule, eligibility_value AS value, category, eligible,
+       count(*) AS lines, sum(amount) AS amount, coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount
+FROM purchases
+WHERE purchase_date BETWEEN first_day AND last_day AND eligibility_rule IS NOT NULL
+GROUP BY ALL
+ORDER BY amount DESC, rule, value;
