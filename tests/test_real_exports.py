@@ -118,6 +118,22 @@ def test_a_buyer_addressed_by_cvr_is_mapped_by_the_units_file(tmp_path: Path) ->
     assert {row[0] for row in query(db, "SELECT buyer_ean FROM invoice_lines")} == {EANS[0]}
 
 
+@needs_realdata
+def test_an_order_addressed_by_cvr_is_mapped_too_and_matches_its_invoice(tmp_path: Path) -> None:
+    """COMDEL_02: the invoice and its order (5002701) both name the buyer by CVR (DK88666553)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("COMDEL_02_02_00_Invoice_v2p2.xml", "COMDEL_02_02_00_Order_v2p2.xml"):
+        shutil.copy(REALDATA / "oioubl-2.02" / name, raw / name)
+    write_csv(raw / "enheder.csv", UNIT_HEADER + ["Øvrige ID"], [unit_row(EANS[0], "Vejcentret") + ["DK88666553"]])
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert report.rows_quarantined == 0
+    assert query(db, "SELECT order_id, buyer_ean FROM orders") == [("5002701", EANS[0])]
+    assert {row for row in query(db, "SELECT buyer_ean, is_ehandel FROM invoice_lines WHERE line_no > 0")} == {
+        (EANS[0], True)}
+
+
 def test_xml_that_is_not_an_invoice_is_skipped_and_broken_xml_is_quarantined(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     (raw / "svar.xml").write_text('<?xml version="1.0"?><ApplicationResponse xmlns="urn:oasis:names:specification:'

@@ -120,8 +120,9 @@ class Coverage:
         return table[["rule", "label", "amount", "share", "ehandel_amount", "ehandel_share", "eligible_amount"]]
 
     def units(self) -> pd.DataFrame:
-        """Per unit: spend, unclassified spend, classified share, the rate and the rate with the
-        unclassified spend counted as eligible."""
+        """Per unit: spend, unclassified spend, classified share, the share of its spend each key
+        classified (``share_unspsc``, ``share_art``, …), the rate and the rate with the unclassified
+        spend counted as eligible."""
         rows = self.rows.assign(eligible=self.rows["eligible"].fillna(False).astype(bool),
                                 unclassified=self.rows["rule"] == UNCLASSIFIED)
         rows = rows.assign(counted=rows["eligible"] | rows["unclassified"])
@@ -135,6 +136,8 @@ class Coverage:
             "counted_amount": total(rows["counted"]), "counted_ehandel": total(rows["counted"] & rows["is_ehandel"]),
         })
         frame["classified_share"] = 1 - (frame["unclassified_amount"] / frame["spend"].where(frame["spend"] > 0))
+        for rule in RULES:
+            frame[f"share_{rule}"] = total(rows["rule"] == rule) / frame["spend"].where(frame["spend"] > 0)
         frame["rate"] = frame["ehandel_amount"] / frame["eligible_amount"].where(frame["eligible_amount"] > 0)
         frame["rate_if_eligible"] = frame["counted_ehandel"] / frame["counted_amount"].where(frame["counted_amount"] > 0)
         return frame.drop(columns=["counted_amount", "counted_ehandel"]).reset_index()

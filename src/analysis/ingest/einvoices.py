@@ -17,7 +17,8 @@ The mapping, decided once for every version (data/README.md, "E-invoices as XML"
   applied), never loaded as kroner;
 - buyer: the first GLN (13 digits; scheme GLN, 0088 or none) of ``AccountingCustomerParty``'s
   ``EndpointID``, its ``PartyIdentification``, then the delivery location; otherwise the endpoint
-  (a CVR, say) as ``buyer_id``, which the units file can map to an EAN (``Øvrige ID``);
+  (a CVR, say) as ``buyer_id``, which the units file can map to an EAN (``Øvrige ID``); an Order's
+  ``BuyerCustomerParty`` the same way;
 - supplier: the CVR of ``PartyLegalEntity`` (``DK:CVR``, ``0184`` or none, ``DK`` prefix removed),
   else ``PartyTaxScheme``, ``EndpointID``, ``PartyIdentification``; a foreign VAT number becomes
   ``supplier_id``; a CPR-registered sole trader is "CPR-registreret" (the number is never kept);
@@ -303,8 +304,10 @@ def order_rows(root) -> Iterator[dict]:
         amounts = [_amount(e) for e in root.findall("cac:OrderLine/cac:LineItem/cbc:LineExtensionAmount", NS)]
         if amounts and all(a is not None for a, _ in amounts):
             amount, currency = sum((a for a, _ in amounts), Decimal(0)), amounts[0][1]
+    buyer_ean = _gln(buyer)
     row = {"order_id": _text(root, "cbc:ID"), "order_date": _text(root, "cbc:IssueDate"),
-           "buyer_ean": _gln(buyer), "supplier_cvr": cvr, "order_type": "XML-ordre"}
+           "buyer_ean": buyer_ean, "buyer_id": "" if buyer_ean else _buyer_id(buyer), "supplier_cvr": cvr,
+           "order_type": "XML-ordre"}
     yield _priced(row, amount, currency or _text(root, "cbc:DocumentCurrencyCode").upper() or "DKK", Decimal(1),
                   root.sourceline, "AnticipatedMonetaryTotal/LineExtensionAmount")
 

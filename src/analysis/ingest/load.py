@@ -43,16 +43,23 @@ CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a 
 CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
 BLANK_ORDER_TYPE = "(tom)"
-# How an invoice's order reference is matched to an e-handel order: the condition on the order (o)
-# and the invoice line's parsed values, and the rule in Danish for the reports. Order numbers are
-# not unique across e-handel systems and suppliers, so by default the buyer and the supplier must
-# agree too (docs/decisions.md, 34).
+# A buyer named by another id than its EAN (a CVR endpoint), found in the units file's Øvrige ID.
+BUYER_BY_ID = "(SELECT ean FROM unit_ids WHERE id = p_buyer_id)"
+BUYER_ID_REASON = ("'is how the document names its buyer (no EAN): add it to the column \"Øvrige ID\" of its unit"
+                   " in the units file'")
+# How an invoice's order reference is matched to an e-handel order: the conditions on the order (o)
+# and the invoice line's parsed values (any one suffices), and the rule in Danish for the reports.
+# Order numbers are not unique across e-handel systems and suppliers, so by default the buyer and,
+# when the order names one, the supplier must agree too (docs/decisions.md, 34). An order without a
+# CVR is a condition of its own rather than an OR inside one: that keeps each an equality join.
 ORDER_MATCHES = {
-    "both": ("o.buyer_ean = p_buyer_ean AND o.supplier_cvr = p_supplier_cvr",
-             "ordrenummer, køber-EAN og leverandør-CVR skal alle stemme med ordren"),
-    "buyer": ("o.buyer_ean = p_buyer_ean", "ordrenummer og køber-EAN skal stemme med ordren"),
-    "supplier": ("o.supplier_cvr = p_supplier_cvr", "ordrenummer og leverandør-CVR skal stemme med ordren"),
-    "number": ("TRUE", "ordrenummeret alene afgør (køber og leverandør sammenlignes ikke)"),
+    "both": (("o.buyer_ean = p_buyer_ean AND o.supplier_cvr = p_supplier_cvr",
+              "o.buyer_ean = p_buyer_ean AND o.supplier_cvr IS NULL"),
+             "ordrenummer og køber-EAN skal stemme med ordren, og leverandør-CVR, når ordren har det"),
+    "buyer": (("o.buyer_ean = p_buyer_ean",), "ordrenummer og køber-EAN skal stemme med ordren"),
+    "supplier": (("o.supplier_cvr = p_supplier_cvr", "o.supplier_cvr IS NULL"),
+                 "ordrenummer og leverandør-CVR (når ordren har det) skal stemme med ordren"),
+    "number": (("TRUE",), "ordrenummeret alene afgør (køber og leverandør sammenlignes ikke)"),
 }
 # The art in an accounting string (OIOUBL AccountingCost, e.g. "5.22.01.001-2.2-8000"): a single
 # digit, a dot and one to three digits, standing apart from other dotted numbers.
@@ -812,12 +819,15 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
                                " an e-handel order, so every e-handel rate is 0 %; add the e-handel system's order export")
     load(ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
                  " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type", [],
-         lookup=UNIT_LOOKUP)
+         lookup=UNIT_LOOKUP, resolve=f"coalesce(p_buyer_ean, {BUYER_BY_ID}) AS p_buyer_ean",
+         first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id", BUYER_ID_REASON)])
 
     document_type = ("CASE WHEN lower(p_document_type) IN ('faktura', 'invoice') THEN 'invoice'"
                      " WHEN lower(p_document_type) IN ('kreditnota', 'creditnote', 'credit_note', 'credit note')"
                      " THEN 'credit_note' END")
     no_ref = ", ".join(f"'{v}'" for v in NO_ORDER_REFERENCES)
+    matched = " OR ".join(f"EXISTS (SELECT 1 FROM orders o WHERE o.order_id = p_order_ref AND {condition})"
+                          for condition in ORDER_MATCHES[order_match][0])
     load(INVOICE_LINES, f"""
         p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
@@ -829,9 +839,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         p_amount AS amount,
         CASE WHEN lower(coalesce(p_order_ref, '')) IN ({no_ref}) THEN NULL ELSE p_order_ref END AS order_ref,
         p_contract AS contract,
-        lower(coalesce(p_order_ref, '')) NOT IN ({no_ref})
-            AND EXISTS (SELECT 1 FROM orders o WHERE o.order_id = p_order_ref AND {ORDER_MATCHES[order_match][0]})
-            AS is_ehandel,
+        lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND ({matched}) AS is_ehandel,
         {document_type} AS document_type, p_currency AS currency, p_accounting_cost AS accounting_cost,
         p_item_id AS item_id, p_profile_id AS profile_id, {_masked('p_buyer_id')} AS buyer_id,
         p_item_type AS item_type, coalesce(p_art, {ACCOUNTING_COST_ART}) AS art, NULL::VARCHAR AS order_type""",
@@ -842,11 +850,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
           ("p_currency IS NOT NULL AND upper(p_currency) <> 'DKK'", "currency",
            "'is not DKK: no exchange rate is applied, so the amount is not loaded as kroner'")],
          after=_infer_document_type, keep_position=True, lookup=UNIT_LOOKUP,
-         resolve="coalesce(p_buyer_ean, (SELECT ean FROM unit_ids WHERE id = p_buyer_id),"
+         resolve=f"coalesce(p_buyer_ean, {BUYER_BY_ID},"
                  " (SELECT ean FROM unit_ids WHERE id = p_accounting_cost)) AS p_buyer_ean",
-         first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id",
-                 "'is how the invoice names its buyer (no EAN): add it to the column \"Øvrige ID\" of its unit"
-                 " in the units file'")])
+         first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id", BUYER_ID_REASON)])
     _list_cross_matches(con, report, order_match)
     if relations[EHANDEL_TABLE.name]:
         load(EHANDEL_TABLE, f"""
@@ -886,9 +892,12 @@ def _list_cross_matches(con: duckdb.DuckDBPyConnection, report: IngestReport, or
         SELECT l.file, l.invoice_no, l.buyer_ean, l.supplier_id, l.order_ref, o.buyer_ean AS order_buyer_ean,
                o.supplier_cvr AS order_supplier_cvr,
                concat_ws(' og ', CASE WHEN o.buyer_ean IS DISTINCT FROM l.buyer_ean THEN 'anden køber' END,
-                         CASE WHEN o.supplier_cvr IS DISTINCT FROM l.supplier_cvr THEN 'anden leverandør' END) AS mismatch,
+                         CASE WHEN o.supplier_cvr IS NOT NULL AND o.supplier_cvr IS DISTINCT FROM l.supplier_cvr
+                              THEN 'anden leverandør' END) AS mismatch,
                count(*) AS lines, sum(l.amount) AS amount
-        FROM invoice_lines l JOIN orders o ON o.order_id = l.order_ref
+        FROM invoice_lines l
+        JOIN (SELECT order_id, min(buyer_ean) AS buyer_ean, min(supplier_cvr) AS supplier_cvr FROM orders
+              GROUP BY order_id) o ON o.order_id = l.order_ref
         WHERE NOT l.is_ehandel
         GROUP BY ALL
         ORDER BY amount DESC, file, invoice_no""")

@@ -188,13 +188,20 @@ ORDERS = FileKind(
     required=False,
     doc="Orders placed through the municipality's e-handel system (e-catalogue or punch-out). Without"
         " them no invoice can be e-handel, and the ingest warns that every rate is 0 %.",
-    key=("order_id",),
+    key=("order_id", "buyer_ean", "supplier_cvr"),
     columns=(
         Column("order_id", "text", aliases=("Ordrenummer", "Ordre-ID", "Ordrenr"),
-               doc="Order number; invoices that reference it are e-handel."),
+               doc="Order number; an invoice that quotes it, from the same buyer and supplier, is e-handel (the"
+                   " same number may recur for other buyers or suppliers: order numbers are not unique across"
+                   " e-handel systems)."),
         Column("order_date", "date", aliases=("Ordredato",), doc="Order date."),
         Column("buyer_ean", "ean", aliases=("EAN-nummer", "EAN"), doc="Ordering unit's EAN."),
-        Column("supplier_cvr", "cvr", aliases=("Leverandør CVR", "CVR-nummer", "CVR"), doc="Supplier CVR."),
+        Column("buyer_id", "text", required=False, aliases=("Køber-ID", "Køber ID"),
+               doc="The buyer's identifier when it is not an EAN (an Order XML addressed by CVR): the units"
+                   " file's `Øvrige ID` maps it to an EAN."),
+        Column("supplier_cvr", "cvr", required=False, aliases=("Leverandør CVR", "CVR-nummer", "CVR"),
+               doc="Supplier CVR; when given, an invoice must come from it to match (an Order XML may name the"
+                   " seller by GLN only)."),
         Column("amount", "amount", aliases=("Beløb", "Ordrebeløb"), doc="Order amount excl. VAT, kr."),
         Column("order_type", "text", required=False, aliases=("Ordretype",),
                doc="How the order was placed: e-katalog, punch-out, …"),
