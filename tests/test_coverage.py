@@ -290,3 +290,13 @@ def test_budget_rows_on_unknown_cost_centres_or_arts_without_a_rule_are_reconcil
             "art uden regel i egnethed.csv": 1_000.0, "omkostningssted uden enhed": 5_000.0}
     assert any("the budget file replaces the units file's Varebudget of 2 unit(s)" in w for w in report.warnings)
     assert any("5,000.00 kr., not in any goods budget: omkostningssted uden enhed" in w for w in report.warnings)
+
+
+def test_a_database_with_nothing_classified_says_so_when_no_rate_can_be_given(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "", "Kuglepenne", "1.000,00", "EH-1", ""]])
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    with pytest.raises(ParameterError, match="no e-handel eligible purchases: 100% of its spend \\(1,000.00 kr.\\) is"
+                                             " classified by no eligibility rule; add rules to egnethed.csv"):
+        params.ehandel_status(str(db))

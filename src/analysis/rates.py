@@ -110,7 +110,12 @@ def check_year(con: duckdb.DuckDBPyConnection, year: int | None) -> int:
     """The year to report on: the given one if it has data, else the latest complete year."""
     available = years(con)
     if not available:
-        raise ParameterError("the database has no e-handel eligible purchases")
+        spend, unclassified = con.execute("SELECT coalesce(sum(amount), 0), coalesce(sum(amount) FILTER"
+                                          " (eligibility_rule IS NULL), 0) FROM purchases").fetchone()
+        why = (f": {unclassified / spend:.0%} of its spend ({unclassified:,.2f} kr.) is classified by no eligibility"
+               " rule; add rules to egnethed.csv (art, leverandør, varetype, tekst) or UNSPSC codes"
+               if spend > 0 and unclassified else "")
+        raise ParameterError("the database has no e-handel eligible purchases" + why)
     if year is None:
         complete = complete_years(con)
         return complete[-1] if complete else available[-1]
