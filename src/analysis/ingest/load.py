@@ -1033,31 +1033,18 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
     (50 m lines join a few thousand codes faster than they match rules): each holds only the values
     its key classifies, with the category, eligibility and the category's number among the eligible
     ones. The view takes the first key that classifies a line (see ELIGIBILITY_RULES)."""
-    con.execute("""
-        CREATE TABLE unspsc_map AS
-        WITH codes AS (SELECT DISTINCT unspsc FROM invoice_lines WHERE unspsc IS NOT NULL
-                       UNION SELECT DISTINCT unspsc FROM card_transactions WHERE unspsc IS NOT NULL)
-        SELECT codes.unspsc, max(c.unspsc_prefix) AS rule_value, arg_max(c.category, length(c.unspsc_prefix)) AS category,
-               arg_max(c.eligible, length(c.unspsc_prefix)) AS eligible,
-               arg_max(c.mandatory_area, length(c.unspsc_prefix)) AS mandatory_area
-        FROM codes JOIN categories c ON starts_with(codes.unspsc, c.unspsc_prefix)
-        GROUP BY codes.unspsc ORDER BY codes.unspsc""")
     # A category of kategorier.csv, by name: what a Varetype naming it, or a rule's Kategori, refers to.
     con.execute("""
         CREATE TEMP TABLE named_categories AS
         SELECT lower(category) AS name, min(category) AS category, bool_or(eligible) AS eligible,
                max(mandatory_area) AS mandatory_area
         FROM categories GROUP BY ALL""")
-    con.execute("""
-        CREATE TABLE art_map AS
-        WITH arts AS (SELECT DISTINCT art FROM invoice_lines WHERE art IS NOT NULL
-                      UNION SELECT DISTINCT art FROM card_transactions WHERE art IS NOT NULL)
-        SELECT a.art, max(r.value) AS rule_value, arg_max(r.category, length(r.value)) AS category,
-               arg_max(r.eligible, length(r.value)) AS eligible,
-               arg_max(n.mandatory_area, length(r.value)) AS mandatory_area
-        FROM arts a JOIN eligibility_rules r ON r.rule_key = 'art' AND starts_with(a.art, r.value)
-        LEFT JOIN named_categories n ON n.name = lower(r.category)
-        GROUP BY a.art""")
+    _prefix_map(con, "unspsc_map", "unspsc",
+                "SELECT unspsc_prefix AS prefix, category, eligible, mandatory_area FROM categories")
+    _prefix_map(con, "art_map", "art", """
+        SELECT r.value AS prefix, r.category, r.eligible, n.mandatory_area
+        FROM eligibility_rules r LEFT JOIN named_categories n ON n.name = lower(r.category)
+        WHERE r.rule_key = 'art'""")
     con.execute("""
         CREATE TABLE supplier_map AS
         SELECT r.value AS supplier_cvr, r.value AS rule_value, r.category, r.eligible, n.mandatory_area
@@ -1104,6 +1091,21 @@ def _classification_maps(con: duckdb.DuckDBPyConnection) -> None:
                      'mandatory_area': t.mandatory_area, 'category_id': c.category_id}} AS class
             FROM {table} t LEFT JOIN eligible_categories c
               ON t.eligible AND c.category = t.category AND c.mandatory_area IS NOT DISTINCT FROM t.mandatory_area""")
+
+
+def _prefix_map(con: duckdb.DuckDBPyConnection, name: str, column: str, rules: str) -> None:
+    """Table ``name``: each distinct value of ``column`` (invoice lines and card purchases) with the
+    classification of the longest matching prefix among ``rules`` (a SELECT of prefix, category,
+    eligible, mandatory_area); values no prefix matches are left out."""
+    con.execute(f"""
+        CREATE TABLE {name} AS
+        WITH found AS (SELECT DISTINCT {column} FROM invoice_lines WHERE {column} IS NOT NULL
+                       UNION SELECT DISTINCT {column} FROM card_transactions WHERE {column} IS NOT NULL)
+        SELECT f.{column}, max(r.prefix) AS rule_value, arg_max(r.category, length(r.prefix)) AS category,
+               arg_max(r.eligible, length(r.prefix)) AS eligible,
+               arg_max(r.mandatory_area, length(r.prefix)) AS mandatory_area
+        FROM found f JOIN ({rules}) r ON starts_with(f.{column}, r.prefix)
+        GROUP BY f.{column} ORDER BY f.{column}""")
 
 
 def unclassified_warning(con: duckdb.DuckDBPyConnection) -> str | None:

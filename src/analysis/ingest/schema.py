@@ -233,8 +233,8 @@ CARD = FileKind(
                doc="Free text. Not loaded: free text may hold personal data."),
         Column("cardholder", "personal", required=False, aliases=("Kortholder", "Kortholdernavn", "Navn"),
                doc="Cardholder's name: personal data, never loaded."),
-        Column("art", "art", required=False, aliases=("Art", "Artskonto", "Kontoart"), blank_if_bad=True,
-               doc="The account type (art) the purchase is posted to when it is reconciled, e.g. 2.9."),
+        replace(INVOICE_LINES.column("art"),
+                doc="The account type (art) the purchase is posted to when it is reconciled, e.g. 2.9."),
     ),
 )
 
@@ -333,8 +333,8 @@ BUDGETS = FileKind(
     columns=(
         Column("cost_centre", "text", aliases=("Omkostningssted", "Omk.sted", "Omkostningssted nr.", "Costcenter"),
                doc="The cost centre the budget is held on."),
-        Column("art", "art", required=False, aliases=("Art", "Artskonto", "Kontoart"),
-               doc="The account type (art) of the budget row, e.g. 2.2 or 22."),
+        replace(INVOICE_LINES.column("art"), blank_if_bad=False,
+                doc="The account type (art) of the budget row, e.g. 2.2 or 22."),
         Column("year", "int", required=False, aliases=("År", "Budgetår", "Regnskabsår"),
                doc="The budget year; the latest year in the file is used."),
         Column("amount", "amount", aliases=("Budget", "Beløb", "Budgetbeløb", "Korrigeret budget"),
@@ -354,8 +354,7 @@ COST_CENTRES = FileKind(
     amount_column=None,
     key=("cost_centre", "ean"),
     columns=(
-        Column("cost_centre", "text", aliases=("Omkostningssted", "Omk.sted", "Omkostningssted nr.", "Costcenter"),
-               doc="The cost centre, as the budget file writes it."),
+        replace(BUDGETS.column("cost_centre"), doc="The cost centre, as the budget file writes it."),
         Column("ean", "ean", aliases=("EAN-nummer", "EAN", "GLN"), doc="The unit's EAN, as in the units file."),
         Column("share", "amount", required=False, aliases=("Andel", "Fordelingsandel"),
                doc="Share of the cost centre's budget for this unit, e.g. 0,5 (decimal comma) or 0.5."),
