@@ -81,3 +81,20 @@ def test_rates_say_why_there_is_no_count_rate(tmp_path: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert "count_rate: not available: 7 fakturalinje(r) har intet fakturanummer" in out
     assert "30,0\u00a0%" in out
+
+
+def test_penalty_refuses_to_rank_on_mostly_unclassified_spend_unless_given_a_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers import CVR, EANS
+
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "1.000,00", "EH-1", ""],
+        ["F2", 1, "15-01-2025", EANS[0], CVR, "Kontor A/S", "", "Blæk", "3.000,00", "N/A", ""],
+        ["F3", 1, "15-01-2025", EANS[1], CVR, "Kontor A/S", "44121701", "Blæk", "500,00", "N/A", ""]])
+    db = tmp_path / "e.duckdb"
+    assert main(["ingest", str(raw), "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["penalty", "--db", str(db), "--n", "1"]) == 2
+    assert "unclassified_reason: 66.7 % of the spend in 2025" in capsys.readouterr().err
+    assert main(["penalty", "--db", str(db), "--n", "1", "--unclassified-reason", "Afprøvning"]) == 0
+    assert "Ranked although 66,7\u00a0% of the spend is unclassified, because: Afprøvning" in capsys.readouterr().out

@@ -123,8 +123,10 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         units = rates.unit_rates_between(con, first, last)
         documents = rates.unit_documents_between(con, first, last) if args.xlsx else None
         municipality = db.meta(con)["municipality"]
+        found = coverage.coverage_between(con, first, last, str(year))
     finally:
         con.close()
+    ranking_note = coverage.check_ranking(found, args.max_unclassified, args.unclassified_reason)
     result = penalty.simulate(units, parameters)
     if args.xlsx:
         probability = penalty.selection_probability(documents, units, parameters, replicates=args.replicates)
@@ -142,6 +144,9 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         print(f"Cut-off rate {pct(result.cutoff_rate)}; total {kr(int(result.table['cut'].sum()))}")
         if result.tied_at_cutoff:
             print(f"Units tied at the cut-off (ordered by missed spend, then EAN): {', '.join(result.tied_at_cutoff)}")
+        if ranking_note:
+            print(f"Ranked although {pct(found.unclassified_share)} of the spend is unclassified, because:"
+                  f" {args.unclassified_reason.strip()}")
     if args.xlsx:
         print(f"Wrote {args.xlsx}", file=sys.stderr)
 
@@ -222,6 +227,9 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--exempt", help="comma-separated EANs that are not ranked")
     pen.add_argument("--exempt-type", help="comma-separated unit types that are not ranked, e.g. botilbud")
     pen.add_argument("--cap", type=float, help="largest cut as a share of a unit's goods budget, e.g. 0.05")
+    pen.add_argument("--max-unclassified", type=float, default=coverage.MAX_UNCLASSIFIED,
+                     help="largest unclassified share of the spend before units are ranked only with a reason")
+    pen.add_argument("--unclassified-reason", default="", help="why units are ranked although more is unclassified")
     pen.add_argument("--budget-basis", choices=tuple(BUDGET_BASES), default="file",
                      help="goods budgets from the units or budget file, or derived from eligible spend")
     pen.add_argument("--format", choices=("table", "csv"), default="table")
