@@ -98,3 +98,13 @@ def test_penalty_refuses_to_rank_on_mostly_unclassified_spend_unless_given_a_rea
     assert "unclassified_reason: 66.7 % of the spend in 2025" in capsys.readouterr().err
     assert main(["penalty", "--db", str(db), "--n", "1", "--unclassified-reason", "Afprøvning"]) == 0
     assert "Ranked although 66,7\u00a0% of the spend is unclassified, because: Afprøvning" in capsys.readouterr().out
+
+
+def test_csv_output_cannot_carry_a_spreadsheet_formula() -> None:
+    import pandas as pd
+
+    from analysis.cli import csv_safe
+
+    frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(A1)", "Skolen"], "rate": [0.1, -0.2, 0, 1, 0.5]})
+    assert csv_safe(frame)["name"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(A1)", "Skolen"]
+    assert csv_safe(frame)["rate"].tolist() == [0.1, -0.2, 0, 1, 0.5]

@@ -362,3 +362,20 @@ def test_transcoding_a_block_equals_decoding_it_line_by_line(lines: list[tuple[s
 def test_guards_are_stripped_at_every_field_and_line_start() -> None:
     block = b'="a";="0042";="x;y"\r\n="b";="";="1,5"\r\n'
     assert _unguard_block(block, b";") == b'"a";"0042";"x;y"\r\n"b";"";"1,5"\r\n'
+
+
+def test_two_amount_columns_take_the_one_excluding_vat_and_other_pairs_are_refused(tmp_path: Path) -> None:
+    """An ERP export with Beløb (incl. VAT) beside Beløb ekskl. moms: never the VAT-inclusive one."""
+    raw = minimal_raw(tmp_path / "raw")
+    header = [*LINE_HEADER[:8], "Beløb", "Beløb ekskl. moms", *LINE_HEADER[9:]]
+    assert LINE_HEADER[8] == "Beløb"
+    write_csv(raw / "fakturalinjer.csv", header, [
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "1.250,00", "1.000,00", "EH-1", ""]])
+    ingest(raw, tmp_path / "e.duckdb")
+    assert query(tmp_path / "e.duckdb", "SELECT amount FROM invoice_lines") == [(Decimal("1000.00"),)]
+    write_csv(raw / "fakturalinjer.csv", [*LINE_HEADER[:6], "Leverandør", *LINE_HEADER[6:]], [
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "Kontor ApS", "44121701", "Kuglepenne", "1.000,00", "EH-1", ""]])
+    with pytest.raises(InputError, match="the headers 'Leverandørnavn' and 'Leverandør' all mean the column"
+                                         " supplier_name of a invoice_lines file"):
+        ingest(raw, tmp_path / "e.duckdb")
+    assert query(tmp_path / "e.duckdb", "SELECT amount FROM invoice_lines") == [(Decimal("1000.00"),)]

@@ -361,3 +361,26 @@ def test_reports_on_unspsc_only_data_warn_give_the_range_and_the_reason(unspsc_o
         assert "Egnethedsreglernes dækning" in text and "Uklassificeret" in text
         assert "ordrenummer og køber-EAN skal stemme med ordren, og leverandør-CVR, når ordren har det" in text
         assert re.search(r"[\d.]+ fakturaer \([\d.]+ kr\.\) henviser til nummeret på en e-handelsordre", text)
+
+
+@pytest.mark.parametrize("run", ["..", ".", "", "../x", "a/b", ".hidden", "x" * 101])
+def test_a_run_name_that_is_not_a_plain_folder_name_is_refused_before_anything_is_removed(
+        small_db: Path, tmp_path: Path, run: str) -> None:
+    reports = tmp_path / "reports"
+    (reports / "scenarios").mkdir(parents=True)
+    (reports / "scenarios" / "oeu08.yml").write_text("n: 30\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="is not a plain folder name"):
+        build_reports(db_path=small_db, only=["ehandel_status"], run=run, reports_dir=reports)
+    assert (reports / "scenarios" / "oeu08.yml").exists() and (tmp_path / "reports").exists()
+
+
+def test_a_build_replaces_only_run_folders_that_a_build_wrote(small_db: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    (reports / "scenarios").mkdir(parents=True)
+    (reports / "scenarios" / "oeu08.yml").write_text("n: 30\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="was not written by analysis build"):
+        build_reports(db_path=small_db, run="scenarios", reports_dir=reports, parameters={"n": "10"})
+    assert (reports / "scenarios" / "oeu08.yml").exists()
+    first = build_reports(db_path=small_db, only=["ehandel_status"], run="r", reports_dir=reports)
+    again = build_reports(db_path=small_db, run="r", reports_dir=reports, parameters={"n": "10"})
+    assert {p.name for p in first} < {p.name for p in again} and (reports / "r" / ".analysis-build").exists()

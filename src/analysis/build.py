@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -37,6 +38,8 @@ KERNEL = "python3"
 NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab (widgets): not run or shown in reports
 CELL_TIMEOUT = 1800  # seconds; a cell running longer is stuck, and the build stops with an error
 KERNEL_START_TIMEOUT = 120  # seconds
+BUILD_MARKER = ".analysis-build"  # in every run folder a build writes: the only folders a build replaces
+BUILD_OUTPUTS = {".ipynb", ".html", ".pdf", ".xlsx"}
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -152,8 +155,14 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     resolved, checked = resolve(notebooks, db_path, parameters or {})
     if run is None:  # the report year; a build of notebooks without one (the e-Boks case) uses this year
         run = str(next((c["year"] for c in checked.values() if "year" in c), date.today().year))
+    final = reports_dir / check_run_name(run)
+    if final.exists() and not _written_by_a_build(final):
+        raise ParameterError(f"run: {final} exists and was not written by analysis build, so it is not replaced;"
+                             " choose another run name")
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
+    (staging / BUILD_MARKER).write_text("Written by analysis build; the next build of this run replaces it.\n",
+                                        encoding="utf-8")
     jobs = []
     for name, path in notebooks.items():
         values = dict(resolved[name])
@@ -162,7 +171,6 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         jobs.append((path, values))
     try:
         _render_all(jobs, staging, workers, cell_timeout)
-        final = reports_dir / run
         if only and final.exists():  # a partial build replaces its own files and keeps the others
             for path in staging.iterdir():
                 os.replace(path, final / path.name)
@@ -174,7 +182,23 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return sorted(final.iterdir())
+    return sorted(path for path in final.iterdir() if path.name != BUILD_MARKER)
+
+
+def _written_by_a_build(folder: Path) -> bool:
+    """A run folder of a build: it has the marker, or (built before there was one) holds nothing but
+    a build's files."""
+    return (folder / BUILD_MARKER).exists() or (folder.is_dir() and all(
+        path.is_file() and path.suffix in BUILD_OUTPUTS for path in folder.iterdir()))
+
+
+def check_run_name(run: str) -> str:
+    """A run is a folder name under reports/: letters, digits, '-', '_' and '.', not starting with a
+    dot, so that no run name can point outside reports/ (``..``) or at reports/ itself."""
+    if not isinstance(run, str) or not re.fullmatch(r"[^\W_][\w.-]{0,99}", run):
+        raise ParameterError(f"run: {run!r} is not a plain folder name (letters, digits, '-', '_', '.';"
+                             " not starting with '.' and without '/'), such as 2025 or oeu08_2026")
+    return run
 
 
 def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers: int | None,

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from . import coverage, db, rates
 from .formats import kr, pct
 from .ingest import ORDER_MATCHES, IngestReport, ingest
@@ -61,6 +63,18 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     print_ingest_report(report)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (a unit named ``=cmd|…``) prefixed with
+    an apostrophe, as OWASP advises for CSV exports; numbers are left as they are."""
+    def safe(value: object) -> object:
+        return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    return frame.apply(lambda column: column if pd.api.types.is_numeric_dtype(column) else column.map(safe))
+
+
 def cmd_rates(args: argparse.Namespace) -> None:
     con = db.connect(args.db)
     try:
@@ -79,7 +93,7 @@ def cmd_rates(args: argparse.Namespace) -> None:
         con.close()
     frame = frame[columns]
     if args.format == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        csv_safe(frame).to_csv(sys.stdout, index=False)
         return
     shown = frame.copy()
     for column in ("eligible_amount", "ehandel_amount"):
@@ -134,7 +148,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
                                 "cut_share_of_budget"]]
     if args.format == "csv":
-        selected.to_csv(sys.stdout, index=False)
+        csv_safe(selected).to_csv(sys.stdout, index=False)
     else:
         shown = selected.assign(**{penalty.BASES[args.basis]: selected[penalty.BASES[args.basis]].map(pct),
                                    "cut": selected["cut"].map(kr),

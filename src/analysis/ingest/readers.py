@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from .schema import FileKind, custom_data_headers, header_map, is_custom_data_header
+from .schema import FileKind, ambiguous_headers, custom_data_headers, header_map, is_custom_data_header
 
 CHUNK_ROWS = 100_000
 MAX_LINE_BYTES = 1_000_000  # a longer line is quarantined unread, so one broken line cannot exhaust memory
@@ -122,7 +122,12 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def check_headers(name: str, kind: FileKind, headers: list[str], line: int = 1) -> dict[str, str]:
-    """Canonical column -> header for a file's header row; an InputError when a required column is missing."""
+    """Canonical column -> header for a file's header row; an InputError when a required column is
+    missing, or when two headers mean the same column (a file with both ``Beløb`` and ``Beløb ekskl.
+    moms`` takes the latter; any other pair is refused rather than one picked silently)."""
+    for canonical, found in ambiguous_headers(kind, headers):
+        raise InputError(f"{name}: line {line}: the headers {' and '.join(repr(h) for h in found)} all mean the column"
+                         f" {canonical} of a {kind.name} file; keep one of them (or rename the others)")
     mapping = header_map(kind, headers)
     found = set(mapping.values())
     missing = [c for c in kind.columns if c.header_required and c.name not in found]

@@ -396,23 +396,41 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[\s_\-.]+", "", text)
 
 
-def header_map(kind: FileKind, headers: list[str]) -> dict[str, str]:
-    """Map a file's headers to canonical column names; unknown headers are left out.
-
-    A header matches a column when it equals the canonical name or one of its aliases. When two
-    columns share an alias (``EAN-nummer`` in several kinds is fine, but within one kind a header
-    must match one column), the first column in the kind's order wins.
-    """
+def header_matches(kind: FileKind, headers: list[str]) -> dict[str, list[str]]:
+    """Canonical column -> the file's headers that match it (its name or an alias), in file order."""
     lookup: dict[str, str] = {}
     for column in kind.columns:
         for alias in (column.name, *column.aliases):
             lookup.setdefault(normalise_header(alias), column.name)
-    mapping: dict[str, str] = {}
+    matches: dict[str, list[str]] = {}
     for header in headers:
-        canonical = lookup.get(normalise_header(header))
-        if canonical and canonical not in mapping.values():
-            mapping[header] = canonical
+        if canonical := lookup.get(normalise_header(header)):
+            matches.setdefault(canonical, []).append(header)
+    return matches
+
+
+def _excluding_vat(headers: list[str]) -> list[str]:
+    return [h for h in headers if re.search(r"ekskl|excl|uden moms|u\. moms", h, re.IGNORECASE)]
+
+
+def header_map(kind: FileKind, headers: list[str]) -> dict[str, str]:
+    """Map a file's headers to canonical column names; unknown headers are left out.
+
+    When several headers match one column, an amount takes the one that says it excludes VAT
+    (``Beløb`` and ``Beløb ekskl. moms``: the latter); otherwise the first is mapped here, and
+    ``ambiguous_headers`` names the conflict, which the readers refuse.
+    """
+    mapping: dict[str, str] = {}
+    for canonical, found in header_matches(kind, headers).items():
+        chosen = _excluding_vat(found) if canonical == kind.amount_column and len(found) > 1 else []
+        mapping[chosen[0] if len(chosen) == 1 else found[0]] = canonical
     return mapping
+
+
+def ambiguous_headers(kind: FileKind, headers: list[str]) -> list[tuple[str, list[str]]]:
+    """Columns that several headers match with no rule to choose between them (never picked silently)."""
+    return [(canonical, found) for canonical, found in header_matches(kind, headers).items()
+            if len(found) > 1 and not (canonical == kind.amount_column and len(_excluding_vat(found)) == 1)]
 
 
 # KMD Insight Custom Data files name their columns by type and number in the first row (Dato1,
