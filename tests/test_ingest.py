@@ -379,3 +379,36 @@ def test_two_amount_columns_take_the_one_excluding_vat_and_other_pairs_are_refus
                                          " supplier_name of a invoice_lines file"):
         ingest(raw, tmp_path / "e.duckdb")
     assert query(tmp_path / "e.duckdb", "SELECT amount FROM invoice_lines") == [(Decimal("1000.00"),)]
+
+
+def test_credit_notes_net_against_purchases_whatever_the_sign_convention(tmp_path: Path) -> None:
+    """Kreditnota lines written positive are negated; a file mixing both conventions is refused."""
+    header = [*LINE_HEADER, "Dokumenttype"]
+    invoice = ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "1.000,00", "N/A", "",
+               "Faktura"]
+    positive = ["K1", 1, "12-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Retur", "200,00", "N/A", "", "Kreditnota"]
+    negative = ["K2", 1, "13-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Retur", "-50,00", "N/A", "",
+                "Kreditnota"]
+    raw = minimal_raw(tmp_path / "raw")
+    write_csv(raw / "fakturalinjer.csv", header, [invoice, positive])
+    report = ingest(raw, tmp_path / "e.duckdb")
+    assert query(tmp_path / "e.duckdb", "SELECT invoice_no, amount FROM invoice_lines ORDER BY 1") == [
+        ("F1", Decimal("1000.00")), ("K1", Decimal("-200.00"))]
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert lines.amount_loaded == Decimal("800.00") == lines.amount_read
+    write_csv(raw / "fakturalinjer.csv", header, [invoice, positive, negative])
+    with pytest.raises(InputError, match="fakturalinjer.csv: credit notes are written both with positive lines"
+                                         " \\(e.g. K1\\) and with negative ones \\(e.g. K2\\)"):
+        ingest(raw, tmp_path / "e.duckdb")
+
+
+def test_a_file_whose_rows_nearly_all_share_one_problem_stops_the_ingest_with_a_fix(tmp_path: Path) -> None:
+    """Excel turned every EAN of the orders into 5,79801E+12: a wrong file, not 30 bad rows."""
+    from helpers import ORDER_HEADER
+
+    raw = minimal_raw(tmp_path / "raw")
+    write_csv(raw / "ordrer.csv", ORDER_HEADER, [[f"EH-{i}", "02-01-2025", "5,79801E+12", CVR, "100,00"]
+                                                 for i in range(30)])
+    with pytest.raises(InputError, match="ordrer.csv: 30 of its 30 rows have the same problem.*"
+                                         "scientific notation.*format the column as text"):
+        ingest(raw, tmp_path / "e.duckdb")

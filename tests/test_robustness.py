@@ -179,7 +179,7 @@ def test_two_builds_at_once_do_not_corrupt_each_other(small_db: Path, tmp_path: 
     assert not errors
     for name in ("a", "b"):
         assert sorted(p.name for p in (tmp_path / name).iterdir()) == [
-            "01_ehandel_status.html", "01_ehandel_status.ipynb", "01_ehandel_status.pdf"]
+            ".analysis-build", "01_ehandel_status.html", "01_ehandel_status.ipynb", "01_ehandel_status.pdf"]
         assert len(PdfReader(tmp_path / name / "01_ehandel_status.pdf").pages) > 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

@@ -39,6 +39,7 @@ from .schema import (AGREEMENTS, BUDGETS, CARD, CATEGORIES, COST_CENTRES, EHANDE
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
+WRONG_FILE_SHARE, WRONG_FILE_ROWS = 0.5, 20  # more than half of a file's rows (of 20 or more) with one problem
 CPR_PATTERN = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"  # a Danish CPR number
 CPR_MASK = "[CPR fjernet]"
 NO_ORDER_REFERENCES = ("", "n/a", "na", "-", "0", "ingen")
@@ -756,6 +757,37 @@ def _infer_document_type(con: duckdb.DuckDBPyConnection) -> None:
           AND t.supplier_id = d.supplier_id AND t.invoice_no = d.invoice_no""")
 
 
+def _sign_credit_notes(con: duckdb.DuckDBPyConnection) -> None:
+    """A credit note written with positive lines (as OIOUBL CreditNote documents and some ERPs write
+    them) is negated, so that it nets against the purchases whatever the file's sign convention; a
+    file whose credit notes follow both conventions is refused (no way to tell which is meant)."""
+    con.execute("""
+        CREATE TEMP TABLE credit_notes AS
+        SELECT _file, supplier_id, invoice_no, sum(amount) AS total
+        FROM invoice_lines WHERE document_type = 'credit_note' AND amount IS NOT NULL
+        GROUP BY ALL""")  # the whole document, quarantined lines too: a duplicate leaves only a part of it
+    mixed = con.execute("""
+        SELECT _file, arg_min(invoice_no, invoice_no) FILTER (total > 0), arg_min(invoice_no, invoice_no) FILTER (total < 0)
+        FROM credit_notes GROUP BY _file HAVING count(*) FILTER (total > 0) > 0 AND count(*) FILTER (total < 0) > 0
+        ORDER BY _file LIMIT 1""").fetchone()
+    if mixed:
+        raise InputError(f"{mixed[0]}: credit notes are written both with positive lines (e.g. {mixed[1]}) and with"
+                         f" negative ones (e.g. {mixed[2]}), so it cannot be told which sign means a credit; export"
+                         " them with one convention")
+    con.execute("""
+        UPDATE invoice_lines t SET amount = -t.amount
+        FROM (SELECT * FROM credit_notes WHERE total > 0) c
+        WHERE t.problem IS NULL AND t.document_type = 'credit_note'
+          AND t._file = c._file AND t.supplier_id = c.supplier_id AND t.invoice_no = c.invoice_no""")
+    con.execute("DROP TABLE credit_notes")
+
+
+def _complete_documents(con: duckdb.DuckDBPyConnection) -> None:
+    """Document types inferred where the file has none, then credit notes given their sign."""
+    _infer_document_type(con)
+    _sign_credit_notes(con)
+
+
 def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, sources: list,
                   relations: dict[str, list[Relation]], report: IngestReport, step: Step, order_match: str) -> None:
     con.execute(
@@ -849,7 +881,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
            "'is missing (and no other supplier id is given)'"),
           ("p_currency IS NOT NULL AND upper(p_currency) <> 'DKK'", "currency",
            "'is not DKK: no exchange rate is applied, so the amount is not loaded as kroner'")],
-         after=_infer_document_type, keep_position=True, lookup=UNIT_LOOKUP,
+         after=_complete_documents, keep_position=True, lookup=UNIT_LOOKUP,
          resolve=f"coalesce(p_buyer_ean, {BUYER_BY_ID},"
                  " (SELECT ean FROM unit_ids WHERE id = p_accounting_cost)) AS p_buyer_ean",
          first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id", BUYER_ID_REASON)])
@@ -1183,6 +1215,17 @@ def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport, sourc
                 f"{file}: {unknown} of {read} rows have a buyer EAN that is not in the units file;"
                 " is the units file from the same municipality and period?"
             )
+    for file, read, rows, reason, line, column, value in con.execute(f"""
+        SELECT f.file, f.rows_read, q.n, q.reason, q.line, q.column_name, q.value
+        FROM ingest_files f JOIN (
+            SELECT file, reason, count(*) AS n, arg_min(line, line) AS line, arg_min(column_name, line) AS column_name,
+                   arg_min(value, line) AS value
+            FROM quarantine WHERE NOT starts_with(reason, 'duplicate of') GROUP BY file, reason) q USING (file)
+        WHERE f.rows_read >= {WRONG_FILE_ROWS} AND q.n > {WRONG_FILE_SHARE} * f.rows_read
+        ORDER BY f.file, q.n DESC LIMIT 1""").fetchall():
+        raise InputError(f"{file}: {rows:,} of its {read:,} rows have the same problem, so the file as a whole looks"
+                         f" wrong rather than some rows: {format_problem(file, line, _header(sources, file, column), value, reason)}"
+                         + _fix_hint(value))
     loaded = con.execute("SELECT count(*) FROM invoice_lines").fetchone()[0]
     if not loaded:
         reasons = con.execute("""
@@ -1195,6 +1238,14 @@ def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport, sourc
                          for rows, reason, file, line, column, value in reasons)
         raise InputError("invoice lines: no usable rows were loaded"
                          + (f"; the most common reasons, each with an example:{detail}" if detail else ""))
+
+
+def _fix_hint(value: str | None) -> str:
+    """How to repair a file that an export tool damaged in a recognisable way."""
+    if value and re.fullmatch(r"-?\d+([.,]\d+)?[eE][+-]?\d+", value.strip()):
+        return (". The value is a number in scientific notation, as Excel writes long numbers (EANs, CVRs, invoice"
+                " numbers): format the column as text before saving, or take the export from the source system")
+    return ""
 
 
 def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, order_match: str) -> None:
