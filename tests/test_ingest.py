@@ -143,7 +143,7 @@ def test_bad_rows_are_quarantined_with_file_line_column_value_and_reason(tmp_pat
     report = ingest(raw, db)
     assert quarantine(db) == [
         ("fakturalinjer.csv", 3, "invoice_date", "31-02-2025", "is not a valid date (expected dd-mm-yyyy)"),
-        ("fakturalinjer.csv", 4, "amount", "12,3,4", "is not a valid amount (expected e.g. 1.234,50)"),
+        ("fakturalinjer.csv", 4, "amount", "12,3,4", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)"),
         ("fakturalinjer.csv", 5, "buyer_ean", "5798000000019", "has a wrong EAN/GLN check digit"),
         ("fakturalinjer.csv", 6, "buyer_ean", EANS[2], "is not a unit in the units file"),
         ("fakturalinjer.csv", 7, "supplier_cvr", "1234", "is not an 8-digit CVR number"),
@@ -316,7 +316,7 @@ def test_duckdb_reader_and_python_reader_load_the_same_rows(tmp_path: Path) -> N
     assert tables[0] == tables[1]
     assert len(tables[0][0]) == 2 and [q[2:] for q in tables[0][1]] == [
         ("invoice_date", "31-02-2025", "is not a valid date (expected dd-mm-yyyy)"),
-        ("amount", "abc", "is not a valid amount (expected e.g. 1.234,50)")]
+        ("amount", "abc", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)")]
 
 
 def test_typed_parquet_columns_are_taken_as_they_are_and_still_checked(tmp_path: Path) -> None:
@@ -412,3 +412,42 @@ def test_a_file_whose_rows_nearly_all_share_one_problem_stops_the_ingest_with_a_
     with pytest.raises(InputError, match="ordrer.csv: 30 of its 30 rows have the same problem.*"
                                          "scientific notation.*format the column as text"):
         ingest(raw, tmp_path / "e.duckdb")
+
+
+@pytest.mark.parametrize(("text", "kroner"), [
+    ("1.234,50 kr.", "1234.50"), ("1.234,50-", "-1234.50"), ("(1.234,50)", "-1234.50"), ("\u22121.234,50", "-1234.50"),
+    ("1 234,50", "1234.50"), ("1\u00a0234\u00a0567,50", "1234567.50"), ("100,500", "100.50"), ("1.234,50 DKK", "1234.50"),
+    ("100,555", None), ("1.50", None), ("12 34", None)])
+def test_amounts_as_danish_exports_write_them_are_read_exactly_or_quarantined(
+        tmp_path: Path, text: str, kroner: str | None) -> None:
+    """Trailing minus (SAP/KMD), parentheses, kr., the Unicode minus, spaces as thousands: exact; three
+    decimals and a point that could be either separator: quarantined, never rounded or guessed."""
+    raw = minimal_raw(tmp_path / "raw", lines=[
+        ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "100,00", "N/A", ""],
+        ["F2", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Blæk", text, "N/A", ""]])
+    report = ingest(raw, tmp_path / "e.duckdb")
+    loaded = query(tmp_path / "e.duckdb", "SELECT amount FROM invoice_lines WHERE invoice_no = 'F2'")
+    if kroner is None:
+        assert loaded == [] and report.rows_quarantined == 1
+    else:
+        assert loaded == [(Decimal(kroner),)] and report.rows_quarantined == 0
+
+
+def test_cpr_numbers_are_masked_in_every_free_text_field(tmp_path: Path) -> None:
+    """Sole traders and people's names turn up in supplier, shop, contract and unit names too."""
+    cpr = "010203-1234"
+    raw = minimal_raw(tmp_path / "raw", units=[unit_row(EANS[0], f"Dagplejer {cpr}"), unit_row(EANS[1], "Rådhuset")],
+                      lines=[["F1", 1, "10-01-2025", EANS[0], CVR, f"Tømrer {cpr}", "44121701", f"Note {cpr}", "100,00",
+                              "N/A", f"Aftale {cpr}"]],
+                      cards=[["K1", "03-01-2025", EANS[0], f"Kiosk {cpr}", "50101500", "12,50", "Åse"]])
+    (raw / "kommune.txt").write_text(f"Kommune {cpr}\n", encoding="utf-8")
+    db = tmp_path / "e.duckdb"
+    ingest(raw, db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for table in ("units", "invoice_lines", "card_transactions", "meta"):
+            values = con.execute(f"SELECT * FROM {table}").fetchall()
+            assert not any("1234" in str(value) and "0102" in str(value) for row in values for value in row), table
+        assert con.execute("SELECT name FROM units WHERE ean = ?", [EANS[0]]).fetchone() == ("Dagplejer [CPR fjernet]",)
+    finally:
+        con.close()

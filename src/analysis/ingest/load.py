@@ -84,9 +84,14 @@ _PARSE = {
     "flag": "CASE WHEN lower({c}) IN ('ja', 'j', 'yes', 'y', 'true', '1', 'x') THEN TRUE"
             " WHEN lower({c}) IN ('nej', 'n', 'no', 'false', '0') THEN FALSE END",
 }
-# Danish amounts: decimal comma, optional thousands dots (1.234,50).
-_DANISH_AMOUNT = ("CASE WHEN regexp_full_match({c}, '-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?')"
-                  " THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
+# Danish amounts: decimal comma, optional thousands dots (1.234,50), at most two decimals beyond
+# trailing zeros (øre: 100,555 is refused, never rounded). A value that is not plain is tried once
+# more in the other spellings Danish exports use (danish_amount_text): "1.234,50 kr.", a trailing
+# minus (SAP/KMD "1.234,50-"), accounting parentheses, the Unicode minus, spaces as thousands.
+_DANISH_PLAIN = "-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d{{1,2}}0*)?"
+_DANISH_AMOUNT = (f"CASE WHEN regexp_full_match({{c}}, '{_DANISH_PLAIN}')"
+                  " THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DECIMAL(18, 2))"
+                  " ELSE try_cast(replace(replace(danish_amount_text({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
 _TYPES = {"text": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
           "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "art": "VARCHAR", "flag": "BOOLEAN"}
 # Parquet column types taken as they are for a column kind (anything else is read as text and parsed).
@@ -99,7 +104,7 @@ _CHECKS = {
     "int": [("{v} IS NULL", "is not a whole number")],
     "date": [("{v} IS NULL", "is not a valid date (expected dd-mm-yyyy)"),
              ("year({v}) NOT BETWEEN 1990 AND 2100", "is outside the years 1990-2100")],
-    "amount": [("{v} IS NULL", "is not a valid amount (expected e.g. 1.234,50)"),
+    "amount": [("{v} IS NULL", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)"),
                (f"abs({{v}}) >= {MAX_AMOUNT}", "is implausibly large (1 bn kr. or more)")],
     "ean": [("NOT regexp_full_match({v}, '\\d{13}')", "is not a 13-digit EAN/GLN number"),
             ("NOT gln_check_digit_ok({v})", "has a wrong EAN/GLN check digit")],
@@ -117,6 +122,17 @@ CREATE OR REPLACE TEMP MACRO gln_check(n) AS
          + gln_digit(n, 1) + gln_digit(n, 3) + gln_digit(n, 5) + gln_digit(n, 7) + gln_digit(n, 9)
          + gln_digit(n, 11)) % 10) % 10 = n % 10;
 CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS gln_check(TRY_CAST(e AS BIGINT));
+CREATE OR REPLACE TEMP MACRO amount_spaced(t) AS  -- thousands apart by a space: 1 234,50
+  CASE WHEN regexp_full_match(t, '[-(\u2212]?\\d{1,3}([ \u00a0]\\d{3})+(,\\d+)?[-)]?')
+       THEN replace(replace(t, chr(160), ''), ' ', '') ELSE t END;
+CREATE OR REPLACE TEMP MACRO amount_unsigned(t) AS amount_spaced(regexp_replace(t, '\\s*(kr\\.?|dkk)$', '', 'i'));
+CREATE OR REPLACE TEMP MACRO amount_signed(t) AS
+  CASE WHEN regexp_full_match(t, '\\(-?[^()-]+\\)') THEN '-' || t[2:-2]
+       WHEN ends_with(t, '-') AND NOT starts_with(t, '-') THEN '-' || t[:-2]
+       ELSE replace(t, chr(8722), '-') END;
+CREATE OR REPLACE TEMP MACRO danish_amount_text(c) AS
+  CASE WHEN regexp_full_match(amount_signed(amount_unsigned(c)), '-?(\\d{1,3}(\\.\\d{3})+|\\d+)(,\\d{1,2}0*)?')
+       THEN amount_signed(amount_unsigned(c)) END;
 """
 
 
@@ -678,7 +694,8 @@ def _municipality_name(raw_dir: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    return (text.strip().splitlines() or [raw_dir.name])[0].strip()
+    name = (text.strip().splitlines() or [raw_dir.name])[0].strip()
+    return re.sub(CPR_PATTERN, CPR_MASK, name)  # a name file is free text too
 
 
 def _check_kinds(raw_dir: Path, found: Discovery) -> None:
@@ -819,8 +836,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
           ("lower(p_rule_key) = 'art' AND NOT regexp_full_match(replace(p_value, '.', ''), '\\d{1,4}')", "value",
            "'is not an art of the chart of accounts (e.g. 2.2 or 4)'")])
     if relations[UNITS.name]:
-        load(UNITS, "p_ean AS ean, p_name AS name, p_level1 AS level1, p_level2 AS level2,"
-                    " p_level3 AS level3, p_level4 AS level4, p_unit_type AS unit_type,"
+        load(UNITS, f"p_ean AS ean, {_masked('p_name')} AS name, p_level1 AS level1, p_level2 AS level2,"
+                    f" {_masked('p_level3')} AS level3, {_masked('p_level4')} AS level4, p_unit_type AS unit_type,"
                     " p_goods_budget AS goods_budget, p_municipality AS municipality, p_other_ids AS other_ids",
              [("p_goods_budget < 0", "goods_budget", "'is negative'")])
     else:
@@ -865,12 +882,10 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
         coalesce(p_supplier_cvr, {_masked('p_supplier_id')}) AS supplier_id,
         {_masked('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
-        CASE WHEN regexp_matches(p_description, '\\d{{6}}')
-             THEN regexp_replace(p_description, '{CPR_PATTERN}', '{CPR_MASK}', 'g') ELSE p_description END
-            AS description,
+        {_masked('p_description')} AS description,
         p_amount AS amount,
         CASE WHEN lower(coalesce(p_order_ref, '')) IN ({no_ref}) THEN NULL ELSE p_order_ref END AS order_ref,
-        p_contract AS contract,
+        {_masked('p_contract')} AS contract,
         lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND ({matched}) AS is_ehandel,
         {document_type} AS document_type, p_currency AS currency, p_accounting_cost AS accounting_cost,
         p_item_id AS item_id, p_profile_id AS profile_id, {_masked('p_buyer_id')} AS buyer_id,
@@ -891,7 +906,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
             p_invoice_no AS invoice_no, p_line_no AS line_no, p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean,
             p_supplier_cvr AS supplier_cvr, coalesce(p_supplier_cvr, {_masked('p_supplier_name')}) AS supplier_id,
             {_masked('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
-            {_masked('p_description')} AS description, p_amount AS amount, p_contract AS contract,
+            {_masked('p_description')} AS description, p_amount AS amount, {_masked('p_contract')} AS contract,
             p_item_type AS item_type, p_art AS art, p_order_type AS order_type,
             (SELECT ehandel FROM order_types WHERE order_type = coalesce(lower(p_order_type), '{BLANK_ORDER_TYPE}'))
                 AS is_ehandel,
@@ -902,9 +917,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         con.execute("DROP TABLE ehandel_table")
     load(CARD, "p_transaction_id AS transaction_id,"
                " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
-               " p_merchant_name AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
+               f" {_masked('p_merchant_name')} AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
                " p_amount AS amount, p_art AS art", [], keep_position=True, lookup=UNIT_LOOKUP)
-    load(AGREEMENTS, "p_contract AS contract, p_supplier_cvr AS supplier_cvr,"
+    load(AGREEMENTS, f"{_masked('p_contract')} AS contract, p_supplier_cvr AS supplier_cvr,"
                      " p_unspsc_prefix AS unspsc_prefix, p_binding AS binding,"
                      " p_valid_from AS valid_from, p_valid_to AS valid_to",
          [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
@@ -958,7 +973,8 @@ def _refuse_unknown_order_types(con: duckdb.DuckDBPyConnection) -> None:
 
 def _masked(sql: str) -> str:
     """SQL: a text value with every CPR-like number replaced (names of sole traders hold them)."""
-    return f"regexp_replace({sql}, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
+    return (f"CASE WHEN regexp_matches({sql}, '\\d{{6}}') THEN regexp_replace({sql}, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
+            f" ELSE {sql} END")  # the guard: most values hold no six digits, and the regex is the cost
 
 
 def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], report: IngestReport) -> None:
