@@ -355,6 +355,8 @@ def test_reports_on_unspsc_only_data_warn_give_the_range_and_the_reason(unspsc_o
     assert "Advarsel om skæv klassifikation" in text and "sandsynligvis for høj" in text
     assert re.search(r"ligger e-handelsprocenten mellem \d+,\d % og 100,0 %", text)
     assert "enhederne er alligevel rangeret med denne begrundelse: »Afprøvning på kataloglinjer«" in text
+    if stem == "04_briefing":  # one year of data: no "from 25,2 % in 2025 to 25,2 % in 2025"
+        assert "E-handelsprocenten var" in text and "er gået fra" not in text
     if stem == "01_ehandel_status":  # the unit lists give each unit's range too
         assert "Hvis uklassificeret er egnet" in text
     if stem != "03_penalty":  # the method sections: coverage by key, the order matching rule, cross-matches
@@ -385,3 +387,15 @@ def test_a_build_replaces_only_run_folders_that_a_build_wrote(small_db: Path, tm
     first = build_reports(db_path=small_db, only=["ehandel_status"], run="r", reports_dir=reports)
     again = build_reports(db_path=small_db, run="r", reports_dir=reports, parameters={"n": "10"})
     assert {p.name for p in first} < {p.name for p in again} and (reports / "r" / ".analysis-build").exists()
+
+
+def test_an_image_description_is_escaped_in_the_html() -> None:
+    from analysis.build import to_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                                           metadata={"image/png": {"alt": '"><script>alert(1)</script>'}})]
+    nb.cells = [cell]
+    html = to_html(nb, "Test")
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
