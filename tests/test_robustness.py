@@ -270,3 +270,25 @@ def test_quarantine_and_messages_mask_cpr_numbers(tmp_path: Path) -> None:
                                "is not a valid date (expected dd-mm-yyyy)"]
     assert json.dumps(report.problems).find("0102031234") == -1
     assert Decimal("1.00") == next(f for f in report.files if f.file == "fakturalinjer.csv").amount_quarantined
+
+
+def test_a_database_held_for_writing_elsewhere_gives_a_message_not_a_traceback(small_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from analysis import db
+    from analysis.errors import DatabaseError
+
+    copy = tmp_path / "held.duckdb"
+    shutil.copy(small_db, copy)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                               " print('open', flush=True); time.sleep(60)", str(copy)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(DatabaseError, match="cannot be opened .*close it"):
+            db.connect(copy)
+    finally:
+        holder.kill()
+        holder.wait()
+    (tmp_path / "junk.duckdb").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(DatabaseError, match="cannot be opened"):
+        db.connect(tmp_path / "junk.duckdb")

@@ -29,7 +29,12 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
         raise DatabaseError(
             f"{path}: database not found; build it with 'analysis ingest RAW_DIR --db {path}' or 'make data'"
         )
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as error:  # held by another process, a stale write-ahead log, not a database
+        raise DatabaseError(f"{path}: cannot be opened ({str(error).splitlines()[0]}). If another program (a"
+                            " notebook, the explorer, DuckDB's shell) has it open for writing, close it; otherwise"
+                            f" build it again with 'analysis ingest RAW_DIR --db {path}'") from None
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if not {"units", "invoice_lines", "purchases", "meta"} <= tables:
         con.close()
