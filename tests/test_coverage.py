@@ -15,7 +15,7 @@ from helpers import CVR, EANS, minimal_raw
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import coverage, params
+from analysis import coverage, params, rates
 from analysis.coverage import Coverage, check_ranking, coverage_between
 from analysis.errors import ParameterError
 from analysis.ingest import ingest
@@ -218,19 +218,13 @@ def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the
         items = dict(con.execute("SELECT item, amount FROM budget_reconciliation").fetchall())
         read = con.execute("SELECT amount_read FROM ingest_files WHERE kind = 'budgets'").fetchone()[0]
     assert sum(items.values()) == read and set(items) == {"varebudget til enhederne", "ikke varekøb (art)"}
-    cuts = {name: simulate(*(lambda p: (p_units(p), p["parameters"]))(params.penalty(str(real_like[name]))))
-            .selected.set_index("ean")["cut"] for name in ("truth", "real")}
+    cuts = {}
+    for name in ("truth", "real"):
+        resolved = params.penalty(str(real_like[name]))
+        with duckdb.connect(str(real_like[name]), read_only=True) as con:
+            units = rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
+        cuts[name] = simulate(units, resolved["parameters"]).selected.set_index("ean")["cut"]
     assert cuts["real"].equals(cuts["truth"]) and cuts["real"].sum() == 1_500_000
-
-
-def p_units(resolved: dict) -> pd.DataFrame:
-    from analysis import db, rates
-
-    con = db.connect(resolved["db_path"])
-    try:
-        return rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
-    finally:
-        con.close()
 
 
 def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp_path: Path) -> None:

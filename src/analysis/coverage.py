@@ -20,10 +20,11 @@ import pandas as pd
 
 from .errors import ParameterError
 from .formats import mio_kr, pct, points
+from .ingest.schema import RULE_KEYS
 
-# The eligibility keys in their order of precedence (analysis.ingest.schema.RULE_KEYS, after UNSPSC),
-# with the Danish label reports use.
-RULES = {"unspsc": "UNSPSC", "art": "Art", "leverandør": "Leverandør", "varetype": "Varetype", "tekst": "Tekst"}
+# The eligibility keys in their order of precedence (UNSPSC, then the rules file's), with the Danish
+# label reports use.
+RULES = {"unspsc": "UNSPSC", **{key: key.capitalize() for key in RULE_KEYS}}
 UNCLASSIFIED = "uklassificeret"
 MAX_UNCLASSIFIED = 0.10  # default: above this share of spend unclassified, units are ranked only with a reason
 MAX_GAP = 0.10  # coverage of e-handel and of other purchases differing by more: a warning in every report

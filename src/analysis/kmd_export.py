@@ -14,7 +14,7 @@ import pandas as pd
 
 from .paths import DEFAULT_CATEGORIES
 
-TABLE_ZIP = "e-handelstabel_truelink.zip"
+TABLE_ZIP = "e-handelstabel-truelink.zip"
 # Randers Kommune's "ØKE-handelsfilter" (../shared/realdata/kmd-insight): technical and own names.
 COLUMNS = [("Metadata", ""), ("Dato1", "Fakturadato"), ("Numerisk1", "Beløb"), ("Tekst1", "Leverandørnavn"),
            ("Tekst2", "EAN-niveau 1"), ("Tekst3", "Varetype"), ("Tekst4", "Ordretype"), ("Tekst5", "EAN-nummer"),

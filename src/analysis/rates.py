@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from .errors import ParameterError
+from .formats import kr
 
 PeriodType = Literal["year", "quarter", "month"]
 PERIOD_TYPES: tuple[str, ...] = ("year", "quarter", "month")
@@ -66,8 +67,6 @@ def ehandel_definition(con: duckdb.DuckDBPyConnection) -> str:
 
 def goods_budget_note(con: duckdb.DuckDBPyConnection) -> str:
     """Where the units' goods budgets come from, in Danish, with the budget file's reconciliation."""
-    from .formats import kr
-
     source = dict(con.execute("SELECT key, value FROM meta WHERE key = 'budget_source'").fetchall()).get("budget_source")
     if source == "budgetfil":
         items = dict(con.execute("SELECT item, amount FROM budget_reconciliation").fetchall())
