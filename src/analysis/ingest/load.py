@@ -303,6 +303,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
 
 
 _MAYBE_UTF8 = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")  # a lead byte and a continuation byte: maybe UTF-8
+_ASCII_BUT_NEWLINE = bytes(b for b in range(128) if b != ord("\n"))
 
 
 def _as_utf8(block: bytes) -> tuple[bytes, int]:
@@ -312,14 +313,17 @@ def _as_utf8(block: bytes) -> tuple[bytes, int]:
     A block in which no byte pair could start a UTF-8 character (the usual Windows export) is
     decoded in one call; otherwise line by line.
     """
+    if not _MAYBE_UTF8.search(block):  # no line is UTF-8 beyond ASCII, so every non-ASCII line is cp1252
+        if block.isascii():
+            return block, 0
+        high = block.translate(None, _ASCII_BUT_NEWLINE)  # what is left of a line: its non-ASCII bytes
+        return block.decode("cp1252", errors="replace").encode("utf-8"), sum(1 for line in high.split(b"\n") if line)
     try:
         block.decode("utf-8")
         return block, 0
     except UnicodeDecodeError:
         pass
     lines = block.split(b"\n")
-    if not _MAYBE_UTF8.search(block):  # no line is UTF-8 beyond ASCII, so every other line is cp1252
-        return block.decode("cp1252", errors="replace").encode("utf-8"), sum(not line.isascii() for line in lines)
     converted = 0
     for number, line in enumerate(lines):
         if line.isascii():
@@ -910,11 +914,17 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
             p_item_type AS item_type, p_art AS art, p_order_type AS order_type,
             (SELECT ehandel FROM order_types WHERE order_type = coalesce(lower(p_order_type), '{BLANK_ORDER_TYPE}'))
                 AS is_ehandel,
-            CASE WHEN p_amount < 0 THEN 'credit_note' ELSE 'invoice' END AS document_type""", [],
+            CASE WHEN p_amount < 0 THEN 'credit_note' ELSE 'invoice' END AS document_type,
+            NULL::VARCHAR AS order_ref, NULL::VARCHAR AS currency, NULL::VARCHAR AS accounting_cost,
+            NULL::VARCHAR AS item_id, NULL::VARCHAR AS profile_id, NULL::VARCHAR AS buyer_id""", [],
              keep_position=True, lookup=UNIT_LOOKUP)
         _refuse_unknown_order_types(con)
-        con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM ehandel_table")
-        con.execute("DROP TABLE ehandel_table")
+        if relations[INVOICE_LINES.name]:
+            con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM ehandel_table")
+            con.execute("DROP TABLE ehandel_table")
+        else:  # the table is the purchases: renamed, not copied
+            con.execute("DROP TABLE invoice_lines")
+            con.execute("ALTER TABLE ehandel_table RENAME TO invoice_lines")
     load(CARD, "p_transaction_id AS transaction_id,"
                " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
                f" {_masked('p_merchant_name')} AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
