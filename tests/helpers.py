@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
+
 UNIT_HEADER = ["EAN-nummer", "Navn", "EAN-niveau 1", "EAN-niveau 2", "EAN-niveau 3", "EAN-niveau 4",
                "Enhedstype", "Varebudget"]
 LINE_HEADER = ["Fakturanummer", "Linjenummer", "Fakturadato", "EAN-nummer", "Leverandør CVR", "Leverandørnavn",
@@ -55,3 +57,15 @@ def minimal_raw(folder: Path, lines: list[list[object]] | None = None, orders: l
     if cards is not None:
         write_csv(folder / "kort.csv", CARD_HEADER, cards, encoding="cp1252")
     return folder
+
+
+def query(db: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
+def quarantine(db: Path) -> list[tuple]:
+    return query(db, "SELECT file, line, column_name, value, reason FROM quarantine ORDER BY file, line")

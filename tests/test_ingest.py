@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, unit_row, write_csv
+from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, quarantine, query, unit_row, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,18 +16,6 @@ import analysis.ingest.load as ingest_module
 from analysis.ingest import ingest
 from analysis.errors import InputError
 from analysis.ingest.load import _as_utf8, _unguard_block
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def quarantine(db: Path) -> list[tuple]:
-    return query(db, "SELECT file, line, column_name, value, reason FROM quarantine ORDER BY file, line")
 
 
 def test_minimal_folder_loads_and_classifies_ehandel(tmp_path: Path) -> None:

@@ -14,10 +14,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pytest
-from helpers import CVR, EANS, LINE_HEADER, UNIT_HEADER, minimal_raw, unit_row, write_csv
+from helpers import CVR, EANS, LINE_HEADER, UNIT_HEADER, minimal_raw, query, unit_row, write_csv
 
 from analysis.errors import InputError
 from analysis.ingest import discover, ingest
@@ -26,14 +25,6 @@ REALDATA = Path(__file__).parent / "data" / "realdata"  # copies of ../shared/re
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="tests/data/realdata is missing")
-
-
-def query(db: Path, sql: str, parameters: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def hand_sum(folder: Path) -> tuple[int, Decimal]:

@@ -33,7 +33,7 @@ from ..paths import REFERENCE_DIR
 from ..errors import InputError
 from .discover import Discovery, Found, discover
 from .einvoices import open_documents
-from .readers import MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
+from .readers import FIELD_SHIFT_HINT, MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, BUDGETS, CARD, CATEGORIES, COST_CENTRES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS,
                      INVOICE_LINES, ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
 
@@ -277,27 +277,44 @@ def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order:
                      {name: types[header] for name, header in source.headers.items()})
 
 
+_NO_VALUE = "\x01\x02\x03"  # DuckDB's null string: a field is '' when empty, NULL only when missing
+
+
 def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, path: Path,
                   lines: int) -> Relation | None:
     """``path`` (the file, or its UTF-8 copy, of ``lines`` lines) read by DuckDB's parallel CSV
     reader into a scratch table, whose row ids give the line numbers; None when that cannot be
-    exact: DuckDB refuses the file, or a record spans lines (line numbers would drift)."""
-    columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(source.fields)) + "}"
+    exact: DuckDB refuses the file, or a record spans lines (line numbers would drift).
+
+    DuckDB takes a line with one empty field too many (``a;b;c;`` for three columns) as a full
+    row, so a ``;`` inside an unquoted value shifted every later field into the wrong column. The
+    file is therefore read with one column more than the header, padded with NULL: a row with a
+    value there has too many fields, one with NULL in the header's last column too few, and either
+    is quarantined with the reason, as the Python reader does.
+    """
+    fields = source.fields
+    columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(fields + 1)) + "}"
     table = f"temp.csv_{order}"
     try:
         con.execute(f"CREATE TEMP TABLE csv_{order} AS SELECT * FROM read_csv(?, delim = ?, header = false,"
                     f" skip = {source.header_lines}, columns = {columns}, quote = '\"', escape = '\"', strict_mode = true,"
-                    f" auto_detect = false, max_line_size = {MAX_LINE_BYTES})", [str(path), source.delimiter])
+                    f" auto_detect = false, null_padding = true, nullstr = ?, max_line_size = {MAX_LINE_BYTES})",
+                    [str(path), source.delimiter, _NO_VALUE])
     except duckdb.Error:
         return None
     ((rows,),) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     if rows + source.header_lines != lines:  # blank lines or quoted newlines
         con.execute(f"DROP TABLE {table}")
         return None
-    selected = ", ".join(f"coalesce(f{position}, '') AS {name}" for name, position in source.positions.items())
-    inner = (f"SELECT ? AS _file, ? AS _file_order, rowid + 1 + ? AS _line, NULL::VARCHAR AS _error, {selected}"
-             f" FROM {table}")
-    relation = _relation(source, inner, [source.name, order, source.header_lines])
+    present = " + ".join(f"(f{i} IS NOT NULL)::INTEGER" for i in range(fields))
+    expected = f"expected {fields} fields separated by '{source.delimiter}', found "
+    error = f"CASE WHEN f{fields} IS NOT NULL THEN ? WHEN f{fields - 1} IS NULL THEN ? || ({present}) END"
+    selected = ", ".join(f"CASE WHEN _error IS NULL THEN coalesce(f{position}, '') END AS {name}"
+                         for name, position in source.positions.items())
+    inner = (f"SELECT ? AS _file, ? AS _file_order, _row + 1 + ? AS _line, _error, {selected}"
+             f" FROM (SELECT *, rowid AS _row, {error} AS _error FROM {table})")
+    relation = _relation(source, inner, [source.name, order, source.header_lines,
+                                         f"{expected}more ({FIELD_SHIFT_HINT})", expected])
     relation.scratch_table = table
     return relation
 

@@ -28,6 +28,8 @@ MAX_LINE_BYTES = 1_000_000  # a longer line is quarantined unread, so one broken
 TOO_LONG = "\ufdd0line-too-long\ufdd0"  # stands in for such a line (a Unicode non-character)
 DELIMITERS = (";", ",", "\t", "|")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+FIELD_SHIFT_HINT = ("a separator inside a value that is not quoted? The row is left out rather than read"
+                    " with its values in the wrong columns")
 csv.field_size_limit(sys.maxsize // 2**32)  # real exports have long free-text fields
 
 
@@ -217,7 +219,8 @@ def _open_csv(path: Path, kind: FileKind, name: str) -> tuple[SourceFile, Iterat
             if record == [TOO_LONG]:
                 record, problem = None, f"line longer than {MAX_LINE_BYTES:,} bytes, not read"
             if record is not None and len(record) != len(headers):
-                problem = f"expected {len(headers)} fields separated by '{delimiter}', found {len(record)}"
+                problem = f"expected {len(headers)} fields separated by '{delimiter}', found {len(record)}" + (
+                    f" ({FIELD_SHIFT_HINT})" if len(record) > len(headers) else "")
             append_row(chunk, kind, line, problem, None if problem else record, positions)
             if len(chunk["_line"]) >= CHUNK_ROWS:
                 yield to_table(chunk)
