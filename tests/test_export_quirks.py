@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from helpers import CVR, EANS, LINE_HEADER, minimal_raw, quarantine, query
 
 import analysis.ingest.load as load
+from analysis.errors import InputError
 from analysis.ingest import ingest
 
 HEADER = ";".join(LINE_HEADER)
@@ -54,3 +56,63 @@ def test_a_row_with_fields_missing_is_quarantined_by_duckdbs_reader_too(tmp_path
     assert [(line, reason) for _, line, _, _, reason in quarantine(db)] == [
         (3, "expected 11 fields separated by ';', found 10")]
     assert None not in read_by_duckdb  # no file fell back to the Python reader
+
+
+def _orders_bytes(raw: Path) -> str:
+    return (raw / "ordrer.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("name", ["ordrer.csv", "ordrer.csv.gz"])
+def test_a_gzip_compressed_export_is_read_as_the_file_inside(tmp_path: Path, name: str) -> None:
+    """A gzip file named .csv skipped the orders with a warning, and every rate became 0 %."""
+    raw = minimal_raw(tmp_path / "raw")
+    text = _orders_bytes(raw)
+    (raw / "ordrer.csv").unlink()
+    (raw / name).write_bytes(gzip.compress(text.encode("utf-8")))
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    assert not report.ignored_files and not report.warnings
+    orders = next(f for f in report.files if f.kind == "orders")
+    assert (orders.file, orders.rows_read, orders.rows_loaded) == (name, 1, 1)
+    assert query(db, "SELECT count(*) FILTER (is_ehandel) FROM invoice_lines") == [(1,)]
+
+
+def test_excels_unicode_text_utf16_tab_separated_with_danish_amounts_is_read(tmp_path: Path) -> None:
+    """Orders saved by Excel as "Unicode text" (UTF-16 LE with BOM, tabs): a header of NUL bytes
+    before; then, decoded, every Danish amount quarantined because tabs implied a decimal point."""
+    raw = minimal_raw(tmp_path / "raw")
+    text = _orders_bytes(raw).replace(";", "\t")
+    (raw / "ordrer.csv").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    orders = next(f for f in report.files if f.kind == "orders")
+    assert (orders.rows_read, orders.rows_loaded, orders.amount_loaded) == (1, 1, Decimal("1000.00"))
+
+
+def test_tab_separated_amounts_with_a_decimal_point_are_read_with_the_point(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    text = _orders_bytes(raw).replace(";", "\t").replace("1.000,00", "1000.50")
+    (raw / "ordrer.csv").write_text(text, encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT amount FROM orders") == [(Decimal("1000.50"),)]
+
+
+def test_a_card_file_without_its_header_line_is_refused_without_echoing_the_cardholder(tmp_path: Path) -> None:
+    raw = minimal_raw(tmp_path / "raw", cards=[["T1", "05-01-2025", EANS[0], "Netto", "", "123,00", "Jens Jensen"]])
+    path = raw / "kort.csv"
+    path.write_bytes(path.read_bytes().split(b"\r\n", 1)[1])  # the header line removed
+    with pytest.raises(InputError) as error:
+        ingest(raw, tmp_path / "db.duckdb")
+    message = str(error.value)
+    assert message.startswith("kort.csv: line 1: this line holds data") and "without its header line" in message
+    assert "Jens" not in message and "Netto" not in message
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
+def test_kommune_txt_is_read_in_any_encoding_notepad_saves(tmp_path: Path, encoding: str) -> None:
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "kommune.txt").write_bytes("Høje-Taastrup Kommune\r\n".encode(encoding))
+    db = tmp_path / "db.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT value FROM meta WHERE key = 'municipality'") == [("Høje-Taastrup Kommune",)]

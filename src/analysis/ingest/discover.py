@@ -9,6 +9,7 @@ skipped, so that no file is passed over without a word.
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import zipfile
 from collections import defaultdict
@@ -25,6 +26,24 @@ from .schema import FILE_KINDS, FileKind, kind_for_file, kinds_for_headers
 METADATA_FILES = ("kommune.txt", "SYNTETISK.txt")  # municipality name; marker of synthetic data
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 LOOSE_XML = "XML-filer"  # how the raw folder's own XML documents are named as one source
+
+
+def _gunzip(path: Path, target: Path) -> None:
+    with gzip.open(path, "rb") as source, target.open("wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+
+
+def _utf16_to_utf8(path: Path, target: Path) -> None:
+    """Excel's "Unicode text" (UTF-16 with a byte order mark) as UTF-8, in a stream."""
+    with path.open("r", encoding="utf-16", newline="") as source, target.open("w", encoding="utf-8", newline="") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+
+
+# How a file is wrapped, by its first bytes: what it is, and how to get the bytes inside as a file.
+# Read like a zip member: unwrapped into the work folder, named as the file in every message.
+_WRAPPINGS = {b"\x1f\x8b": ("gzip-compressed", _gunzip),
+              b"\xff\xfe": ("UTF-16 text (Excel's Unicode text)", _utf16_to_utf8),
+              b"\xfe\xff": ("UTF-16 text (Excel's Unicode text)", _utf16_to_utf8)}
 
 
 @dataclass(frozen=True)
@@ -113,9 +132,24 @@ class _Walker:
 
     def bytes_file(self, label: str, path: Path, head: bytes, container: str, container_path: Path,
                    document: Document) -> None:
-        suffix = PurePosixPath(label.split(":")[-1]).suffix.lower()
-        if head.startswith(b"\x1f\x8b"):
-            self.skip(label, "gzip-compressed: unpack it first")
+        name = label.split(":")[-1]
+        suffix = PurePosixPath(name[:-3] if name.lower().endswith(".gz") else name).suffix.lower()
+        wrapped = _WRAPPINGS.get(head[:2])
+        if wrapped is not None:
+            what, unwrap = wrapped
+            if self.scratch is None:
+                self.skip(label, f"{what}, which only the ingest reads")
+                return
+            self.copies += 1
+            copy = self.scratch / f"unwrapped-{self.copies}{suffix}"
+            try:
+                unwrap(path, copy)
+            except (OSError, EOFError, UnicodeError) as error:
+                self.skip(label, f"{what}, but not readable as such ({error})")
+                return
+            with copy.open("rb") as handle:
+                head = handle.read(65536)
+            self.bytes_file(label, copy, head, container, container_path, document)
         elif head.startswith(b"PK\x03\x04"):
             self.skip(label, "a zip archive or Office file without its extension: name it .zip or .xlsx")
         elif suffix == ".xml" or root_name(head) is not None:

@@ -706,13 +706,14 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
 
 
 def _municipality_name(raw_dir: Path) -> str:
-    """The first line of ``kommune.txt`` (UTF-8, else cp1252; a BOM is dropped), else the folder's name."""
+    """The first line of ``kommune.txt`` (UTF-8, else cp1252; UTF-16 with its byte order mark, as
+    Notepad saves "Unicode"; a BOM is dropped), else the folder's name."""
     name_file = raw_dir / "kommune.txt"
     if not name_file.exists():
         return raw_dir.name
     data = name_file.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
     name = (text.strip().splitlines() or [raw_dir.name])[0].strip()

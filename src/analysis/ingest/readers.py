@@ -117,6 +117,38 @@ def _decoded_lines(path: Path, counts: dict[str, int]) -> Iterator[str]:
                 yield raw.decode("cp1252", errors="replace")
 
 
+_COMMA_DECIMAL = re.compile(r"\d,\d{1,2}\b")  # 1.234,50  12,5
+_POINT_DECIMAL = re.compile(r"^[^,]*\d\.\d{1,2}\D*$")  # 1234.50  -12.5 (no comma anywhere)
+DECIMAL_SAMPLE_ROWS = 2000
+
+
+def _decimal_mark(path: Path, kind: FileKind, delimiter: str, positions: dict[str, int], header_lines: int,
+                  guarded: bool) -> str:
+    """The decimal mark of a CSV file's amounts: "," in a ``;`` file (Danish), "." in a ``,`` file;
+    in a tab- or ``|``-separated file (Excel's "Unicode text", say) whichever the amounts of its first
+    rows show, and Danish when they show neither (whole kroner read the same either way)."""
+    if delimiter in (";", ","):
+        return "," if delimiter == ";" else "."
+    amounts = [positions[c.name] for c in kind.columns if c.kind == "amount" and c.name in positions]
+    lines = _decoded_lines(path, {"cp1252": 0})
+    for _ in range(header_lines):
+        next(lines, None)
+    if guarded:
+        lines = (unguard(line, delimiter) for line in lines)
+    comma = point = 0
+    try:
+        for number, record in enumerate(csv.reader(lines, delimiter=delimiter)):
+            if number >= DECIMAL_SAMPLE_ROWS:
+                break
+            for position in amounts:
+                value = record[position] if position < len(record) else ""
+                comma += bool(_COMMA_DECIMAL.search(value))
+                point += bool(_POINT_DECIMAL.search(value))
+    except csv.Error:
+        pass  # the reader reports the broken line; the rows before it decide
+    return "." if point and not comma else ","
+
+
 def _sniff_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in DELIMITERS}
     best = max(counts, key=counts.__getitem__)
@@ -135,11 +167,25 @@ def check_headers(name: str, kind: FileKind, headers: list[str], line: int = 1) 
     missing = [c for c in kind.columns if c.header_required and c.name not in found]
     if missing:
         wanted = ", ".join(f"'{c.aliases[0] if c.aliases else c.name}' (or '{c.name}')" for c in missing)
+        if looks_like_data(headers):  # its values are not echoed: a data row may hold a cardholder's name
+            expected = ", ".join(f"'{c.aliases[0] if c.aliases else c.name}'" for c in kind.columns if c.header_required)
+            raise InputError(
+                f"{name}: line {line}: this line holds data (dates, amounts or EANs), not column names: the file"
+                f" seems to have been exported without its header line. Export it again with headers, or add a"
+                f" first line naming its columns ({expected} are required for a {kind.name} file)")
         raise InputError(
             f"{name}: line {line}: missing required column(s) {wanted} for a {kind.name} file; "
             f"the header has: {', '.join(repr(h) for h in headers)}"
         )
     return {canonical: header for header, canonical in mapping.items()}
+
+
+_DATA_VALUE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{13}|-?\d[\d.]*,\d{2}")
+
+
+def looks_like_data(fields: list[str]) -> bool:
+    """Whether a would-be header row holds values (a date, an EAN, a Danish amount) rather than names."""
+    return sum(bool(_DATA_VALUE.fullmatch(f.strip())) for f in fields) >= 2
 
 
 def empty_chunk(kind: FileKind, with_file: bool = False) -> dict[str, list]:
@@ -189,7 +235,8 @@ def _open_csv(path: Path, kind: FileKind, name: str) -> tuple[SourceFile, Iterat
     delimiter, guarded, headers, header_lines = csv_header(path)
     mapping = check_headers(name, kind, headers, header_lines)
     positions = {canonical: headers.index(header) for canonical, header in mapping.items()}
-    source = SourceFile(path, kind, mapping, decimal="," if delimiter == ";" else ".", name=name,
+    source = SourceFile(path, kind, mapping, decimal=_decimal_mark(path, kind, delimiter, positions, header_lines, guarded),
+                        name=name,
                         delimiter=delimiter, positions=positions, fields=len(headers),
                         header_lines=header_lines, guarded=guarded)
 
