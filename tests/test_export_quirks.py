@@ -116,3 +116,39 @@ def test_kommune_txt_is_read_in_any_encoding_notepad_saves(tmp_path: Path, encod
     db = tmp_path / "db.duckdb"
     ingest(raw, db)
     assert query(db, "SELECT value FROM meta WHERE key = 'municipality'") == [("Høje-Taastrup Kommune",)]
+
+
+@pytest.mark.parametrize("budget, reason", [("774.000,00-", "is negative"),
+                                            ("774.000,00 DKK ex", "is not a valid amount")])
+def test_one_bad_goods_budget_keeps_its_unit_and_purchases(tmp_path: Path, budget: str, reason: str) -> None:
+    """A budget written 774.000,00- quarantined the unit, then every purchase of it, with exit 0.
+    Now the budget is blanked and counted; the unit and its invoice lines stay."""
+    raw = minimal_raw(tmp_path / "raw")
+    units = raw / "enheder.csv"
+    units.write_text(units.read_text(encoding="utf-8-sig").replace("200.000,00", budget), encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    assert query(db, "SELECT ean, goods_budget FROM units ORDER BY ean") == [
+        (EANS[1], Decimal("100000.00")), (EANS[0], None)]
+    assert query(db, "SELECT count(*) FROM invoice_lines WHERE buyer_ean = ?", [EANS[0]]) == [(2,)]
+    assert not quarantine(db)
+    note = next(f.note for f in report.files if f.kind == "units")
+    assert "1 value(s) blanked" in note and reason in note and budget in note
+
+
+@pytest.mark.parametrize("text, kroner", [("1234.50", "1234.50"), ("1.2345E+03", "1234.50"), ("100.555", None),
+                                          ("100.5", "100.50")])
+def test_decimal_point_amounts_are_exact_or_quarantined_never_rounded(tmp_path: Path, text: str,
+                                                                      kroner: str | None) -> None:
+    """In a comma-separated file 100.555 was rounded to 100.56 without a word."""
+    raw = minimal_raw(tmp_path / "raw")
+    rows = [",".join(["invoice_no", "line_no", "invoice_date", "buyer_ean", "supplier_cvr", "supplier_name", "amount",
+                      "order_ref"]),
+            f"F0,1,2025-01-10,{EANS[0]},{CVR},Kontor A/S,10.00,N/A", f"F1,1,2025-01-10,{EANS[0]},{CVR},Kontor A/S,{text},EH-1"]
+    (raw / "fakturalinjer.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    ingest(raw, db)
+    loaded = query(db, "SELECT amount FROM invoice_lines WHERE invoice_no = 'F1'")
+    assert loaded == ([] if kroner is None else [(Decimal(kroner),)])
+    if kroner is None:
+        assert [q[3:] for q in quarantine(db)] == [(text, "is not a valid amount (expected e.g. 1.234,50, at most two decimals)")]

@@ -76,7 +76,7 @@ _PARSE = {
     "int": "try_cast({c} AS BIGINT)",
     "date": "coalesce(try_strptime({c}, '%d-%m-%Y'), try_strptime({c}, '%Y-%m-%d'),"
             " try_strptime({c}, '%d.%m.%Y'))::DATE",
-    "amount": "try_cast({c} AS DECIMAL(18, 2))",
+    "amount": "exact_amount({c})",
     "ean": "nullif({c}, '')",
     "cvr": "nullif(regexp_replace(upper({c}), '^DK\\s*', ''), '')",
     "unspsc": "nullif({c}, '')",
@@ -89,8 +89,10 @@ _PARSE = {
 # more in the other spellings Danish exports use (danish_amount_text): "1.234,50 kr.", a trailing
 # minus (SAP/KMD "1.234,50-"), accounting parentheses, the Unicode minus, spaces as thousands.
 _DANISH_PLAIN = "-?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d{{1,2}}0*)?"
+# Scientific notation (1,2345E+03, as Excel writes a General cell) is read when it is exact to the øre.
 _DANISH_AMOUNT = (f"CASE WHEN regexp_full_match({{c}}, '{_DANISH_PLAIN}')"
                   " THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DECIMAL(18, 2))"
+                  " WHEN regexp_full_match({c}, '-?\\d+(,\\d+)?[eE][-+]?\\d+') THEN exact_amount(replace({c}, ',', '.'))"
                   " ELSE try_cast(replace(replace(danish_amount_text({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
 _TYPES = {"text": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
           "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "art": "VARCHAR", "flag": "BOOLEAN"}
@@ -122,6 +124,8 @@ CREATE OR REPLACE TEMP MACRO gln_check(n) AS
          + gln_digit(n, 1) + gln_digit(n, 3) + gln_digit(n, 5) + gln_digit(n, 7) + gln_digit(n, 9)
          + gln_digit(n, 11)) % 10) % 10 = n % 10;
 CREATE OR REPLACE TEMP MACRO gln_check_digit_ok(e) AS gln_check(TRY_CAST(e AS BIGINT));
+CREATE OR REPLACE TEMP MACRO exact_amount(t) AS  -- a decimal-point amount, NULL unless exact to the øre
+  CASE WHEN try_cast(t AS DECIMAL(38, 10)) = try_cast(t AS DECIMAL(18, 2)) THEN try_cast(t AS DECIMAL(18, 2)) END;
 CREATE OR REPLACE TEMP MACRO amount_spaced(t) AS  -- thousands apart by a space: 1 234,50
   CASE WHEN regexp_full_match(t, '[-(\u2212]?\\d{1,3}([ \u00a0]\\d{3})+(,\\d+)?[-)]?')
        THEN replace(replace(t, chr(160), ''), ' ', '') ELSE t END;
@@ -507,7 +511,8 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
                     extra: list[tuple[str, str, str]], counts: dict[int, tuple] | None = None,
                     after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
                     keep_position: bool = False, lookup: Lookup | None = None,
-                    resolve: str | None = None, first: list[tuple[str, str, str]] = ()) -> None:
+                    resolve: str | None = None, first: list[tuple[str, str, str]] = (),
+                    blank_extra: list[tuple[str, str, str]] = ()) -> None:
     """Parse, check and load every row of a kind in one pass into the table ``kind.name``.
 
     Bad rows get their first problem; duplicates of the kind's key are found afterwards among the
@@ -519,13 +524,14 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
     kind's amount column as it is (the reconciliation sums it). ``lookup`` and ``first``: see
     ``_checks``. ``resolve`` replaces parsed values before any check (``p_x AS p_x`` items of a
     ``SELECT * REPLACE``: an EAN found from another id, say). An optional value that fails its check
-    (``_blanks``) is set to NULL and counted per file and reason in ``blanked_values``.
+    (``_blanks``, and ``blank_extra``: (column, SQL condition, reason)) is set to NULL and counted per
+    file and reason in ``blanked_values``.
     """
     table = kind.name
     union = " UNION ALL BY NAME ".join(f"({r.sql})" for r in relations)
     if resolve:
         union = f"SELECT * REPLACE ({resolve}) FROM ({union})"
-    blanks = _blanks(kind)
+    blanks = _blanks(kind) + list(blank_extra)
     if blanks:
         flagged = ", ".join(f"{condition} AS _blank_{i}" for i, (_, condition, _) in enumerate(blanks))
         replaced = ", ".join(
@@ -861,7 +867,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         load(UNITS, f"p_ean AS ean, {_masked('p_name')} AS name, p_level1 AS level1, p_level2 AS level2,"
                     f" {_masked('p_level3')} AS level3, {_masked('p_level4')} AS level4, p_unit_type AS unit_type,"
                     " p_goods_budget AS goods_budget, p_municipality AS municipality, p_other_ids AS other_ids",
-             [("p_goods_budget < 0", "goods_budget", "'is negative'")])
+             [], blank_extra=[("goods_budget", "p_goods_budget < 0", "is negative")])
     else:
         with step("deriving units from the invoices' buyers"):
             _derive_units(con, relations[INVOICE_LINES.name] + relations[EHANDEL_TABLE.name], report)

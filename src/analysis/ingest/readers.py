@@ -155,6 +155,10 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ";"
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def check_headers(name: str, kind: FileKind, headers: list[str], line: int = 1) -> dict[str, str]:
     """Canonical column -> header for a file's header row; an InputError when a required column is
     missing, or when two headers mean the same column (a file with both ``Beløb`` and ``Beløb ekskl.
@@ -172,9 +176,9 @@ def check_headers(name: str, kind: FileKind, headers: list[str], line: int = 1) 
             raise InputError(
                 f"{name}: line {line}: this line holds data (dates, amounts or EANs), not column names: the file"
                 f" seems to have been exported without its header line. Export it again with headers, or add a"
-                f" first line naming its columns ({expected} are required for a {kind.name} file)")
+                f" first line naming its columns ({expected} are required for {_article(kind.name)} {kind.name} file)")
         raise InputError(
-            f"{name}: line {line}: missing required column(s) {wanted} for a {kind.name} file; "
+            f"{name}: line {line}: missing required column(s) {wanted} for {_article(kind.name)} {kind.name} file; "
             f"the header has: {', '.join(repr(h) for h in headers)}"
         )
     return {canonical: header for header, canonical in mapping.items()}

@@ -79,10 +79,12 @@ UNITS = FileKind(
                doc="Organisation level 4 (the buying unit itself)."),
         Column("unit_type", "text", aliases=("Enhedstype", "Type"),
                doc="Kind of unit: skole, dagtilbud, plejecenter, administration, …"),
-        Column("goods_budget", "amount", required=False, aliases=("Varebudget", "Budget varekøb"),
+        Column("goods_budget", "amount", required=False, aliases=("Varebudget", "Budget varekøb"), blank_if_bad=True,
                doc="Yearly budget for goods (varekøb og fødevarer), kr. Optional: a budget file by cost centre"
                    " (`budgetter…` with `omkostningssteder…`) gives it instead; without either, the penalty's"
-                   " `budget` key is refused."),
+                   " `budget` key is refused. A value that is not an amount, or is negative, is blanked and"
+                   " counted: the unit and its purchases stay, and the `budget` key and the cap are refused"
+                   " while a selected unit has no budget."),
         Column("other_ids", "text", required=False, aliases=("Øvrige ID", "Øvrige ID'er", "Alternative ID"),
                doc="Other identifiers invoices use for this unit, separated by `|`: a CVR endpoint or an"
                    " AccountingCost string. A buyer found in exactly one unit's list gets that unit's EAN."),
