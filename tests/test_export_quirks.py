@@ -152,3 +152,42 @@ def test_decimal_point_amounts_are_exact_or_quarantined_never_rounded(tmp_path: 
     assert loaded == ([] if kroner is None else [(Decimal(kroner),)])
     if kroner is None:
         assert [q[3:] for q in quarantine(db)] == [(text, "is not a valid amount (expected e.g. 1.234,50, at most two decimals)")]
+
+
+def test_the_reconciliation_counts_rows_whose_amount_it_could_not_read(tmp_path: Path) -> None:
+    """An unreadable amount was left out of "kr. read" without a word, so the reconciliation
+    understated the money read; now such rows are counted, per file, in the note and the table."""
+    raw = _lines(minimal_raw(tmp_path / "raw"), [
+        f"F1;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Kuglepenne;1.000,00;EH-1;",
+        f"F2;1;15-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Blæk;12,3,4;N/A;",
+        f"F3;1;15-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Blæk;50,00;N/A;",
+        f"F4;1;31-02-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Blæk;25,00;N/A;"])  # a bad date, a readable amount
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert (lines.rows_quarantined, lines.rows_unpriced, lines.amount_quarantined) == (2, 1, Decimal("25.00"))
+    assert "1 quarantined row(s) without a readable amount, so not in the kroner read" in lines.note
+    assert query(db, "SELECT rows_unpriced FROM ingest_files WHERE kind = 'invoice_lines'") == [(1,)]
+
+
+def test_control_characters_in_names_are_spaces_and_messages_escape_them(tmp_path: Path, capsys) -> None:
+    """Word's soft line break (\\x0b) in a unit name broke ``penalty --xlsx`` with a traceback; an
+    ESC in a value reached the terminal. Names are cleaned at ingest; messages show escapes."""
+    from helpers import unit_row
+
+    from analysis.cli import main
+
+    units = [unit_row(EANS[0], "Den Lille\x0bSkole", 200_000), unit_row(EANS[1], "Råd\x1b[31mhuset", 100_000)]
+    raw = _lines(minimal_raw(tmp_path / "raw", units=units), [
+        f"F1;1;10-01-2025;{EANS[0]};{CVR};Kontor\x0bA/S;44121701;Kuglepenne;1.000,00;EH-1;",
+        f"F2;1;15-01-2025;{EANS[1]};{CVR};Kontor A/S;44121701;Blæk;50,00;N/A;",
+        f"F3;1;15-01-2025;{EANS[1]};{CVR};Kontor A/S;44121701;Blæk;5\x1b[2J0;N/A;"])
+    db = tmp_path / "db.duckdb"
+    assert main(["ingest", str(raw), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "'5\\x1b[2J0'" in out
+    assert query(db, "SELECT name FROM units ORDER BY name") == [("Den Lille Skole",), ("Råd [31mhuset",)]
+    assert query(db, "SELECT DISTINCT supplier_name FROM invoice_lines ORDER BY 1") == [("Kontor A/S",)]
+    assert main(["penalty", "--db", str(db), "--n", "1", "--key", "equal", "--replicates", "10",
+                 "--xlsx", str(tmp_path / "s.xlsx")]) == 0
+    assert (tmp_path / "s.xlsx").exists()

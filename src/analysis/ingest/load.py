@@ -152,6 +152,7 @@ class FileResult:
     amount_read: Decimal
     amount_loaded: Decimal
     amount_quarantined: Decimal
+    rows_unpriced: int = 0  # quarantined rows whose amount could not be read: not in the kroner above
     note: str = ""
 
 
@@ -585,7 +586,9 @@ def _check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: l
         for order, *row in con.execute(
                 f"SELECT _file_order, count(*), count(*) FILTER (problem IS NULL), count(*) FILTER (problem IS NOT NULL),"
                 f" coalesce(sum({amount}), 0), coalesce(sum({amount}) FILTER (problem IS NULL), 0),"
-                f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0) FROM {table} GROUP BY _file_order").fetchall():
+                f" coalesce(sum({amount}) FILTER (problem IS NOT NULL), 0),"
+                f" count(*) FILTER (problem IS NOT NULL AND {amount} IS NULL AND {kind.amount_column is not None})"
+                f" FROM {table} GROUP BY _file_order").fetchall():
             counts[order] = tuple(row)
         con.execute(f"""INSERT INTO blanked_values
             SELECT _file_order, _file, '{kind.name}', _blanked.col, _blanked.why, count(*),
@@ -864,8 +867,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
           ("lower(p_rule_key) = 'art' AND NOT regexp_full_match(replace(p_value, '.', ''), '\\d{1,4}')", "value",
            "'is not an art of the chart of accounts (e.g. 2.2 or 4)'")])
     if relations[UNITS.name]:
-        load(UNITS, f"p_ean AS ean, {_masked('p_name')} AS name, p_level1 AS level1, p_level2 AS level2,"
-                    f" {_masked('p_level3')} AS level3, {_masked('p_level4')} AS level4, p_unit_type AS unit_type,"
+        load(UNITS, f"p_ean AS ean, {_masked('p_name')} AS name, {_masked('p_level1')} AS level1,"
+                    f" {_masked('p_level2')} AS level2, {_masked('p_level3')} AS level3, {_masked('p_level4')} AS level4,"
+                    f" {_masked('p_unit_type')} AS unit_type,"
                     " p_goods_budget AS goods_budget, p_municipality AS municipality, p_other_ids AS other_ids",
              [], blank_extra=[("goods_budget", "p_goods_budget < 0", "is negative")])
     else:
@@ -1005,10 +1009,16 @@ def _refuse_unknown_order_types(con: duckdb.DuckDBPyConnection) -> None:
                          f" with E-handel ja or nej:{listed}")
 
 
+_CONTROL = "[\\x00-\\x1f\\x7f]"  # tab, newline, Word's soft line break (0x0b), ESC: none belongs in a name
+
+
 def _masked(sql: str) -> str:
-    """SQL: a text value with every CPR-like number replaced (names of sole traders hold them)."""
-    return (f"CASE WHEN regexp_matches({sql}, '\\d{{6}}') THEN regexp_replace({sql}, '{CPR_PATTERN}', '{CPR_MASK}', 'g')"
-            f" ELSE {sql} END")  # the guard: most values hold no six digits, and the regex is the cost
+    """SQL: a free-text value as reports show it: every CPR-like number replaced (names of sole
+    traders hold them) and every control character a space (a soft line break broke the Excel
+    workbook, an ESC reached the terminal)."""
+    cleaned = f"regexp_replace(regexp_replace({sql}, '{CPR_PATTERN}', '{CPR_MASK}', 'g'), '{_CONTROL}', ' ', 'g')"
+    return (f"CASE WHEN regexp_matches({sql}, '\\d{{6}}|{_CONTROL}') THEN {cleaned} ELSE {sql} END")
+    # the guard: most values hold neither, and the replacing is the cost
 
 
 def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], report: IngestReport) -> None:
@@ -1208,24 +1218,27 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, 
     con.execute(
         "CREATE TABLE ingest_files (file VARCHAR, kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT,"
         " rows_quarantined BIGINT, amount_read DECIMAL(18, 2), amount_loaded DECIMAL(18, 2),"
-        " amount_quarantined DECIMAL(18, 2), note VARCHAR)"
+        " amount_quarantined DECIMAL(18, 2), rows_unpriced BIGINT, note VARCHAR)"
     )
     zero = Decimal("0.00")
     for (source, _), order in sources:
-        row = counts.get(order, (0, 0, 0, zero, zero, zero))
+        row = counts.get(order, (0, 0, 0, zero, zero, zero, 0))
         blanked = [f"{source.headers.get(column, column)}: {rows:,} value(s) blanked, {reason} (e.g. '{example}')"
                    for column, reason, rows, example in con.execute(
                        "SELECT column_name, reason, rows, example FROM blanked_values WHERE file_order = ?"
                        " ORDER BY rows DESC, column_name", [order]).fetchall()]
-        note = "; ".join(n for n in (source.encoding_note, *source.notes, *blanked) if n)
+        unpriced = (f"{row[6]:,} quarantined row(s) without a readable amount, so not in the kroner read"
+                    if row[6] else "")
+        note = "; ".join(n for n in (source.encoding_note, *source.notes, unpriced, *blanked) if n)
         result = FileResult(source.name, source.kind.name, *row, note=note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
                 or result.amount_loaded + result.amount_quarantined != result.amount_read):
             raise RuntimeError(f"{result.file}: reconciliation failed: {result}")  # a bug, never data
         report.files.append(result)
-        con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [result.file, result.kind, result.rows_read, result.rows_loaded, result.rows_quarantined,
-                     result.amount_read, result.amount_loaded, result.amount_quarantined, result.note])
+                     result.amount_read, result.amount_loaded, result.amount_quarantined, result.rows_unpriced,
+                     result.note])
     for file, line, column, value, reason in con.execute(
         "SELECT q.file, q.line, q.column_name, q.value, q.reason FROM quarantine q"
         " ORDER BY q.file, q.line LIMIT 20"
@@ -1247,8 +1260,14 @@ def format_problem(file: str, line: int, header: str | None, value: str | None, 
     """One quarantine message: file, line, column, value and reason."""
     if header is None:
         return f"{file} line {line}: {reason}"
-    shown = "" if value is None else f" '{value}'"
+    shown = "" if value is None else f" '{printable(value)}'"
     return f"{file} line {line}, column '{header}'{shown}: {reason}"
+
+
+def printable(text: str) -> str:
+    """A raw value as a message may show it: control characters written as escapes (\\x1b), so
+    that a value can never move the cursor or recolour the analyst's terminal."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport, sources: list) -> None:
