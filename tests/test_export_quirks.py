@@ -191,3 +191,24 @@ def test_control_characters_in_names_are_spaces_and_messages_escape_them(tmp_pat
     assert main(["penalty", "--db", str(db), "--n", "1", "--key", "equal", "--replicates", "10",
                  "--xlsx", str(tmp_path / "s.xlsx")]) == 0
     assert (tmp_path / "s.xlsx").exists()
+
+
+def test_unpacked_copies_are_gone_once_read(tmp_path: Path, monkeypatch) -> None:
+    """A killed ingest left UTF-8 copies of zipped card files, with every cardholder's name, in its
+    work folder. Each unpacked copy is now removed as soon as it has been read, before any checking."""
+    import zipfile
+
+    raw = minimal_raw(tmp_path / "raw", cards=[["T1", "05-01-2025", EANS[0], "Netto", "", "123,00", "Jens Jensen"]])
+    with zipfile.ZipFile(raw / "kort.zip", "w") as archive:
+        archive.write(raw / "kort.csv", "kort_2025.csv")
+        archive.writestr("ordrer_gammel.csv.gz", gzip.compress(_orders_bytes(raw).encode("utf-8")))
+    (raw / "kort.csv").unlink()
+    left_in_work = []
+    original = load._build_tables
+    monkeypatch.setattr(load, "_build_tables", lambda con, *args: (
+        left_in_work.extend(p.name for p in tmp_path.glob(".db.duckdb.*/*") if p.name != "stage.duckdb"
+                            and not p.name.endswith(".wal") and p.name != "db.duckdb"),
+        original(con, *args))[1])
+    report = ingest(raw, tmp_path / "db.duckdb")
+    assert {f.file for f in report.files} >= {"kort.zip:kort_2025.csv", "kort.zip:ordrer_gammel.csv.gz"}
+    assert left_in_work == []

@@ -145,8 +145,12 @@ class _Walker:
             try:
                 unwrap(path, copy)
             except (OSError, EOFError, UnicodeError) as error:
+                copy.unlink(missing_ok=True)
                 self.skip(label, f"{what}, but not readable as such ({error})")
                 return
+            finally:
+                if path.parent == self.scratch:
+                    path.unlink()  # a zip member's copy, now unwrapped: only the inner file is read
             with copy.open("rb") as handle:
                 head = handle.read(65536)
             self.bytes_file(label, copy, head, container, container_path, document)

@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -691,10 +692,14 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
             try:
                 texts = {order: pool.submit(_utf8_csv, source, order, work)
                          for (source, _), order in sources if _is_csv(source)}
+                readers_left = Counter(source.path for (source, _), _ in sources)
                 for (source, chunks), order in sources:
                     with step(f"reading {source.name}"):
                         csv = texts[order].result() if order in texts else None
                         relations[source.kind.name].append(_source_relation(con, source, order, chunks, csv))
+                    readers_left[source.path] -= 1
+                    if source.format != "parquet" and source.path.parent == work and not readers_left[source.path]:
+                        source.path.unlink()  # an unpacked copy, read (by every sheet): gone, as it may hold cardholders
             finally:
                 pool.shutdown(cancel_futures=True)
             _build_tables(con, raw_dir, municipality, sources, relations, report, step, order_match)
