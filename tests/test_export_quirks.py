@@ -212,3 +212,46 @@ def test_unpacked_copies_are_gone_once_read(tmp_path: Path, monkeypatch) -> None
     report = ingest(raw, tmp_path / "db.duckdb")
     assert {f.file for f in report.files} >= {"kort.zip:kort_2025.csv", "kort.zip:ordrer_gammel.csv.gz"}
     assert left_in_work == []
+
+
+def test_a_second_ingest_into_the_same_database_is_refused_while_the_first_runs(tmp_path: Path) -> None:
+    """Two ingests into one database: the last writer won silently. Now the second is refused,
+    naming the process; a lock left by a killed ingest is taken over."""
+    import subprocess
+    import sys
+
+    raw, db = minimal_raw(tmp_path / "raw"), tmp_path / "db.duckdb"
+    lock = tmp_path / "db.duckdb.lock"
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(str(other.pid), encoding="ascii")
+        with pytest.raises(InputError, match=f"another ingest \\(process {other.pid}\\) is writing this database"):
+            ingest(raw, db)
+        assert not db.exists()
+    finally:
+        other.kill()
+        other.wait()
+    ingest(raw, db)  # the lock's process is gone: taken over
+    assert db.exists() and not lock.exists()
+
+
+def test_a_stale_wal_of_the_old_database_does_not_break_the_new_one(tmp_path: Path) -> None:
+    """A read-write session killed before its checkpoint leaves db.duckdb.wal; the ingest reported
+    success, and then the new database could not be opened ("WAL does not match database file")."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    raw, db = minimal_raw(tmp_path / "raw"), tmp_path / "db.duckdb"
+    ingest(raw, db)
+    subprocess.run([sys.executable, "-c", "import duckdb, os, sys; c = duckdb.connect(sys.argv[1]);"
+                    " c.execute(\"SET wal_autocheckpoint = '1TB'\"); c.execute('CREATE TABLE x AS SELECT 1');"
+                    " os._exit(9)", str(db)], check=False)
+    assert (tmp_path / "db.duckdb.wal").exists()
+    ingest(raw, db)
+    con = duckdb.connect(str(db))
+    try:
+        assert con.execute("SELECT count(*) FROM units").fetchone() == (2,)
+    finally:
+        con.close()

@@ -37,6 +37,7 @@ from .einvoices import open_documents
 from .readers import FIELD_SHIFT_HINT, MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, BUDGETS, CARD, CATEGORIES, COST_CENTRES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS,
                      INVOICE_LINES, ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
+from .workspace import acquire_lock, release_lock, remove_abandoned_work, replace_database
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 UNKNOWN_UNIT_LIMIT = 0.5  # above this share of unknown buyer EANs a file is structurally wrong
@@ -667,55 +668,59 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     report = IngestReport(database=database)
     step = _stepper(report, progress)
     database.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_work(database)
-    work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
-    building = work / database.name
+    lock = acquire_lock(database)
     try:
-        with step("finding the raw files"):
-            found = discover(raw_dir, scratch=work)
-            report.ignored_files = found.skipped_summary()
-            _check_kinds(raw_dir, found)
-            sources = [(open_found(item), order) for order, item in enumerate(_with_defaults(found))]
-        con = duckdb.connect(str(building))
+        remove_abandoned_work(database)
+        work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
+        building = work / database.name
         try:
-            if memory_limit:
-                con.execute(f"SET memory_limit = '{memory_limit}'")  # checked above: digits and a unit
-            path = str(work / "stage.duckdb").replace("'", "''")  # scratch, deleted with the work folder
-            con.execute(f"ATTACH '{path}' AS stage")
-            con.execute(_MACROS)
-            relations: dict[str, list[Relation]] = {kind.name: [] for kind in FILE_KINDS}
-            for kind in FILE_KINDS:
-                _create_stage(con, kind)
-            # One thread prepares the CSV files' text (Python) ahead while DuckDB reads the previous
-            # one: Python's single-threaded file work would otherwise leave a core idle.
-            pool = ThreadPoolExecutor(max_workers=1)
+            with step("finding the raw files"):
+                found = discover(raw_dir, scratch=work)
+                report.ignored_files = found.skipped_summary()
+                _check_kinds(raw_dir, found)
+                sources = [(open_found(item), order) for order, item in enumerate(_with_defaults(found))]
+            con = duckdb.connect(str(building))
             try:
-                texts = {order: pool.submit(_utf8_csv, source, order, work)
-                         for (source, _), order in sources if _is_csv(source)}
-                readers_left = Counter(source.path for (source, _), _ in sources)
-                for (source, chunks), order in sources:
-                    with step(f"reading {source.name}"):
-                        csv = texts[order].result() if order in texts else None
-                        relations[source.kind.name].append(_source_relation(con, source, order, chunks, csv))
-                    readers_left[source.path] -= 1
-                    if source.format != "parquet" and source.path.parent == work and not readers_left[source.path]:
-                        source.path.unlink()  # an unpacked copy, read (by every sheet): gone, as it may hold cardholders
+                if memory_limit:
+                    con.execute(f"SET memory_limit = '{memory_limit}'")  # checked above: digits and a unit
+                path = str(work / "stage.duckdb").replace("'", "''")  # scratch, deleted with the work folder
+                con.execute(f"ATTACH '{path}' AS stage")
+                con.execute(_MACROS)
+                relations: dict[str, list[Relation]] = {kind.name: [] for kind in FILE_KINDS}
+                for kind in FILE_KINDS:
+                    _create_stage(con, kind)
+                # One thread prepares the CSV files' text (Python) ahead while DuckDB reads the previous
+                # one: Python's single-threaded file work would otherwise leave a core idle.
+                pool = ThreadPoolExecutor(max_workers=1)
+                try:
+                    texts = {order: pool.submit(_utf8_csv, source, order, work)
+                             for (source, _), order in sources if _is_csv(source)}
+                    readers_left = Counter(source.path for (source, _), _ in sources)
+                    for (source, chunks), order in sources:
+                        with step(f"reading {source.name}"):
+                            csv = texts[order].result() if order in texts else None
+                            relations[source.kind.name].append(_source_relation(con, source, order, chunks, csv))
+                        readers_left[source.path] -= 1
+                        if source.format != "parquet" and source.path.parent == work and not readers_left[source.path]:
+                            source.path.unlink()  # an unpacked copy, read (by every sheet): gone, as it may hold cardholders
+                finally:
+                    pool.shutdown(cancel_futures=True)
+                _build_tables(con, raw_dir, municipality, sources, relations, report, step, order_match)
+                con.execute("DETACH stage")
+                with step("monthly totals and views"):
+                    db.create_views(con)
+                    warning = unclassified_warning(con)
+                    if warning:
+                        report.warnings.append(warning)
+                with step("writing the database"):
+                    con.execute("CHECKPOINT")
             finally:
-                pool.shutdown(cancel_futures=True)
-            _build_tables(con, raw_dir, municipality, sources, relations, report, step, order_match)
-            con.execute("DETACH stage")
-            with step("monthly totals and views"):
-                db.create_views(con)
-                warning = unclassified_warning(con)
-                if warning:
-                    report.warnings.append(warning)
-            with step("writing the database"):
-                con.execute("CHECKPOINT")
+                con.close()
+            replace_database(building, database)
         finally:
-            con.close()
-        os.replace(building, database)
+            shutil.rmtree(work, ignore_errors=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        release_lock(lock)
     return report
 
 
@@ -769,21 +774,6 @@ def open_found(item: Found) -> tuple[SourceFile, Iterator]:
 
         return open_xlsx(item.path, item.kind, item.name, item.sheet)
     return open_source(item.path, item.kind, item.name, item.format)
-
-
-def _remove_abandoned_work(database: Path) -> None:
-    """Delete work folders of earlier ingests whose process is gone (killed or crashed)."""
-    for folder in database.parent.glob(f".{database.name}.*"):
-        try:
-            pid = int(folder.name[len(database.name) + 2:].split(".", 1)[0])
-        except ValueError:
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except PermissionError:  # another user's live process
-            continue
 
 
 def _empty_relation(kind: FileKind) -> Relation:
