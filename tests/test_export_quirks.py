@@ -255,3 +255,41 @@ def test_a_stale_wal_of_the_old_database_does_not_break_the_new_one(tmp_path: Pa
         assert con.execute("SELECT count(*) FROM units").fetchone() == (2,)
     finally:
         con.close()
+
+
+def test_a_file_that_lost_most_of_its_rows_for_several_reasons_stops_the_ingest(tmp_path: Path) -> None:
+    """No report may build on a kind that lost most of its rows, whatever the mix of reasons."""
+    rows = [f"F{i};1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Blæk;100,00;N/A;" for i in range(8)]
+    rows += [f"D{i};1;31-02-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Blæk;100,00;N/A;" for i in range(6)]
+    rows += [f"A{i};1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Blæk;1.50;N/A;" for i in range(6)]
+    raw = _lines(minimal_raw(tmp_path / "raw"), rows)
+    with pytest.raises(InputError, match=r"fakturalinjer.csv: 12 of its 20 rows could not be used.*most common"
+                                         r" reasons: 6 row\(s\) is not a valid amount"):
+        ingest(raw, tmp_path / "db.duckdb")
+
+
+def test_the_database_is_rebuilt_whenever_its_raw_folder_or_files_differ(tmp_path: Path, capsys) -> None:
+    """`make report RAW=<folder>` skipped the ingest when the exports' dates were older than the
+    database (unzipped files keep theirs) and built the reports from the synthetic database."""
+    import os
+
+    from analysis.cli import main
+
+    first, second, db = minimal_raw(tmp_path / "first"), minimal_raw(tmp_path / "second"), tmp_path / "db.duckdb"
+    (second / "kommune.txt").write_text("Anden Kommune", encoding="utf-8")
+    assert main(["ingest", str(first), "--db", str(db), "--if-changed"]) == 0
+    assert "Ingested into" in capsys.readouterr().out
+    assert main(["ingest", str(first), "--db", str(db), "--if-changed"]) == 0
+    assert "is up to date" in capsys.readouterr().out
+    for path in second.iterdir():  # exports older than the database, as unzipped files are
+        os.utime(path, (0, 0))
+    assert main(["ingest", str(second), "--db", str(db), "--if-changed"]) == 0
+    assert "Ingested into" in capsys.readouterr().out
+    assert query(db, "SELECT value FROM meta WHERE key = 'municipality'") == [("Anden Kommune",)]
+    lines = second / "fakturalinjer.csv"
+    lines.write_text(lines.read_text(encoding="utf-8-sig").replace("3.000,00", "3.100,00"), encoding="utf-8")
+    os.utime(lines, (0, 0))
+    assert main(["ingest", str(second), "--db", str(db), "--if-changed"]) == 0
+    assert "Ingested into" in capsys.readouterr().out  # same name, older date, other content
+    assert main(["ingest", str(tmp_path / "missing"), "--db", str(db), "--if-changed"]) == 2
+    assert "raw data folder not found" in capsys.readouterr().err

@@ -15,6 +15,8 @@ import pandas as pd
 from . import coverage, db, rates
 from .formats import kr, pct
 from .ingest import ORDER_MATCHES, IngestReport, ingest
+from .ingest.load import municipality_name
+from .ingest.provenance import recorded, up_to_date
 from .params import text_list, year_range
 from .penalty import BUDGET_BASES
 from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
@@ -58,6 +60,13 @@ def print_ingest_report(report: IngestReport) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
+    if args.if_changed and args.raw_dir.is_dir():
+        name = args.municipality or municipality_name(args.raw_dir)
+        if up_to_date(args.raw_dir, args.db, name, args.order_match):
+            meta = recorded(args.db) or {}
+            print(f"{args.db} is up to date: built {meta.get('ingested_at', '?')} from {meta.get('raw_dir', '?')},"
+                  " whose files have not changed since")
+            return
     report = ingest(args.raw_dir, args.db, municipality=args.municipality, memory_limit=args.memory_limit,
                     order_match=args.order_match, progress=lambda message: print(message, file=sys.stderr))
     print_ingest_report(report)
@@ -221,6 +230,9 @@ def make_parser() -> argparse.ArgumentParser:
     ing.add_argument("--order-match", choices=tuple(ORDER_MATCHES), default="both",
                      help="what must agree between an invoice and the order it quotes besides the order number"
                           " (default: both buyer EAN and supplier CVR)")
+    ing.add_argument("--if-changed", action="store_true",
+                     help="ingest only when the database was not built from RAW_DIR as its files are now (the"
+                          " files' content, the reference files, the ingest's code and these options are compared)")
     ing.set_defaults(func=cmd_ingest)
 
     rat = sub.add_parser("rates", help="print e-handel rates per unit or organisation level")

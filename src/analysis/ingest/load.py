@@ -37,6 +37,7 @@ from .einvoices import open_documents
 from .readers import FIELD_SHIFT_HINT, MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, BUDGETS, CARD, CATEGORIES, COST_CENTRES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS,
                      INVOICE_LINES, ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
+from .provenance import fingerprint
 from .workspace import acquire_lock, release_lock, remove_abandoned_work, replace_database
 
 MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
@@ -168,6 +169,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step, seconds), in order: where time goes
+    fingerprint: str = ""  # of the raw files, reference files and ingest code (provenance.fingerprint)
 
     @property
     def rows_quarantined(self) -> int:
@@ -664,12 +666,13 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     if not raw_dir.is_dir():
         raise InputError(f"{raw_dir}: raw data folder not found")
     if municipality is None:
-        municipality = _municipality_name(raw_dir)
+        municipality = municipality_name(raw_dir)
     report = IngestReport(database=database)
     step = _stepper(report, progress)
     database.parent.mkdir(parents=True, exist_ok=True)
     lock = acquire_lock(database)
     try:
+        report.fingerprint = fingerprint(raw_dir)  # before reading, so that a file changed meanwhile shows next time
         remove_abandoned_work(database)
         work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
         building = work / database.name
@@ -724,7 +727,7 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     return report
 
 
-def _municipality_name(raw_dir: Path) -> str:
+def municipality_name(raw_dir: Path) -> str:
     """The first line of ``kommune.txt`` (UTF-8, else cp1252; UTF-16 with its byte order mark, as
     Notepad saves "Unicode"; a BOM is dropped), else the folder's name."""
     name_file = raw_dir / "kommune.txt"
@@ -961,7 +964,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         _classification_maps(con)
         _reconcile(con, sources, counts, report)
         _check_structure(con, report, sources)
-        _record_meta(con, raw_dir, municipality, order_match)
+        _record_meta(con, raw_dir, municipality, order_match, report.fingerprint)
 
 
 def _list_cross_matches(con: duckdb.DuckDBPyConnection, report: IngestReport, order_match: str) -> None:
@@ -1290,6 +1293,16 @@ def _check_structure(con: duckdb.DuckDBPyConnection, report: IngestReport, sourc
         raise InputError(f"{file}: {rows:,} of its {read:,} rows have the same problem, so the file as a whole looks"
                          f" wrong rather than some rows: {format_problem(file, line, _header(sources, file, column), value, reason)}"
                          + _fix_hint(value))
+    for file, read, quarantined in con.execute(f"""
+        SELECT f.file, f.rows_read, count(*) FROM ingest_files f JOIN quarantine q USING (file)
+        WHERE NOT starts_with(q.reason, 'duplicate of') AND f.rows_read >= {WRONG_FILE_ROWS}
+        GROUP BY ALL HAVING count(*) > {WRONG_FILE_SHARE} * f.rows_read ORDER BY f.file LIMIT 1""").fetchall():
+        reasons = con.execute("""
+            SELECT count(*), reason FROM quarantine WHERE file = ? AND NOT starts_with(reason, 'duplicate of')
+            GROUP BY reason ORDER BY 1 DESC, 2 LIMIT 3""", [file]).fetchall()
+        raise InputError(f"{file}: {quarantined:,} of its {read:,} rows could not be used, so the file as a whole looks"
+                         " wrong (or is from another system or period) rather than some rows; the most common reasons: "
+                         + "; ".join(f"{rows:,} row(s) {printable(reason)}" for rows, reason in reasons))
     loaded = con.execute("SELECT count(*) FROM invoice_lines").fetchone()[0]
     if not loaded:
         reasons = con.execute("""
@@ -1312,11 +1325,13 @@ def _fix_hint(value: str | None) -> str:
     return ""
 
 
-def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, order_match: str) -> None:
+def _record_meta(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: str, order_match: str,
+                 raw_fingerprint: str) -> None:
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.executemany("INSERT INTO meta VALUES (?, ?)", [
         ["municipality", municipality],
-        ["raw_dir", str(raw_dir)],
+        ["raw_dir", str(raw_dir.resolve())],
+        ["fingerprint", raw_fingerprint],
         ["ingested_at", datetime.now(timezone.utc).isoformat(timespec="seconds")],
         ["synthetic", "ja" if (raw_dir / "SYNTETISK.txt").exists() else "nej"],
         ["schema_version", str(db.SCHEMA_VERSION)],
