@@ -208,6 +208,6 @@ def test_export_quirks_at_random_positions_reconcile_with_an_independent_reading
 
 @pytest.mark.slow
 def test_export_quirks_over_ten_thousand_cases() -> None:
-    cases = _run(400)
+    cases = _run(500)
     print(f"export-quirk cases checked: {cases:,}")
     assert cases >= 10_000

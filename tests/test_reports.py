@@ -387,6 +387,9 @@ def test_a_build_replaces_only_run_folders_that_a_build_wrote(small_db: Path, tm
     first = build_reports(db_path=small_db, only=["ehandel_status"], run="r", reports_dir=reports)
     again = build_reports(db_path=small_db, run="r", reports_dir=reports, parameters={"n": "10"})
     assert {p.name for p in first} < {p.name for p in again} and (reports / "r" / ".analysis-build").exists()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (reports / "r").stat().st_mode & 0o777 == 0o777 & ~mask  # colleagues can open it (it was 0700)
 
 
 def test_an_image_description_is_escaped_in_the_html() -> None:

@@ -161,6 +161,7 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
                              " choose another run name")
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run folder is as shareable as any other
     (staging / BUILD_MARKER).write_text("Written by analysis build; the next build of this run replaces it.\n",
                                         encoding="utf-8")
     jobs = []
@@ -183,6 +184,13 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return sorted(path for path in final.iterdir() if path.name != BUILD_MARKER)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, so set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _written_by_a_build(folder: Path) -> bool:
