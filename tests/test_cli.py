@@ -108,3 +108,18 @@ def test_csv_output_cannot_carry_a_spreadsheet_formula() -> None:
     frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(A1)", "Skolen"], "rate": [0.1, -0.2, 0, 1, 0.5]})
     assert csv_safe(frame)["name"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(A1)", "Skolen"]
     assert csv_safe(frame)["rate"].tolist() == [0.1, -0.2, 0, 1, 0.5]
+
+
+def test_output_piped_into_head_ends_quietly_and_help_shows_defaults(small_db: Path) -> None:
+    """`analysis rates | head` printed a BrokenPipeError traceback; --help left out most defaults."""
+    import subprocess
+    import sys
+
+    analysis = [sys.executable, "-m", "analysis.cli"]
+    reader_gone = subprocess.Popen([*analysis, "rates", "--db", str(small_db), "--format", "csv"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader_gone.stdout.close()  # as `head` does once it has its lines
+    errors = reader_gone.stderr.read()
+    assert reader_gone.wait() == 0 and "Traceback" not in errors and "BrokenPipe" not in errors, errors
+    shown = subprocess.run([*analysis, "ingest", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "the DuckDB database (default:" in " ".join(shown.split())

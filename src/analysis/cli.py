@@ -7,6 +7,7 @@ bad parameters) print one clear message and exit with status 2, never a tracebac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -210,7 +211,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo-data", help="write a synthetic municipality's raw exports")
+    demo = sub.add_parser(formatter_class=_Help, name="demo-data", help="write a synthetic municipality's raw exports")
     demo.add_argument("--out", type=Path, default=SYNTHETIC_RAW_DIR)
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--years", type=year_range, default=(2023, 2024, 2025), help="e.g. 2023-2025 or 2023,2025")
@@ -222,9 +223,9 @@ def make_parser() -> argparse.ArgumentParser:
                       help="as real exports: UNSPSC on catalogue lines only, postings (art) on all lines")
     demo.set_defaults(func=cmd_demo_data)
 
-    ing = sub.add_parser("ingest", help="validate raw exports and build the DuckDB database")
+    ing = sub.add_parser(formatter_class=_Help, name="ingest", help="validate raw exports and build the DuckDB database")
     ing.add_argument("raw_dir", type=Path)
-    ing.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    ing.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     ing.add_argument("--municipality", help="name shown in reports (default: kommune.txt in RAW_DIR)")
     ing.add_argument("--memory-limit", help="cap DuckDB's memory, e.g. 3GB (it spills to disk beyond)")
     ing.add_argument("--order-match", choices=tuple(ORDER_MATCHES), default="both",
@@ -235,15 +236,15 @@ def make_parser() -> argparse.ArgumentParser:
                           " files' content, the reference files, the ingest's code and these options are compared)")
     ing.set_defaults(func=cmd_ingest)
 
-    rat = sub.add_parser("rates", help="print e-handel rates per unit or organisation level")
-    rat.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    rat = sub.add_parser(formatter_class=_Help, name="rates", help="print e-handel rates per unit or organisation level")
+    rat.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     rat.add_argument("--year", type=int, help="default: the latest complete year")
     rat.add_argument("--level", type=int, choices=(1, 2, 3, 4), help="organisation level instead of units")
     rat.add_argument("--format", choices=("table", "csv"), default="table")
     rat.set_defaults(func=cmd_rates)
 
-    pen = sub.add_parser("penalty", help="simulate the ØU08 cut: who loses how much")
-    pen.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    pen = sub.add_parser(formatter_class=_Help, name="penalty", help="simulate the ØU08 cut: who loses how much")
+    pen.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     pen.add_argument("--year", type=int, help="measurement year (default: the latest complete year)")
     pen.add_argument("--n", type=int, default=30, help="number of units to cut")
     pen.add_argument("--amount", type=int, default=1_500_000, help="kroner to cut in total")
@@ -263,14 +264,14 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")
     pen.set_defaults(func=cmd_penalty)
 
-    exp = sub.add_parser("explore", help="start the scenario explorer (Voilà) on localhost")
-    exp.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    exp = sub.add_parser(formatter_class=_Help, name="explore", help="start the scenario explorer (Voilà) on localhost")
+    exp.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     exp.add_argument("--port", type=int, default=8866)
     exp.add_argument("--browser", action="store_true", help="also open a web browser")
     exp.set_defaults(func=cmd_explore)
 
-    bld = sub.add_parser("build", help="run the notebooks and render HTML and PDF reports")
-    bld.add_argument("--db", type=Path, default=DEFAULT_DATABASE)
+    bld = sub.add_parser(formatter_class=_Help, name="build", help="run the notebooks and render HTML and PDF reports")
+    bld.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     bld.add_argument("--only", action="append", help="notebook name (e.g. ehandel_status); repeatable")
     bld.add_argument("--run", help="report folder name under reports/ (default: the report year)")
     bld.add_argument("--params", type=Path, help="YAML file of parameters (a named scenario); -p overrides it")
@@ -282,6 +283,16 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Help(argparse.HelpFormatter):
+    """Every option's default in --help, unless its text already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.option_strings and "default" not in text and action.default not in (None, False, argparse.SUPPRESS):
+            text += f" (default: {action.default})"
+        return text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
@@ -289,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output piped into `head`, which has read enough: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit would fail again
+        return 0
     return 0
 
 
