@@ -293,3 +293,21 @@ def test_the_database_is_rebuilt_whenever_its_raw_folder_or_files_differ(tmp_pat
     assert "Ingested into" in capsys.readouterr().out  # same name, older date, other content
     assert main(["ingest", str(tmp_path / "missing"), "--db", str(db), "--if-changed"]) == 2
     assert "raw data folder not found" in capsys.readouterr().err
+
+
+def test_typed_parquet_amounts_with_more_than_two_decimals_are_quarantined_not_rounded(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "fakturalinjer.csv").unlink()
+    pq.write_table(pa.table({
+        "invoice_no": ["F1", "F2", "F3"], "line_no": [1, 1, 1], "invoice_date": ["2025-01-10"] * 3,
+        "buyer_ean": [EANS[0]] * 3, "supplier_cvr": [CVR] * 3, "supplier_name": ["Kontor A/S"] * 3,
+        "amount": pa.array([100.5, 100.555, 1000.0], pa.float64()), "order_ref": ["EH-1", "N/A", "N/A"]}),
+        raw / "fakturalinjer.parquet")
+    db = tmp_path / "db.duckdb"
+    ingest(raw, db)
+    assert query(db, "SELECT invoice_no, amount FROM invoice_lines ORDER BY 1") == [
+        ("F1", Decimal("100.50")), ("F3", Decimal("1000.00"))]
+    assert [q[2] for q in quarantine(db)] == ["amount"]

@@ -258,7 +258,10 @@ def _relation(source: SourceFile, inner: str, parameters: list,
         elif types.get(name, "VARCHAR").split("(")[0] in _NATIVE.get(column.kind, ()):
             raw.append(f"NULL::VARCHAR AS {name}")
             typed.append(f"_v.{name} AS _typed_{name}")
-            parsed.append(f"try_cast(_typed_{name} AS {target}) AS p_{name}")
+            value = f"try_cast(_typed_{name} AS {target})"
+            if column.kind == "amount":  # a number with more than two decimals is quarantined, never rounded
+                value = f"CASE WHEN round(_typed_{name}, 2) = _typed_{name} THEN {value} END"
+            parsed.append(f"{value} AS p_{name}")
         else:
             text = f"CAST(_v.{name} AS VARCHAR)" if types.get(name, "VARCHAR") != "VARCHAR" else f"_v.{name}"
             raw.append(f"trim({text}) AS {name}")
