@@ -191,6 +191,19 @@ def test_partial_build_keeps_the_other_reports(built: Path, small_db: Path) -> N
     assert {p.name for p in built.iterdir()} == before
 
 
+def test_a_partial_build_with_other_figures_is_refused_rather_than_mixed_into_the_run(built: Path,
+                                                                                      small_db: Path) -> None:
+    """`build --only briefing -p n 40` overwrote the briefing and sanktion.xlsx beside a 30-unit
+    03_penalty.pdf (here: 10 units). A run folder holds one scenario: other values for a shared parameter are refused."""
+    pdf = built / "04_briefing.pdf"
+    stamp = pdf.stat().st_mtime_ns
+    with pytest.raises(ParameterError, match=r"was built with n = 10 \(\w+\); building briefing with n = 12"
+                                             r" would put two scenarios in one folder"):
+        build_reports(db_path=small_db, only=["briefing"], run=built.name, reports_dir=built.parent,
+                      parameters={"n": "12"})
+    assert pdf.stat().st_mtime_ns == stamp
+
+
 def test_benchmark_pdf_cites_sources(built: Path) -> None:
     text = pdf_text(built / "02_benchmark.pdf")
     assert "Afstand til Københavns Kommune 2021" in text

@@ -9,6 +9,7 @@ half-written build is never mistaken for a finished one.
 from __future__ import annotations
 
 import ast
+import json
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 import multiprocessing
@@ -159,11 +160,15 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     if final.exists() and not _written_by_a_build(final):
         raise ParameterError(f"run: {final} exists and was not written by analysis build, so it is not replaced;"
                              " choose another run name")
+    record = {name: _comparable(values) for name, values in resolved.items()}
+    if only and final.exists():
+        record = {**_check_same_scenario(final, record), **record}
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run folder is as shareable as any other
-    (staging / BUILD_MARKER).write_text("Written by analysis build; the next build of this run replaces it.\n",
-                                        encoding="utf-8")
+    (staging / BUILD_MARKER).write_text(json.dumps({"note": "Written by analysis build; the next build of this run"
+                                                            " replaces it.", "parameters": record},
+                                                   ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     jobs = []
     for name, path in notebooks.items():
         values = dict(resolved[name])
@@ -184,6 +189,36 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return sorted(path for path in final.iterdir() if path.name != BUILD_MARKER)
+
+
+# Parameters that change how a report looks or where it writes, not its figures: a partial build may differ.
+PRESENTATION_PARAMETERS = frozenset({"output_dir", "report_date", "case_number"})
+
+
+def _comparable(values: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps({k: v for k, v in values.items() if k not in PRESENTATION_PARAMETERS}, default=str))
+
+
+def _check_same_scenario(final: Path, record: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The run folder's recorded parameters, after checking that a partial build into it uses the same
+    values for every parameter its notebooks share with the folder's other reports (one run folder,
+    one scenario: a briefing for 40 units beside a penalty report for 30 is refused)."""
+    try:
+        recorded = json.loads((final / BUILD_MARKER).read_text(encoding="utf-8"))["parameters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ParameterError(f"run: {final} records no parameters (built by an older version), so a partial"
+                             " build cannot be checked against it; build the whole run again") from None
+    for name, values in record.items():
+        for other, theirs in recorded.items():
+            if other == name:
+                continue
+            for key in sorted(values.keys() & theirs.keys()):
+                if values[key] != theirs[key]:
+                    raise ParameterError(
+                        f"run: {final.name} was built with {key} = {theirs[key]!r} ({other}); building {name} with"
+                        f" {key} = {values[key]!r} would put two scenarios in one folder. Build it into another"
+                        " run (--run NAME) or build the whole run again with the new value")
+    return recorded
 
 
 def _umask() -> int:
