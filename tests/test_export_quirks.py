@@ -58,7 +58,7 @@ def test_a_row_with_fields_missing_is_quarantined_by_duckdbs_reader_too(tmp_path
     assert None not in read_by_duckdb  # no file fell back to the Python reader
 
 
-def _orders_bytes(raw: Path) -> str:
+def _orders_text(raw: Path) -> str:
     return (raw / "ordrer.csv").read_text(encoding="utf-8-sig")
 
 
@@ -66,7 +66,7 @@ def _orders_bytes(raw: Path) -> str:
 def test_a_gzip_compressed_export_is_read_as_the_file_inside(tmp_path: Path, name: str) -> None:
     """A gzip file named .csv skipped the orders with a warning, and every rate became 0 %."""
     raw = minimal_raw(tmp_path / "raw")
-    text = _orders_bytes(raw)
+    text = _orders_text(raw)
     (raw / "ordrer.csv").unlink()
     (raw / name).write_bytes(gzip.compress(text.encode("utf-8")))
     db = tmp_path / "db.duckdb"
@@ -81,7 +81,7 @@ def test_excels_unicode_text_utf16_tab_separated_with_danish_amounts_is_read(tmp
     """Orders saved by Excel as "Unicode text" (UTF-16 LE with BOM, tabs): a header of NUL bytes
     before; then, decoded, every Danish amount quarantined because tabs implied a decimal point."""
     raw = minimal_raw(tmp_path / "raw")
-    text = _orders_bytes(raw).replace(";", "\t")
+    text = _orders_text(raw).replace(";", "\t")
     (raw / "ordrer.csv").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
     db = tmp_path / "db.duckdb"
     report = ingest(raw, db)
@@ -91,7 +91,7 @@ def test_excels_unicode_text_utf16_tab_separated_with_danish_amounts_is_read(tmp
 
 def test_tab_separated_amounts_with_a_decimal_point_are_read_with_the_point(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
-    text = _orders_bytes(raw).replace(";", "\t").replace("1.000,00", "1000.50")
+    text = _orders_text(raw).replace(";", "\t").replace("1.000,00", "1000.50")
     (raw / "ordrer.csv").write_text(text, encoding="utf-8")
     db = tmp_path / "db.duckdb"
     ingest(raw, db)
@@ -201,7 +201,7 @@ def test_unpacked_copies_are_gone_once_read(tmp_path: Path, monkeypatch) -> None
     raw = minimal_raw(tmp_path / "raw", cards=[["T1", "05-01-2025", EANS[0], "Netto", "", "123,00", "Jens Jensen"]])
     with zipfile.ZipFile(raw / "kort.zip", "w") as archive:
         archive.write(raw / "kort.csv", "kort_2025.csv")
-        archive.writestr("ordrer_gammel.csv.gz", gzip.compress(_orders_bytes(raw).encode("utf-8")))
+        archive.writestr("ordrer_gammel.csv.gz", gzip.compress(_orders_text(raw).encode("utf-8")))
     (raw / "kort.csv").unlink()
     left_in_work = []
     original = load._build_tables

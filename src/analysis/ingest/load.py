@@ -868,9 +868,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
           ("lower(p_rule_key) = 'art' AND NOT regexp_full_match(replace(p_value, '.', ''), '\\d{1,4}')", "value",
            "'is not an art of the chart of accounts (e.g. 2.2 or 4)'")])
     if relations[UNITS.name]:
-        load(UNITS, f"p_ean AS ean, {_masked('p_name')} AS name, {_masked('p_level1')} AS level1,"
-                    f" {_masked('p_level2')} AS level2, {_masked('p_level3')} AS level3, {_masked('p_level4')} AS level4,"
-                    f" {_masked('p_unit_type')} AS unit_type,"
+        load(UNITS, f"p_ean AS ean, {_free_text('p_name')} AS name, {_free_text('p_level1')} AS level1,"
+                    f" {_free_text('p_level2')} AS level2, {_free_text('p_level3')} AS level3, {_free_text('p_level4')} AS level4,"
+                    f" {_free_text('p_unit_type')} AS unit_type,"
                     " p_goods_budget AS goods_budget, p_municipality AS municipality, p_other_ids AS other_ids",
              [], blank_extra=[("goods_budget", "p_goods_budget < 0", "is negative")])
     else:
@@ -913,15 +913,15 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     load(INVOICE_LINES, f"""
         p_invoice_no AS invoice_no, p_line_no AS line_no,
         p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean, p_supplier_cvr AS supplier_cvr,
-        coalesce(p_supplier_cvr, {_masked('p_supplier_id')}) AS supplier_id,
-        {_masked('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
-        {_masked('p_description')} AS description,
+        coalesce(p_supplier_cvr, {_free_text('p_supplier_id')}) AS supplier_id,
+        {_free_text('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
+        {_free_text('p_description')} AS description,
         p_amount AS amount,
         CASE WHEN lower(coalesce(p_order_ref, '')) IN ({no_ref}) THEN NULL ELSE p_order_ref END AS order_ref,
-        {_masked('p_contract')} AS contract,
+        {_free_text('p_contract')} AS contract,
         lower(coalesce(p_order_ref, '')) NOT IN ({no_ref}) AND ({matched}) AS is_ehandel,
         {document_type} AS document_type, p_currency AS currency, p_accounting_cost AS accounting_cost,
-        p_item_id AS item_id, p_profile_id AS profile_id, {_masked('p_buyer_id')} AS buyer_id,
+        p_item_id AS item_id, p_profile_id AS profile_id, {_free_text('p_buyer_id')} AS buyer_id,
         p_item_type AS item_type, coalesce(p_art, {ACCOUNTING_COST_ART}) AS art, NULL::VARCHAR AS order_type""",
          [(f"p_document_type IS NOT NULL AND {document_type} IS NULL", "document_type",
            "'is not Faktura or Kreditnota'"),
@@ -937,9 +937,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     if relations[EHANDEL_TABLE.name]:
         load(EHANDEL_TABLE, f"""
             p_invoice_no AS invoice_no, p_line_no AS line_no, p_invoice_date AS invoice_date, p_buyer_ean AS buyer_ean,
-            p_supplier_cvr AS supplier_cvr, coalesce(p_supplier_cvr, {_masked('p_supplier_name')}) AS supplier_id,
-            {_masked('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
-            {_masked('p_description')} AS description, p_amount AS amount, {_masked('p_contract')} AS contract,
+            p_supplier_cvr AS supplier_cvr, coalesce(p_supplier_cvr, {_free_text('p_supplier_name')}) AS supplier_id,
+            {_free_text('p_supplier_name')} AS supplier_name, p_unspsc AS unspsc,
+            {_free_text('p_description')} AS description, p_amount AS amount, {_free_text('p_contract')} AS contract,
             p_item_type AS item_type, p_art AS art, p_order_type AS order_type,
             (SELECT ehandel FROM order_types WHERE order_type = coalesce(lower(p_order_type), '{BLANK_ORDER_TYPE}'))
                 AS is_ehandel,
@@ -956,9 +956,9 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
             con.execute("ALTER TABLE ehandel_table RENAME TO invoice_lines")
     load(CARD, "p_transaction_id AS transaction_id,"
                " p_transaction_date AS transaction_date, p_buyer_ean AS buyer_ean,"
-               f" {_masked('p_merchant_name')} AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
+               f" {_free_text('p_merchant_name')} AS merchant_name, p_merchant_cvr AS merchant_cvr, p_unspsc AS unspsc,"
                " p_amount AS amount, p_art AS art", [], keep_position=True, lookup=UNIT_LOOKUP)
-    load(AGREEMENTS, f"{_masked('p_contract')} AS contract, p_supplier_cvr AS supplier_cvr,"
+    load(AGREEMENTS, f"{_free_text('p_contract')} AS contract, p_supplier_cvr AS supplier_cvr,"
                      " p_unspsc_prefix AS unspsc_prefix, p_binding AS binding,"
                      " p_valid_from AS valid_from, p_valid_to AS valid_to",
          [("p_valid_to < p_valid_from", "valid_to", "'is before valid_from'")])
@@ -1013,7 +1013,7 @@ def _refuse_unknown_order_types(con: duckdb.DuckDBPyConnection) -> None:
 _CONTROL = "[\\x00-\\x1f\\x7f]"  # tab, newline, Word's soft line break (0x0b), ESC: none belongs in a name
 
 
-def _masked(sql: str) -> str:
+def _free_text(sql: str) -> str:
     """SQL: a free-text value as reports show it: every CPR-like number replaced (names of sole
     traders hold them) and every control character a space (a soft line break broke the Excel
     workbook, an ESC reached the terminal)."""
@@ -1038,7 +1038,7 @@ def _derive_units(con: duckdb.DuckDBPyConnection, relations: list[Relation], rep
                coalesce(level4, name, ean) AS level4,
                'ukendt' AS unit_type, NULL::DECIMAL(18, 2) AS goods_budget, NULL::VARCHAR AS municipality,
                NULL::VARCHAR AS other_ids
-        FROM (SELECT p_buyer_ean AS ean, {_masked('min(p_buyer_name)')} AS name, min(p_level1) AS level1,
+        FROM (SELECT p_buyer_ean AS ean, {_free_text('min(p_buyer_name)')} AS name, min(p_level1) AS level1,
                      min(p_level2) AS level2, min(p_level3) AS level3, min(p_level4) AS level4 FROM ({union})
               WHERE regexp_full_match(p_buyer_ean, '\\d{{13}}') AND gln_check_digit_ok(p_buyer_ean) GROUP BY ALL)
         ORDER BY ean""", [value for r in relations for value in r.parameters])
