@@ -276,7 +276,7 @@ def test_utf8_copies_of_windows_exports_are_removed_once_read(tmp_path: Path) ->
 
     def progress(message: str) -> None:
         if message.startswith("checking and loading"):
-            copies_when_checking.extend(tmp_path.glob(".e.duckdb.*/*.utf8.csv"))
+            copies_when_checking.extend(tmp_path.glob(".e.duckdb.*/*.utf8.csv*"))  # the copy's parts
 
     report = ingest(raw, tmp_path / "e.duckdb", progress=progress)
     assert next(f.note for f in report.files if f.file == "kort.csv") == "2 line(s) read as cp1252"
@@ -303,6 +303,43 @@ def test_duckdb_reader_and_python_reader_load_the_same_rows(tmp_path: Path) -> N
     assert len(tables[0][0]) == 2 and [q[2:] for q in tables[0][1]] == [
         ("invoice_date", "31-02-2025", "is not a valid date (expected dd-mm-yyyy)"),
         ("amount", "abc", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)")]
+
+
+def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path: Path, monkeypatch) -> None:
+    """A Windows export's UTF-8 copy is written and read in parts (DuckDB reads one while the next
+    is written): the row ids that give line numbers continue across parts, and a quoted line break
+    that a part boundary cuts sends the file to the Python reader, with the same result."""
+    rows = [["F%d" % i, 1, "10-01-2025", EANS[i % 2], CVR, "Købmand Ærø", "44121701", "vare", "1.234,50", "", ""]
+            for i in range(40)]
+    rows[27][8] = "abc"
+    results, read_by_duckdb = [], {}
+    csv_relation = ingest_module._csv_relation
+
+    def spy(con, source, order, text):
+        relation = csv_relation(con, source, order, text)
+        if source.name == "fakturalinjer.csv":
+            read_by_duckdb[name] = relation is not None
+        return relation
+
+    monkeypatch.setattr(ingest_module, "_csv_relation", spy)
+    parts_written = []
+    monkeypatch.setattr(ingest_module.Utf8Text, "done_with", lambda self, part: parts_written.append(part.name))
+    for name, part_bytes, broken in (("whole", 1 << 23, False), ("parts", 300, False), ("quoted", 300, True)):
+        monkeypatch.setattr(ingest_module, "_PART_BYTES", part_bytes)
+        raw = minimal_raw(tmp_path / name)
+        if broken:
+            rows[20][7] = "to\nlinjer"  # a quoted line break: DuckDB's reader cannot number the lines
+        write_csv(raw / "fakturalinjer.csv", LINE_HEADER, rows, encoding="cp1252")
+        db = tmp_path / f"{name}.duckdb"
+        report = ingest(raw, db)
+        results.append((query(db, "SELECT invoice_no, line, amount FROM invoice_lines ORDER BY line"), quarantine(db),
+                        next(f.note for f in report.files if f.file == "fakturalinjer.csv")))
+    whole, parts, quoted = results
+    assert read_by_duckdb == {"whole": True, "parts": True, "quoted": False}
+    assert max(int(part.rsplit(".", 1)[1]) for part in parts_written if ".utf8.csv." in part) > 10
+    assert parts == whole and len(whole[0]) == 39 and whole[1][0][:3] == ("fakturalinjer.csv", 29, "amount")
+    assert quoted[1][0][:3] == ("fakturalinjer.csv", 30, "amount")  # one line further down: the record has two
+    assert [row[0] for row in quoted[0]] == [row[0] for row in whole[0]]
 
 
 def test_typed_parquet_columns_are_taken_as_they_are_and_still_checked(tmp_path: Path) -> None:

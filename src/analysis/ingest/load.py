@@ -12,6 +12,7 @@ and kroner) that the CLI prints and the briefings quote.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import tempfile
@@ -195,11 +196,11 @@ class _LineTooLong(Exception):
     """A line longer than MAX_LINE_BYTES: the file is left to the Python reader, which reports it."""
 
 
-def _line_blocks(path: Path) -> Iterator[bytes]:
-    """A file in blocks of whole lines (the last block may lack its final newline)."""
+def _line_blocks(path: Path, size: int = 1 << 24) -> Iterator[bytes]:
+    """A file in blocks of whole lines of about ``size`` bytes (the last may lack its final newline)."""
     rest = b""
     with path.open("rb") as handle:
-        while block := handle.read(1 << 24):
+        while block := handle.read(size):
             data = rest + block
             cut = data.rfind(b"\n") + 1  # a multi-byte character never spans a newline
             rest = data[cut:]
@@ -292,11 +293,11 @@ def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order:
 _NO_VALUE = "\x01\x02\x03"  # DuckDB's null string: a field is '' when empty, NULL only when missing
 
 
-def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, path: Path,
-                  lines: int) -> Relation | None:
-    """``path`` (the file, or its UTF-8 copy, of ``lines`` lines) read by DuckDB's parallel CSV
-    reader into a scratch table, whose row ids give the line numbers; None when that cannot be
-    exact: DuckDB refuses the file, or a record spans lines (line numbers would drift).
+def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, text: Utf8Text) -> Relation | None:
+    """The source's UTF-8 ``text`` read by DuckDB's parallel CSV reader, part after part, into a
+    scratch table whose row ids give the line numbers; None when that cannot be exact: the text
+    could not be made (a line too long), DuckDB refuses a part, or a record spans lines (line
+    numbers would drift).
 
     DuckDB takes a line with one empty field too many (``a;b;c;`` for three columns) as a full
     row, so a ``;`` inside an unquoted value shifted every later field into the wrong column. The
@@ -307,16 +308,22 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
     fields = source.fields
     columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(fields + 1)) + "}"
     table = f"temp.csv_{order}"
-    try:
-        con.execute(f"CREATE TEMP TABLE csv_{order} AS SELECT * FROM read_csv(?, delim = ?, header = false,"
-                    f" skip = {source.header_lines}, columns = {columns}, quote = '\"', escape = '\"', strict_mode = true,"
-                    f" auto_detect = false, null_padding = true, nullstr = ?, max_line_size = {MAX_LINE_BYTES})",
-                    [str(path), source.delimiter, _NO_VALUE])
-    except duckdb.Error:
-        return None
-    ((rows,),) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
-    if rows + source.header_lines != lines:  # blank lines or quoted newlines
-        con.execute(f"DROP TABLE {table}")
+    read = (f"SELECT * FROM read_csv(?, delim = ?, header = false, skip = ?, columns = {columns}, quote = '\"',"
+            f" escape = '\"', strict_mode = true, auto_detect = false, null_padding = true, nullstr = ?,"
+            f" max_line_size = {MAX_LINE_BYTES})")
+    readable = True
+    for number, part in enumerate(text.parts()):
+        try:
+            if readable:
+                con.execute(f"CREATE TEMP TABLE csv_{order} AS {read}" if number == 0 else f"INSERT INTO {table} {read}",
+                            [str(part), source.delimiter, source.header_lines if number == 0 else 0, _NO_VALUE])
+        except duckdb.Error:
+            readable = False  # the rest of the parts is only taken and deleted
+        finally:
+            text.done_with(part)
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] if readable else None
+    if text.lines is None or rows is None or rows + source.header_lines != text.lines:  # blank lines, quoted newlines
+        con.execute(f"DROP TABLE IF EXISTS {table}")
         return None
     present = " + ".join(f"(f{i} IS NOT NULL)::INTEGER" for i in range(fields))
     expected = f"expected {fields} fields separated by '{source.delimiter}', found "
@@ -340,12 +347,14 @@ def _as_utf8(block: bytes) -> tuple[bytes, int]:
     otherwise; with the number of lines decoded as cp1252.
 
     A block in which no byte pair could start a UTF-8 character (the usual Windows export) is
-    decoded in one call; otherwise line by line.
+    decoded in one call; otherwise line by line. The pairs are looked for among the block's
+    non-ASCII bytes only (a UTF-8 character is non-ASCII bytes in a row, so none is missed, and a
+    pair found that was not adjacent only sends the block the careful way): a tenth of the time.
     """
-    if not _MAYBE_UTF8.search(block):  # no line is UTF-8 beyond ASCII, so every non-ASCII line is cp1252
-        if block.isascii():
-            return block, 0
-        high = block.translate(None, _ASCII_BUT_NEWLINE)  # what is left of a line: its non-ASCII bytes
+    if block.isascii():
+        return block, 0
+    high = block.translate(None, _ASCII_BUT_NEWLINE)  # what is left of a line: its non-ASCII bytes
+    if not _MAYBE_UTF8.search(high):  # no line is UTF-8 beyond ASCII, so every non-ASCII line is cp1252
         return block.decode("cp1252", errors="replace").encode("utf-8"), sum(1 for line in high.split(b"\n") if line)
     try:
         block.decode("utf-8")
@@ -372,72 +381,94 @@ def _unguard_block(block: bytes, delimiter: bytes) -> bytes:
     return block[1:] if block.startswith(b'="') else block
 
 
-def transcode(path: Path, target: Path, guard_delimiter: str | None = None) -> tuple[int, int] | None:
+_PART_BYTES = 1 << 23  # a UTF-8 copy is written in parts of about this size, each read as soon as it is written
+
+
+def transcode(path: Path, target: Path, guard_delimiter: str | None = None,
+              written: Callable[[Path], None] = lambda part: None) -> tuple[int, int] | None:
     """Copy a CSV file as UTF-8, each line decoded as UTF-8 where it can be and as cp1252 otherwise
     (as the Python reader does), so that DuckDB's reader can take a Windows export; with
-    ``guard_delimiter``, Excel's ``="…"`` guards become plain quotes on the way. Returns the
-    number of cp1252 lines and of all lines, or None for a line longer than MAX_LINE_BYTES (left to
-    the Python reader).
+    ``guard_delimiter``, Excel's ``="…"`` guards become plain quotes on the way. The copy is
+    ``target`` followed by ``.1``, ``.2``, … parts of whole lines, each passed to ``written`` when
+    complete. Returns the number of cp1252 lines and of all lines, or None for a line longer than
+    MAX_LINE_BYTES (left to the Python reader).
     """
     converted, count, block = 0, 0, b"\n"
     delimiter = None if guard_delimiter is None else guard_delimiter.encode()
     try:
-        with target.open("wb") as out:
-            for block in _line_blocks(path):
-                count += block.count(b"\n")
-                text, cp1252 = _as_utf8(block)
-                converted += cp1252
-                out.write(text if delimiter is None else _unguard_block(text, delimiter))
+        for number, block in enumerate(_line_blocks(path, _PART_BYTES)):
+            count += block.count(b"\n")
+            text, cp1252 = _as_utf8(block)
+            converted += cp1252
+            part = target.with_name(f"{target.name}.{number + 1}")
+            part.write_bytes(text if delimiter is None else _unguard_block(text, delimiter))
+            written(part)
     except _LineTooLong:
         return None
     return converted, _line_count(count, block)
 
 
-@dataclass(frozen=True)
-class Utf8Csv:
+class Utf8Text:
     """A CSV source as DuckDB's reader takes it: the file itself when it is UTF-8, else a UTF-8 copy
-    in which ``cp1252_lines`` lines were decoded as cp1252."""
+    in parts, in which ``cp1252_lines`` lines were decoded as cp1252.
 
-    path: Path
-    lines: int
-    cp1252_lines: int = 0
+    ``prepare`` is only Python file work, no DuckDB: the ingest runs it in a thread ahead of the
+    reading, and DuckDB reads each part while the next is written, so that neither of the two
+    cores waits for the other.
+    """
+
+    def __init__(self, source: SourceFile, order: int, scratch: Path) -> None:
+        self.source, self.copy = source, scratch / f"{order}.utf8.csv"
+        self.lines: int | None = None  # None until prepared, and when the text cannot be made
+        self.cp1252_lines = 0
+        self._parts: queue.Queue[Path | BaseException | None] = queue.Queue()
+
+    def prepare(self) -> None:
+        """Write the text (a UTF-8 file is taken as it is), handing each part on as it is complete."""
+        try:
+            lines = None if self.source.guarded else _utf8_lines(self.source.path)
+            if lines is not None:
+                self._parts.put(self.source.path)
+                self.lines = lines
+                return
+            transcoded = transcode(self.source.path, self.copy, self.source.delimiter if self.source.guarded else None,
+                                   self._parts.put)
+            if transcoded is not None:
+                self.cp1252_lines, self.lines = transcoded
+        except BaseException as error:  # handed to the reader, which raises it
+            self._parts.put(error)
+            raise
+        finally:
+            self._parts.put(None)
+
+    def parts(self) -> Iterator[Path]:
+        """The parts in order, each as soon as it is written; after the last, ``lines`` is known."""
+        while (part := self._parts.get()) is not None:
+            if isinstance(part, BaseException):
+                raise part
+            yield part
+
+    def done_with(self, part: Path) -> None:
+        """A part has been read: a copy is deleted (it may hold cardholders)."""
+        if part != self.source.path:
+            part.unlink(missing_ok=True)
 
 
 def _is_csv(source: SourceFile) -> bool:
     return source.format == "csv"
 
 
-def _utf8_csv(source: SourceFile, order: int, scratch: Path) -> Utf8Csv | None:
-    """The source as UTF-8 text for DuckDB's reader (a Windows export is copied line by line), or
-    None for a line longer than MAX_LINE_BYTES (left to the Python reader, which reports it).
-
-    Only Python file work, no DuckDB: the ingest runs it for the next files while DuckDB reads this
-    one, so that neither of the two cores waits for the other.
-    """
-    lines = None if source.guarded else _utf8_lines(source.path)
-    if lines is not None:
-        return Utf8Csv(source.path, lines)
-    copy = scratch / f"{order}.utf8.csv"
-    transcoded = transcode(source.path, copy, source.delimiter if source.guarded else None)
-    if transcoded is None:
-        copy.unlink(missing_ok=True)
-        return None
-    return Utf8Csv(copy, transcoded[1], transcoded[0])
-
-
 def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, chunks,
-                     csv: Utf8Csv | None) -> Relation:
+                     text: Utf8Text | None) -> Relation:
     """How a source's rows are read: by DuckDB's own (parallel) readers where that is exact (a CSV
-    file from its UTF-8 text ``csv``), else by the Python reader (cp1252 lines decoded line by line,
+    file from its UTF-8 ``text``), else by the Python reader (cp1252 lines decoded line by line,
     broken lines and quoted newlines kept apart) into the stage table."""
     if source.format == "parquet":
         return _parquet_relation(con, source, order)
-    relation = None if csv is None else _csv_relation(con, source, order, csv.path, csv.lines)
-    if csv is not None and csv.path != source.path:
-        csv.path.unlink(missing_ok=True)  # DuckDB has read the copy into its scratch table, or refused it
-    if relation is not None and csv is not None:
-        if csv.cp1252_lines:
-            source.encoding_note = f"{csv.cp1252_lines} line(s) read as cp1252"
+    relation = None if text is None else _csv_relation(con, source, order, text)
+    if relation is not None and text is not None:
+        if text.cp1252_lines:
+            source.encoding_note = f"{text.cp1252_lines} line(s) read as cp1252"
         return relation
     table = _stage_table(source.kind)
     for chunk in chunks:
@@ -621,8 +652,10 @@ def read_reference(path: Path, kind: FileKind, extra: list[tuple[str, str, str]]
         con.execute("CREATE SCHEMA stage;" + _MACROS)
         _create_stage(con, kind)
         with tempfile.TemporaryDirectory() as scratch:
-            csv = _utf8_csv(source, 0, Path(scratch)) if _is_csv(source) else None
-            relation = _source_relation(con, source, 0, chunks, csv)
+            text = Utf8Text(source, 0, Path(scratch)) if _is_csv(source) else None
+            if text is not None:
+                text.prepare()
+            relation = _source_relation(con, source, 0, chunks, text)
             select = ", ".join(f"p_{c.name} AS {c.name}" for c in kind.columns)
             _check_and_load(con, kind, [relation], select, extra or [])
         problems = con.execute(f"SELECT _line, problem.col, problem_value, problem.why FROM {kind.name}"
@@ -699,13 +732,14 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
                 # one: Python's single-threaded file work would otherwise leave a core idle.
                 pool = ThreadPoolExecutor(max_workers=1)
                 try:
-                    texts = {order: pool.submit(_utf8_csv, source, order, work)
-                             for (source, _), order in sources if _is_csv(source)}
+                    texts = {order: Utf8Text(source, order, work) for (source, _), order in sources if _is_csv(source)}
+                    for text in texts.values():
+                        pool.submit(text.prepare)
                     readers_left = Counter(source.path for (source, _), _ in sources)
                     for (source, chunks), order in sources:
                         with step(f"reading {source.name}"):
-                            csv = texts[order].result() if order in texts else None
-                            relations[source.kind.name].append(_source_relation(con, source, order, chunks, csv))
+                            relations[source.kind.name].append(
+                                _source_relation(con, source, order, chunks, texts.get(order)))
                         readers_left[source.path] -= 1
                         if source.format != "parquet" and source.path.parent == work and not readers_left[source.path]:
                             source.path.unlink()  # an unpacked copy, read (by every sheet): gone, as it may hold cardholders
