@@ -123,3 +123,17 @@ def test_output_piped_into_head_ends_quietly_and_help_shows_defaults(small_db: P
     assert reader_gone.wait() == 0 and "Traceback" not in errors and "BrokenPipe" not in errors, errors
     shown = subprocess.run([*analysis, "ingest", "--help"], capture_output=True, text=True, check=True).stdout
     assert "the DuckDB database (default:" in " ".join(shown.split())
+
+
+def test_build_help_lists_every_notebook_with_its_parameters_defaults_and_meaning() -> None:
+    import subprocess
+    import sys
+
+    from analysis.build import discover_notebooks
+
+    shown = subprocess.run([sys.executable, "-m", "analysis.cli", "build", "--help"], capture_output=True, text=True,
+                           check=True).stdout
+    for name, path in discover_notebooks().items():
+        assert f"  {name} ({path.name})" in shown
+    assert "    n = 30  number of units with the lowest rate that are cut" in shown
+    assert "    basis = \"amount\"  amount for the share of kroner" in shown

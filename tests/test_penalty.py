@@ -106,6 +106,17 @@ def test_impossible_combinations_are_refused() -> None:
         simulate(empty, PenaltyParameters(n=1))
 
 
+def test_an_exemption_that_matches_no_unit_is_refused_and_types_match_whatever_their_case() -> None:
+    units = five_units()
+    spared = simulate(units, PenaltyParameters(n=2, amount=100, exempt_types=(" Botilbud",)))
+    assert spared.table.set_index("ean").loc["E", "status"] == STATUS_EXEMPT
+    with pytest.raises(ParameterError, match=r"no unit has the type 'botilbuld' \(did you mean botilbud\?\);"
+                                             r" the types are botilbud, skole"):
+        simulate(units, PenaltyParameters(n=2, amount=100, exempt_types=("botilbuld",)))
+    with pytest.raises(ParameterError, match="exempt_eans: 5798000000000 is no unit's EAN in the database"):
+        simulate(units, PenaltyParameters(n=2, amount=100, exempt_eans=("5798000000000",)))
+
+
 @st.composite
 def municipalities(draw):
     size = draw(st.integers(2, 30))
@@ -122,7 +133,7 @@ def municipalities(draw):
     parameters = PenaltyParameters(
         n=draw(st.integers(1, size)), amount=draw(st.integers(1, 10_000_000)),
         key=draw(st.sampled_from(["budget", "eligible", "missed", "equal"])),
-        exempt_eans=exempt, exempt_types=tuple(draw(st.lists(st.sampled_from(["botilbud"]), max_size=1))),
+        exempt_eans=exempt, exempt_types=tuple(draw(st.lists(st.sampled_from(sorted(set(types))), max_size=1))),
         cap=draw(st.one_of(st.none(), st.floats(0.001, 1))))
     return units, parameters
 

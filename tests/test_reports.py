@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from analysis import db, rates
-from analysis.build import build_reports, discover_notebooks
+from analysis.build import build_reports, discover_notebooks, scenario_ids
 from analysis.errors import BuildError, ParameterError
 from analysis.formats import mio_kr, pct, points
 from analysis.paths import NOTEBOOK_DIR
@@ -84,6 +84,16 @@ def test_html_is_self_contained_and_has_no_code(built: Path) -> None:
     assert re.search(r'<img alt="E-handelsprocent pr. måned og pr. år" src="data:image/png;base64,', html)
 
 
+def test_every_report_shows_the_scenario_id_its_run_records(built: Path) -> None:
+    """So that a committee PDF can be traced to the data, parameters and code it came from."""
+    ids = scenario_ids(built)
+    notebooks = discover_notebooks()
+    assert set(ids) == set(notebooks) and len(set(ids.values())) == len(ids)
+    for name, path in notebooks.items():
+        text = pdf_text(built / f"{path.stem}.pdf")
+        assert re.search(rf"Beregnings-id\s+{ids[name]}\s+\(samme id: samme data, parametre og beregning\)", text), name
+
+
 def test_executed_notebook_is_kept_with_parameters(built: Path) -> None:
     nb = nbformat.read(built / "01_ehandel_status.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -136,6 +146,15 @@ def test_notebook_rejects_bad_parameters_under_plain_papermill(small_db: Path, t
     with pytest.raises(papermill.PapermillExecutionError, match="basis: must be one of amount, count"):
         papermill.execute_notebook(str(NOTEBOOK_DIR / "01_ehandel_status.ipynb"), str(tmp_path / "o.ipynb"),
                                    parameters={"db_path": str(small_db), "basis": "kroner"},
+                                   cwd=str(NOTEBOOK_DIR), progress_bar=False)
+
+
+def test_a_misspelt_parameter_stops_a_plain_papermill_run(small_db: Path, tmp_path: Path) -> None:
+    """papermill itself only logs "Passed unknown parameter" and runs with the default year."""
+    with pytest.raises(papermill.PapermillExecutionError,
+                       match=r"unknown parameter\(s\) yaer \(did you mean year\?\); ehandel_status takes: basis,"):
+        papermill.execute_notebook(str(NOTEBOOK_DIR / "01_ehandel_status.ipynb"), str(tmp_path / "o.ipynb"),
+                                   parameters={"db_path": str(small_db), "yaer": 2024},
                                    cwd=str(NOTEBOOK_DIR), progress_bar=False)
 
 

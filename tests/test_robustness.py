@@ -194,8 +194,9 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A build over data with script-like names, formula-like names, cardholder names and CPR numbers."""
     folder = tmp_path_factory.mktemp("hostile")
     raw = folder / "raw"
-    units = [unit_row(e, n) for e, n in zip(EANS[:4], ["<script>alert(2)</script> Skolen", "=HYPERLINK(\"http://x\")",
-                                                       "Børnehuset $x$ & {{ y }}", "Rådhuset"])]
+    units = [unit_row(e, n, unit_type=t) for e, n, t in zip(
+        EANS[:5], ["<script>alert(2)</script> Skolen", "=HYPERLINK(\"http://x\")", "Børnehuset $x$ & {{ y }}",
+                   "Rådhuset", "Bostedet"], ["skole"] * 4 + ["botilbud"])]
     lines, orders = [], []
     for i in range(60):
         ean = EANS[i % 4]

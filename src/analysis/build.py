@@ -90,6 +90,18 @@ def declared_parameters(notebook: Path) -> dict[str, Any]:
     return {name: ast.literal_eval(spec["default"]) for name, spec in declared.items()}
 
 
+def parameters_help(notebook_dir: Path = NOTEBOOK_DIR) -> str:
+    """Each notebook's parameters with default and meaning, as its parameters cell states them
+    (for ``analysis build --help``)."""
+    lines = ["notebooks (--only NAME) and their parameters (-p NAME VALUE; a name goes to every notebook that"
+             " declares it):"]
+    for name, path in discover_notebooks(notebook_dir).items():
+        lines.append(f"\n  {name} ({path.name})")
+        for parameter, spec in papermill.inspect_notebook(str(path)).items():
+            lines.append(f"    {parameter} = {spec['default']}" + (f"  {spec['help']}" if spec["help"] else ""))
+    return "\n".join(lines)
+
+
 def coerce(name: str, text: str, default: Any) -> Any:
     """Convert a command-line value to the type of the parameter's default, as papermill -p would."""
     if text.lower() in ("none", "null"):
@@ -119,9 +131,7 @@ def resolve(notebooks: dict[str, Path], db_path: Path | None,
     """
     declared = {name: declared_parameters(path) for name, path in notebooks.items()}
     known = set().union(*(d.keys() for d in declared.values()))
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    params.refuse_unknown(given, known, "the reports")
     resolved, checked = {}, {}
     for name, defaults in declared.items():
         values = {key: default for key, default in defaults.items()}
@@ -161,13 +171,16 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         raise ParameterError(f"run: {final} exists and was not written by analysis build, so it is not replaced;"
                              " choose another run name")
     record = {name: _comparable(values) for name, values in resolved.items()}
+    ids = {name: params.scenario_id(name, values, params.data_fingerprint(checked[name]))
+           for name, values in resolved.items()}
     if only and final.exists():
-        record = {**_check_same_scenario(final, record), **record}
+        recorded, recorded_ids = _check_same_scenario(final, record)
+        record, ids = {**recorded, **record}, {**recorded_ids, **ids}
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{run}.partial-", dir=reports_dir))
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run folder is as shareable as any other
     (staging / BUILD_MARKER).write_text(json.dumps({"note": "Written by analysis build; the next build of this run"
-                                                            " replaces it.", "parameters": record},
+                                                            " replaces it.", "parameters": record, "scenario_ids": ids},
                                                    ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     jobs = []
     for name, path in notebooks.items():
@@ -191,20 +204,24 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     return sorted(path for path in final.iterdir() if path.name != BUILD_MARKER)
 
 
-# Parameters that change how a report looks or where it writes, not its figures: a partial build may differ.
-PRESENTATION_PARAMETERS = frozenset({"output_dir", "report_date", "case_number"})
-
-
 def _comparable(values: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps({k: v for k, v in values.items() if k not in PRESENTATION_PARAMETERS}, default=str))
+    return json.loads(json.dumps({k: v for k, v in values.items() if k not in params.PRESENTATION_PARAMETERS},
+                                 default=str))
 
 
-def _check_same_scenario(final: Path, record: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The run folder's recorded parameters, after checking that a partial build into it uses the same
-    values for every parameter its notebooks share with the folder's other reports (one run folder,
-    one scenario: a briefing for 40 units beside a penalty report for 30 is refused)."""
+def scenario_ids(run_folder: Path) -> dict[str, str]:
+    """The scenario id of each report in a run folder, as its title block prints it."""
+    return json.loads((run_folder / BUILD_MARKER).read_text(encoding="utf-8")).get("scenario_ids", {})
+
+
+def _check_same_scenario(final: Path, record: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]],
+                                                                                    dict[str, str]]:
+    """The run folder's recorded parameters and scenario ids, after checking that a partial build into
+    it uses the same values for every parameter its notebooks share with the folder's other reports
+    (one run folder, one scenario: a briefing for 40 units beside a penalty report for 30 is refused)."""
     try:
-        recorded = json.loads((final / BUILD_MARKER).read_text(encoding="utf-8"))["parameters"]
+        marker = json.loads((final / BUILD_MARKER).read_text(encoding="utf-8"))
+        recorded = marker["parameters"]
     except (OSError, ValueError, KeyError, TypeError):
         raise ParameterError(f"run: {final} records no parameters (built by an older version), so a partial"
                              " build cannot be checked against it; build the whole run again") from None
@@ -218,7 +235,7 @@ def _check_same_scenario(final: Path, record: dict[str, dict[str, Any]]) -> dict
                         f"run: {final.name} was built with {key} = {theirs[key]!r} ({other}); building {name} with"
                         f" {key} = {values[key]!r} would put two scenarios in one folder. Build it into another"
                         " run (--run NAME) or build the whole run again with the new value")
-    return recorded
+    return recorded, marker.get("scenario_ids", {})
 
 
 def _umask() -> int:
@@ -255,7 +272,7 @@ def _render_all(jobs: list[tuple[Path, dict[str, Any]]], out_dir: Path, workers:
     """
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     context = multiprocessing.get_context("spawn")
-    with tqdm(total=len(jobs), desc="Rapporter", unit="notesbog") as progress, \
+    with tqdm(total=len(jobs), desc="reports", unit="notebook") as progress, \
             ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(render_notebook, path, out_dir, values, cell_timeout) for path, values in jobs]
         try:

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -270,7 +271,9 @@ def make_parser() -> argparse.ArgumentParser:
     exp.add_argument("--browser", action="store_true", help="also open a web browser")
     exp.set_defaults(func=cmd_explore)
 
-    bld = sub.add_parser(formatter_class=_Help, name="build", help="run the notebooks and render HTML and PDF reports")
+    bld = sub.add_parser(formatter_class=_BuildHelp, name="build", help="run the notebooks and render HTML and PDF reports",
+                         add_help=False)
+    bld.add_argument("-h", "--help", action=_NotebooksHelp, help="show this help, with every notebook's parameters")
     bld.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     bld.add_argument("--only", action="append", help="notebook name (e.g. ehandel_status); repeatable")
     bld.add_argument("--run", help="report folder name under reports/ (default: the report year)")
@@ -291,6 +294,26 @@ class _Help(argparse.HelpFormatter):
         if action.option_strings and "default" not in text and action.default not in (None, False, argparse.SUPPRESS):
             text += f" (default: {action.default})"
         return text
+
+
+class _BuildHelp(_Help, argparse.RawDescriptionHelpFormatter):
+    """As _Help, keeping the notebooks' parameter list (the epilog) in its lines."""
+
+
+class _NotebooksHelp(argparse.Action):
+    """``build --help``: the options, then each notebook's parameters, read from the notebooks only
+    when asked (papermill's import is slow)."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from .build import parameters_help
+
+        parser.epilog = parameters_help()
+        parser.print_help()
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,13 @@ the same function in its first cell, so a plain ``papermill -p`` run is checked 
 
 from __future__ import annotations
 
+import ast
+import difflib
+import hashlib
+import inspect
+import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +20,7 @@ from typing import Any
 
 from . import benchmark as bench
 from . import coverage, db, rates
+from .ingest import provenance
 from .paths import DEFAULT_DATABASE
 from .business_case import DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
@@ -113,7 +119,40 @@ def year_range(text: str) -> tuple[int, ...]:
         raise ParameterError(f"budget_years: {text!r} is not a range of years like 2026-2029") from None
     if not years:
         raise ParameterError(f"budget_years: {text!r} has no years")
+    if not all(2000 <= year <= 2100 for year in years):
+        raise ParameterError(f"budget_years: {text!r} are not years (write four digits, e.g. 2026-2029)")
+    if list(years) != sorted(set(years)) or len(years) > 10:
+        raise ParameterError(f"budget_years: {text!r} must be at most ten increasing years, e.g. 2026-2029")
     return years
+
+
+BUDGET_PERIOD_YEARS = 4  # a Danish municipal budget: the budget year and three overslagsår
+
+
+def resolve_budget_years(text: str, measured: int) -> tuple[int, ...]:
+    """The budget years given (``'2027-2030'``), or, for ``''``, the four years after the year the
+    measurement period ends in: next year's budget from this year's data, as in the annual cycle."""
+    if not str(text).strip():
+        return tuple(range(measured + 1, measured + 1 + BUDGET_PERIOD_YEARS))
+    return year_range(text)
+
+
+def years_label(years: tuple[int, ...]) -> str:
+    """(2026, 2027, 2028, 2029) → '2026-2029'."""
+    return f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+
+
+def budget_years_note(years: tuple[int, ...], measured: int) -> str | None:
+    """Budget years must come after the measurement period (refused otherwise); when they begin
+    more than a year after it, the Danish note every report with a budget table prints."""
+    label = years_label(years)
+    if years[0] <= measured:
+        raise ParameterError(f"budget_years: {label} must come after the measurement period, which ends in {measured}")
+    if years[0] == measured + 1:
+        return None
+    return (f"Budgetårene {label} begynder {years[0] - measured} år efter måleperioden ({measured}): enhederne "
+            "udvælges efter e-handel, der ligger længere tilbage end ved en almindelig budgetlægning. "
+            "Kør beregningen igen, når data for det seneste år er indlæst.")
 
 
 def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
@@ -125,7 +164,7 @@ def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
 def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
             n: int = 30, amount: int = 1_500_000, key: str = "budget", basis: str = "amount",
             min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
-            budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "2026-2029",
+            budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "",
             target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
             max_unclassified: float = coverage.MAX_UNCLASSIFIED, unclassified_reason: str = "", output_dir: str = "",
             report_date: str = "", case_number: str = "") -> dict[str, Any]:
@@ -161,7 +200,7 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
             n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, 10**12), key=key,
             basis=basis, min_spend=share("min_spend", min_spend, 0, 1e12), exempt_eans=text_list(exempt_eans),
             exempt_types=text_list(exempt_types), cap=share("cap", cap) or None, budget_basis=budget_basis),
-        "response": Response(years=year_range(budget_years), target_rate=share("target_rate", target_rate),
+        "response": Response(years=resolve_budget_years(budget_years, last.year), target_rate=share("target_rate", target_rate),
                              gap_closure=share("gap_closure", gap_closure), drift=share("drift", drift, -1, 1)),
         "replicates": whole_number("replicates", replicates, 100, 100_000),
         "seed": whole_number("seed", seed, 0, 2**32 - 1),
@@ -169,6 +208,8 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
     }
+    resolved["budget_label"] = years_label(resolved["response"].years)
+    resolved["budget_note"] = budget_years_note(resolved["response"].years, resolved["year"])
     simulate(units, resolved["parameters"])  # N larger than the ranked units, a cap too small, …: refused now
     return resolved
 
@@ -203,7 +244,7 @@ def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: in
              key: str = "budget", basis: str = "amount", min_spend: float = 0.0, exempt_eans: str = "",
              exempt_types: str = "", cap: float = 0.0, budget_basis: str = "file", replicates: int = 1000,
              seed: int = 2026,
-             budget_years: str = "2026-2029", price_year: int = 0, target: str = "Københavns Kommune",
+             budget_years: str = "", price_year: int = 0, target: str = "Københavns Kommune",
              comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
              saving_per_invoice: float = 62.0, price_effect: float = 0.0, proposal: str = "ØU08",
              committee: str = "Økonomiudvalget", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
@@ -236,7 +277,7 @@ CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "
 def business_case(db_path: str = "", case: str = "eboks", department_share: float = 0.5,
                   discount_rate: float = 0.04, print_and_envelope: float = 1.5, minutes_saved: float = 1.0,
                   hourly_cost: float = 400.0, year: int | None = None, amount: int = 1_500_000,
-                  budget_years: str = "2026-2029", target: str = "Københavns Kommune",
+                  budget_years: str = "", target: str = "Københavns Kommune",
                   saving_per_invoice: float = 62.0, price_effect: float = 0.0, report_date: str = "",
                   case_number: str = "") -> dict[str, Any]:
     """Parameters of 05_business_case. The e-Boks case needs no database; the e-handel case takes
@@ -248,6 +289,7 @@ def business_case(db_path: str = "", case: str = "eboks", department_share: floa
         "discount_rate": share("discount_rate", discount_rate, -0.2, 0.5),
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
+        "budget_note": None,
         "digital_post": DigitalPost(print_and_envelope=share("print_and_envelope", print_and_envelope, 0, 100),
                                     minutes_saved=share("minutes_saved", minutes_saved, 0, 120),
                                     hourly_cost=share("hourly_cost", hourly_cost, 0, 5_000)),
@@ -269,8 +311,9 @@ def business_case(db_path: str = "", case: str = "eboks", department_share: floa
     if math.isnan(gain["total_saving"]):
         raise ParameterError("case ehandel: the saving is counted per e-handled invoice, and this database has no"
                              " invoice counts (a single-table export without invoice numbers)")
-    case_object = ehandel_case(whole_number("amount", amount, 1, 10**12), year_range(budget_years),
-                               gain["total_saving"])
+    years = resolve_budget_years(budget_years, compared["year"])
+    resolved["budget_note"] = budget_years_note(years, compared["year"])
+    case_object = ehandel_case(whole_number("amount", amount, 1, 10**12), years, gain["total_saving"])
     resolved.update({"business_case": replace(case_object, department_share=department_share), "savings": gain,
                      "target_label": compared["target_label"], "year": compared["year"]})
     return resolved
@@ -290,3 +333,73 @@ VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
 def validate(notebook: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Run the notebook's validator on its parameters (as the parameters cell names them)."""
     return VALIDATORS[notebook](**parameters)
+
+
+def names(notebook: str) -> list[str]:
+    """The notebook's parameter names, as its validator (and so its parameters cell) has them."""
+    return list(inspect.signature(VALIDATORS[notebook]).parameters)
+
+
+INJECTED_HEADER = "# Parameters\n"  # papermill's first line of the cell it injects with -p values
+
+
+def injected(history: list[str]) -> set[str]:
+    """The names papermill's injected cell assigns: the last cell run that begins with its header
+    (IPython's input history ``In``); none in a notebook run by hand."""
+    for source in reversed(history):
+        if source.startswith(INJECTED_HEADER):
+            return {target.id for statement in ast.parse(source).body if isinstance(statement, ast.Assign)
+                    for target in statement.targets if isinstance(target, ast.Name)}
+    return set()
+
+
+# Parameters that change how a report looks or where it writes, not its figures: left out of the
+# scenario id, and free to differ between the reports of one run folder.
+PRESENTATION_PARAMETERS = frozenset({"output_dir", "report_date", "case_number"})
+
+
+def scenario_id(notebook: str, values: dict[str, Any], data_fingerprint: str) -> str:
+    """The id printed on a report's title block: 12 hex digits of a SHA-256 over the report's name,
+    its parameters (but the presentation ones, and the database's path: the data enter by the
+    fingerprint of the raw files they were ingested from) and the package's code. Same id, same
+    figures; the build records it for each report of a run."""
+    figures = {key: value for key, value in values.items() if key not in PRESENTATION_PARAMETERS | {"db_path"}}
+    text = json.dumps({"report": notebook, "parameters": figures, "data": data_fingerprint,
+                       "code": provenance.code_fingerprint()}, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def data_fingerprint(resolved: dict[str, Any]) -> str:
+    """The fingerprint the ingest recorded of the database's raw files; '' for a report without one."""
+    if "db_path" not in resolved:
+        return ""
+    con = db.connect(resolved["db_path"])
+    try:
+        return db.meta(con).get("fingerprint", "")
+    finally:
+        con.close()
+
+
+def from_notebook(notebook: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """The notebook's parameters, validated, from its namespace after the parameters cell.
+
+    A name papermill injected that the notebook does not declare (``-p yaer 2024``) is refused
+    with the closest known name: papermill itself only logs a warning and runs with the default,
+    so a typo would give a report for another year than the one asked for.
+    """
+    known = names(notebook)
+    refuse_unknown(injected(namespace.get("In", [])), known, notebook)
+    values = {name: namespace[name] for name in known}
+    resolved = validate(notebook, values)
+    resolved["scenario_id"] = scenario_id(notebook, values, data_fingerprint(resolved))
+    return resolved
+
+
+def refuse_unknown(given: Iterable[str], known: Iterable[str], what: str) -> None:
+    """Refuse parameter names that ``what`` does not take, each with the closest known name."""
+    known = sorted(known)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, n=1))
+                 else name for name in unknown]
+        raise ParameterError(f"unknown parameter(s) {', '.join(hints)}; {what} takes: {', '.join(known)}")

@@ -18,6 +18,7 @@ Rules (stated in every output):
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -118,6 +119,26 @@ class PenaltyResult:
         return self.table[self.table["status"] == STATUS_SELECTED]
 
 
+def exempt_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.Series:
+    """Which units the exemptions spare. Unit types match whatever their case (``Botilbud`` is
+    ``botilbud``); an EAN that is no unit, or a type that no unit has, is refused, because a typo
+    would otherwise leave ranked, and perhaps cut, the very unit the committee meant to spare."""
+    types = units["unit_type"].fillna("").astype(str).str.strip().str.casefold()
+    wanted = {text.strip().casefold() for text in parameters.exempt_types}
+    problems = []
+    if unknown := sorted(set(parameters.exempt_eans) - set(units["ean"])):
+        problems.append(f"exempt_eans: {', '.join(unknown)} is no unit's EAN in the database")
+    known = sorted(set(units["unit_type"].dropna().astype(str).str.strip()) - {""})
+    for text in parameters.exempt_types:
+        if text.strip().casefold() not in set(types):
+            close = difflib.get_close_matches(text.strip().casefold(), [k.casefold() for k in known], n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"exempt_types: no unit has the type {text!r}{hint}; the types are {', '.join(known)}")
+    if problems:
+        raise ParameterError("; ".join(problems))
+    return units["ean"].isin(parameters.exempt_eans) | types.isin(wanted)
+
+
 def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFrame:
     """Every unit with a status and, for ranked units, its rank (1 = lowest rate)."""
     rate = BASES[parameters.basis]
@@ -127,8 +148,7 @@ def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFra
     table.loc[no_spend, "status"] = STATUS_NO_SPEND
     below = ~no_spend & (table["eligible_amount"] < parameters.min_spend)
     table.loc[below, "status"] = STATUS_BELOW_MINIMUM
-    exempt = table["ean"].isin(parameters.exempt_eans) | table["unit_type"].isin(parameters.exempt_types)
-    table.loc[exempt, "status"] = STATUS_EXEMPT
+    table.loc[exempt_units(table, parameters), "status"] = STATUS_EXEMPT
     ranked = table["status"] == STATUS_NOT_SELECTED
     order = table[ranked].sort_values([rate, "missed_amount", "ean"], ascending=[True, False, True]).index
     table["rank"] = pd.Series(np.arange(1, len(order) + 1), index=order).reindex(table.index).astype("Int64")

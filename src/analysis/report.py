@@ -27,10 +27,15 @@ def escape(value: object) -> str:
 
 
 def title_page(title: str, subtitle: str, municipality: str, report_date: date, period: str,
-               synthetic: bool, committee: str = "Økonomiudvalget", case_number: str = "") -> HTML:
-    """The title block: municipality, committee, date, case number, title and data period."""
+               synthetic: bool, committee: str = "Økonomiudvalget", case_number: str = "",
+               scenario_id: str = "") -> HTML:
+    """The title block: municipality, committee, date, case number, title, data period and the
+    scenario id (params.scenario_id), by which two copies of a report can be told to rest on the
+    same data, parameters and code."""
     rows = [("Udvalg", committee), ("Dato", long_date(report_date)), ("Sagsnr.", case_number or "–"),
             ("Dataperiode", period)]
+    if scenario_id:
+        rows.append(("Beregnings-id", f"{scenario_id} (samme id: samme data, parametre og beregning)"))
     facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     banner = ('<p class="synthetic">Syntetiske data: tallene er genereret til afprøvning og beskriver'
               " ikke en virkelig kommune.</p>") if synthetic else ""

@@ -38,6 +38,19 @@ def fingerprint(raw_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def code_fingerprint() -> str:
+    """SHA-256 over the analysis package's code, SQL, templates and styles (names and content): the
+    part of a report's source that is neither data nor parameters."""
+    digest = hashlib.sha256()
+    package = _CODE.parent
+    for path in _files(package):
+        if path.suffix not in {".pyc"}:
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
 def recorded(database: Path) -> dict[str, str] | None:
     """The database's record of its source (meta), or None when there is no readable database."""
     if not database.exists():
