@@ -137,3 +137,32 @@ def test_build_help_lists_every_notebook_with_its_parameters_defaults_and_meanin
         assert f"  {name} ({path.name})" in shown
     assert "    n = 30  number of units with the lowest rate that are cut" in shown
     assert "    basis = \"amount\"  amount for the share of kroner" in shown
+
+
+def test_csv_for_programs_and_for_danish_excel(small_db: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """`--format csv` wrote 17-digit floats with ',' and '.', which Danish Excel opens wrongly."""
+    import re
+
+    assert main(["rates", "--db", str(small_db), "--format", "csv"]) == 0
+    program = capsysbinary.readouterr().out.decode("utf-8")
+    assert not re.search(r"\d\.\d{7,}", program), "no float noise"
+    rows = list(csv.DictReader(io.StringIO(program)))
+    assert main(["rates", "--db", str(small_db), "--format", "excel"]) == 0
+    raw = capsysbinary.readouterr().out
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    excel_rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert list(excel_rows[0])[:4] == ["EAN-nummer", "Enhed", "Enhedstype", "E-handelsegnet forbrug"]
+    assert len(excel_rows) == len(rows)
+    for plain, danish in zip(rows, excel_rows):
+        assert danish["EAN-nummer"] == plain["ean"] and danish["Enhed"] == plain["name"]
+        assert danish["E-handelsegnet forbrug"].replace(",", ".") == plain["eligible_amount"]
+        assert "." not in danish["E-handelsprocent"]
+    assert main(["penalty", "--db", str(small_db), "--n", "4", "--format", "excel"]) == 0
+    cuts = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig")), delimiter=";"))
+    assert sum(int(row["Reduktion"]) for row in cuts) == 1_500_000
+
+
+def test_penalty_table_shows_every_amount_in_kroner(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["penalty", "--db", str(small_db), "--n", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line.count("kr.") == 2 for line in lines[2:5]), lines  # the key (goods budget) and the cut

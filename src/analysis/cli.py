@@ -86,6 +86,38 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda column: column if pd.api.types.is_numeric_dtype(column) else column.map(safe))
 
 
+MONEY_COLUMNS = ("eligible_amount", "ehandel_amount", "missed_amount", "goods_budget", "cut")
+SHARE_COLUMNS = ("rate", "count_rate", "classified_share", "rate_if_eligible", "cut_share_of_budget")
+EXTRA_HEADERS = {"org_name": "Organisation", "units": "Enheder", "classified_share": "Klassificeret andel",
+                 "rate_if_eligible": "E-handelsprocent hvis uklassificeret er egnet"}
+
+
+def write_csv(frame: pd.DataFrame, style: str, money: tuple[str, ...] = ()) -> None:
+    """A table to stdout as UTF-8 CSV: ``csv`` for programs (``,`` and a decimal point, code
+    names), ``excel`` for Danish Excel (``;``, decimal comma, Danish headers, a byte order mark
+    so Excel reads it as UTF-8). Kroner to the øre and shares to six decimals, never a float's
+    17 digits; text that a spreadsheet would run as a formula is defused."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_integer_dtype(out[column]):
+            continue  # whole kroner (the cuts), ranks
+        if column in MONEY_COLUMNS or column in money:
+            out[column] = out[column].astype(float).round(2)
+        elif column in SHARE_COLUMNS:
+            out[column] = out[column].astype(float).round(6)
+    out = csv_safe(out)
+    if style == "excel":
+        from .excel import ALLOCATION, PROBABILITY  # the workbook's Danish headers (openpyxl: only when asked)
+
+        headers = {**{column: header for column, header, *_ in ALLOCATION + PROBABILITY}, **EXTRA_HEADERS}
+        text = "\ufeff" + out.rename(columns=headers).to_csv(index=False, sep=";", decimal=",")
+    else:
+        text = out.to_csv(index=False)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
 def cmd_rates(args: argparse.Namespace) -> None:
     con = db.connect(args.db)
     try:
@@ -103,8 +135,8 @@ def cmd_rates(args: argparse.Namespace) -> None:
     finally:
         con.close()
     frame = frame[columns]
-    if args.format == "csv":
-        csv_safe(frame).to_csv(sys.stdout, index=False)
+    if args.format != "table":
+        write_csv(frame, args.format)
         return
     shown = frame.copy()
     for column in ("eligible_amount", "ehandel_amount"):
@@ -158,10 +190,12 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         excel.write_workbook(args.xlsx, result, str(year), municipality, probability)
     selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
                                 "cut_share_of_budget"]]
-    if args.format == "csv":
-        csv_safe(selected).to_csv(sys.stdout, index=False)
+    key_in_kroner = penalty.KEYS[parameters.key][0] is not None  # every key but equal is an amount
+    if args.format != "table":
+        write_csv(selected, args.format, money=("key_value",) if key_in_kroner else ())
     else:
         shown = selected.assign(**{penalty.BASES[args.basis]: selected[penalty.BASES[args.basis]].map(pct),
+                                   "key_value": selected["key_value"].map(kr if key_in_kroner else "{:.0f}".format),
                                    "cut": selected["cut"].map(kr),
                                    "cut_share_of_budget": selected["cut_share_of_budget"].map(pct)})
         print(f"Penalty {year}: {kr(parameters.amount)} from the {parameters.n} lowest units, key {parameters.key}")
@@ -208,6 +242,10 @@ def cmd_build(args: argparse.Namespace) -> None:
         print(path)
 
 
+FORMAT_HELP = ("table: for reading (Danish amounts); csv: for programs (',' and '.'); excel: CSV for Danish Excel"
+               " (';', decimal comma, Danish headers, UTF-8 with BOM), e.g. > enheder.csv")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -241,7 +279,7 @@ def make_parser() -> argparse.ArgumentParser:
     rat.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     rat.add_argument("--year", type=int, help="default: the latest complete year")
     rat.add_argument("--level", type=int, choices=(1, 2, 3, 4), help="organisation level instead of units")
-    rat.add_argument("--format", choices=("table", "csv"), default="table")
+    rat.add_argument("--format", choices=("table", "csv", "excel"), default="table", help=FORMAT_HELP)
     rat.set_defaults(func=cmd_rates)
 
     pen = sub.add_parser(formatter_class=_Help, name="penalty", help="simulate the ØU08 cut: who loses how much")
@@ -260,7 +298,7 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--unclassified-reason", default="", help="why units are ranked although more is unclassified")
     pen.add_argument("--budget-basis", choices=tuple(BUDGET_BASES), default="file",
                      help="goods budgets from the units or budget file, or derived from eligible spend")
-    pen.add_argument("--format", choices=("table", "csv"), default="table")
+    pen.add_argument("--format", choices=("table", "csv", "excel"), default="table", help=FORMAT_HELP)
     pen.add_argument("--xlsx", type=Path, help="also write the Excel workbook (with selection probabilities)")
     pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")
     pen.set_defaults(func=cmd_penalty)
