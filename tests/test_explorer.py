@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analysis import rates
+from analysis import excel, rates
 from analysis.explorer import Explorer
 from analysis.penalty import PenaltyParameters, simulate
 from analysis.paths import PROJECT_ROOT
@@ -27,9 +27,10 @@ ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 def workbook_cuts(data: bytes) -> dict[str, int]:
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     sheet = workbook["Fordeling"]
-    headers = [c.value for c in sheet[1]]
+    headers = [c.value for c in sheet[excel.HEADER_ROW]]
     return {row[headers.index("EAN-nummer")]: row[headers.index("Reduktion")]
-            for row in sheet.iter_rows(min_row=2, values_only=True) if row[headers.index("Reduktion")]}
+            for row in sheet.iter_rows(min_row=excel.HEADER_ROW + 1, values_only=True)
+            if row[headers.index("Reduktion")] and row[headers.index("Enhed")] != "I alt"}
 
 
 def engine_cuts(db: Path, **parameters) -> dict[str, int]:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import nbformat
 import openpyxl
+import pandas as pd
 import papermill
 import pytest
 from pypdf import PdfReader
 
-from analysis import db, rates
+from analysis import db, excel, rates
 from analysis.build import build_reports, discover_notebooks, scenario_ids
 from analysis.errors import BuildError, ParameterError
 from analysis.formats import mio_kr, pct, points
@@ -170,10 +171,13 @@ def test_penalty_notebook_with_non_default_parameters_writes_excel(small_db: Pat
     workbook = openpyxl.load_workbook(tmp_path / "sanktion.xlsx")
     assert workbook.sheetnames == ["Fordeling", "Parametre", "Sandsynlighed"]
     sheet = workbook["Fordeling"]
-    headers = [cell.value for cell in sheet[1]]
-    cuts = [row[headers.index("Reduktion")] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert sum(c for c in cuts if c) == 2_000_000
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    table = pd.read_excel(tmp_path / "sanktion.xlsx", sheet_name="Fordeling", header=excel.HEADER_ROW - 1)
+    assert table["Reduktion"].iloc[:-1].sum() == 2_000_000 == table["Reduktion"].iloc[-1]  # the units, the total row
+    assert table["Enhed"].iloc[-1] == "I alt" and (table["Status"] == "Udvalgt").sum() == 6
+    assert sheet.freeze_panes == f"A{excel.HEADER_ROW + 1}"
+    assert workbook["Parametre"]["A1"].value == "Sanktion for lav e-handel: parametre og regler"
+    assert any(str(cell.value).startswith("Kilde: indkøbsdata fra ") and "beregnings-id" in str(cell.value)
+               for cell in sheet["A"][:excel.HEADER_ROW])
     assert "botilbud" in [row[1] for row in workbook["Parametre"].iter_rows(values_only=True)]
 
 

@@ -179,7 +179,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         first, last = rates.measurement_period(year)
         units = rates.unit_rates_between(con, first, last)
         documents = rates.unit_documents_between(con, first, last) if args.xlsx else None
-        municipality = db.meta(con)["municipality"]
+        meta = db.meta(con)
         found = coverage.coverage_between(con, first, last, str(year))
     finally:
         con.close()
@@ -187,7 +187,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     result = penalty.simulate(units, parameters)
     if args.xlsx:
         probability = penalty.selection_probability(documents, units, parameters, replicates=args.replicates)
-        excel.write_workbook(args.xlsx, result, str(year), municipality, probability)
+        excel.write_workbook(args.xlsx, result, excel.SheetHeader.from_meta(meta, str(year)), probability)
     selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
                                 "cut_share_of_budget"]]
     key_in_kroner = penalty.KEYS[parameters.key][0] is not None  # every key but equal is an amount

@@ -43,7 +43,8 @@ class Explorer:
         try:
             self.years = rates.years(con)
             self.default_year = rates.check_year(con, None)
-            self.municipality = db.meta(con)["municipality"]
+            self.meta = db.meta(con)
+            self.municipality = self.meta["municipality"]
             self._data = {}
             for year in self.years:
                 first, last = rates.measurement_period(year)
@@ -120,7 +121,7 @@ class Explorer:
             self.probability.clear_output(wait=True)
             charts.show(charts.probability(probability, parameters.n, "Sandsynlighed for at blive udvalgt"))
         buffer = io.BytesIO()
-        excel.write_workbook(buffer, result, str(year), self.municipality, probability)
+        excel.write_workbook(buffer, result, excel.SheetHeader.from_meta(self.meta, str(year)), probability)
         self.workbook = buffer.getvalue()
         encoded = base64.b64encode(self.workbook).decode("ascii")
         self.download.value = (f'<a class="download" download="sanktion_{year}.xlsx" '

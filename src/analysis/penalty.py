@@ -89,20 +89,27 @@ class PenaltyParameters:
         """The goods budget's column header in Danish."""
         return "Varebudget" if self.budget_basis == "file" else "Varebudget (afledt af forbrug)"
 
+    def facts(self) -> list[tuple[str, object, str]]:
+        """The parameters as (Danish label, value, kind), kind one of ``count``, ``kroner``, ``cap``
+        and ``text``: the Excel sheet keeps numbers as numbers, ``describe`` writes the same as text."""
+        return [
+            ("Antal enheder (N)", int(self.n), "count"),
+            ("Beløb (A)", int(self.amount), "kroner"),
+            ("Fordelingsnøgle", self.key_label, "text"),
+            ("Varebudget", BUDGET_BASES[self.budget_basis], "text"),
+            ("Opgørelse af e-handelsprocent", "kroner" if self.basis == "amount" else "antal fakturaer", "text"),
+            ("Minimum e-handelsegnet forbrug", float(self.min_spend), "kroner"),
+            ("Fritagne enheder (EAN)", ", ".join(self.exempt_eans) or "ingen", "text"),
+            ("Fritagne enhedstyper", ", ".join(self.exempt_types) or "ingen", "text"),
+            ("Loft pr. enhed", "intet" if self.cap is None else float(self.cap), "text" if self.cap is None else "cap"),
+            ("Regel ved lige e-handelsprocent", "størst ikke e-handlet forbrug først, derefter EAN", "text"),
+        ]
+
     def describe(self) -> dict[str, str]:
-        """The parameters in Danish, for tables and the Excel sheet."""
-        return {
-            "Antal enheder (N)": str(self.n),
-            "Beløb (A)": kr(self.amount),
-            "Fordelingsnøgle": self.key_label,
-            "Varebudget": BUDGET_BASES[self.budget_basis],
-            "Opgørelse af e-handelsprocent": "kroner" if self.basis == "amount" else "antal fakturaer",
-            "Minimum e-handelsegnet forbrug": kr(self.min_spend),
-            "Fritagne enheder (EAN)": ", ".join(self.exempt_eans) or "ingen",
-            "Fritagne enhedstyper": ", ".join(self.exempt_types) or "ingen",
-            "Loft pr. enhed": "intet" if self.cap is None else f"{pct(self.cap)} af varebudgettet",
-            "Regel ved lige e-handelsprocent": "størst ikke e-handlet forbrug først, derefter EAN",
-        }
+        """The parameters in Danish, as text for tables and sentences."""
+        shown = {"count": str, "kroner": kr, "cap": lambda share: f"{pct(share)} af varebudgettet",
+                 "text": str}
+        return {label: shown[kind](value) for label, value, kind in self.facts()}
 
 
 @dataclass
