@@ -64,7 +64,9 @@ def test_penalty_table_csv_and_workbook(small_db: Path, tmp_path: Path, capsys: 
 
 def test_penalty_refuses_impossible_parameters(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["penalty", "--db", str(small_db), "--amount", "0"]) == 2
-    assert capsys.readouterr().err.startswith("error: amount: must be a positive whole number")
+    assert capsys.readouterr().err.startswith("error: amount: must be a whole number of kroner from 1")
+    assert main(["penalty", "--db", str(small_db), "--amount", "99999999999999999999"]) == 2  # gave negative cuts
+    assert "from 1 to 1,000,000,000,000" in capsys.readouterr().err
     assert main(["penalty", "--db", str(small_db), "--key", "kvadratmeter"]) == 2
     assert "key: must be one of budget, eligible, missed, equal" in capsys.readouterr().err
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from analysis import db, rates
 from analysis.errors import ParameterError
 from analysis.penalty import (
-    STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response, allocate,
-    compare, project, selection_probability, simulate,
+    MAX_AMOUNT, STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response,
+    allocate, budget_caps, compare, project, selection_probability, simulate,
 )
 
 
@@ -85,8 +85,8 @@ def test_count_basis_ranks_on_invoice_share() -> None:
 
 @pytest.mark.parametrize(("parameters", "message"), [
     (dict(n=0), "n: the number of units to cut must be a whole number of at least 1"),
-    (dict(amount=0), "amount: must be a positive whole number"),
-    (dict(amount=-5), "amount: must be a positive whole number"),
+    (dict(amount=0), "amount: must be a whole number of kroner from 1"),
+    (dict(amount=-5), "amount: must be a whole number of kroner from 1"),
     (dict(key="budgetandel"), "key: must be one of budget, eligible, missed, equal"),
     (dict(cap=0), "cap: must be a share"),
     (dict(min_spend=-1.0), "min_spend"),
@@ -207,3 +207,38 @@ def test_on_the_synthetic_municipality(small_db: Path) -> None:
     yearly, summary = project(units, p, Response(years=(2026, 2027), target_rate=0.8, gap_closure=0.5, drift=0.0))
     assert list(summary["year"]) == [2026, 2027] and (summary["amount"] == 1_500_000).all()
     assert summary["rate"].iloc[1] > summary["rate"].iloc[0]  # penalised units improve, nobody drifts down
+
+
+def test_a_cap_is_the_exact_share_of_the_goods_budget() -> None:
+    """`--n 1 --amount 14892 --cap 0.051` was refused: 292.000 x 0,051 in floating point is
+    14.891,999… kr., floored to 14.891. Exactly it is 14.892 kr."""
+    assert 292_000 * 0.051 < 14_892
+    assert budget_caps(np.array([292_000.0, 100_000.0]), 0.051).tolist() == [14_892, 5_100]
+    units = five_units().assign(goods_budget=[292_000.0, 1e6, 1e6, 1e6, 1e6])
+    result = simulate(units, PenaltyParameters(n=1, amount=14_892, cap=0.051))
+    assert cuts(result) == {"A": 14_892} and bool(result.table.loc[result.table["ean"] == "A", "capped"].iloc[0])
+    with pytest.raises(ParameterError, match="at most 14892 kr."):
+        simulate(units, PenaltyParameters(n=1, amount=14_893, cap=0.051))
+
+
+def test_capped_allocation_agrees_with_a_hand_computation() -> None:
+    """1.000 kr. over keys 10,01 / 20,02 / 30,03 / 0,07 kr. (sum 60,13) with caps 100, 300, 1.000 and
+    1.000 kr.: units 0 and 1 are capped (166,47… > 100 and 332,93… > 300); the 600 kr. left go to
+    units 2 and 3 as 600 x 30,03/30,10 = 598,60… and 600 x 0,07/30,10 = 1,39…; the floors sum to
+    599 and the last krone goes to the larger remainder, unit 2."""
+    assert allocate(np.array([10.01, 20.02, 30.03, 0.07]), 1000, np.array([100, 300, 1000, 1000])).tolist() == \
+        [100, 300, 599, 1]
+
+
+def test_an_amount_beyond_any_budget_is_refused() -> None:
+    """`--amount 99999999999999999999` gave negative cuts and a wrong sum with exit 0."""
+    with pytest.raises(ParameterError, match="from 1 to 1,000,000,000,000"):
+        PenaltyParameters(amount=99_999_999_999_999_999_999)
+    assert allocate(np.array([1.0, 2.0]), MAX_AMOUNT).sum() == MAX_AMOUNT
+
+
+def test_tied_units_are_listed_in_the_ranking_order() -> None:
+    units = five_units().assign(rate=[0.1, 0.1, 0.1, 0.5, 0.9], count_rate=[0.1, 0.1, 0.1, 0.5, 0.9],
+                                missed_amount=[5.0, 9.0, 7.0, 1.0, 1.0])
+    result = simulate(units, PenaltyParameters(n=2, amount=100))
+    assert result.tied_at_cutoff == ["B", "C", "A"]  # larger missed spend first, as the rule says

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import coverage, db, rates
 from .formats import kr, pct
+from .penalty import DEFAULT_AMOUNT, DEFAULT_N
 from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .ingest.load import municipality_name
 from .ingest.provenance import recorded, up_to_date
@@ -285,8 +286,8 @@ def make_parser() -> argparse.ArgumentParser:
     pen = sub.add_parser(formatter_class=_Help, name="penalty", help="simulate the ØU08 cut: who loses how much")
     pen.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
     pen.add_argument("--year", type=int, help="measurement year (default: the latest complete year)")
-    pen.add_argument("--n", type=int, default=30, help="number of units to cut")
-    pen.add_argument("--amount", type=int, default=1_500_000, help="kroner to cut in total")
+    pen.add_argument("--n", type=int, default=DEFAULT_N, help="number of units to cut")
+    pen.add_argument("--amount", type=int, default=DEFAULT_AMOUNT, help="kroner to cut in total")
     pen.add_argument("--key", default="budget", help="budget, eligible, missed or equal")
     pen.add_argument("--basis", default="amount", choices=("amount", "count"), help="rate in kroner or invoices")
     pen.add_argument("--min-spend", type=float, default=0.0, help="minimum eligible spend to be ranked, kr.")

@@ -25,7 +25,8 @@ from .errors import ParameterError
 from .formats import kr
 from .params import text_list
 from .paths import TEMPLATE_DIR
-from .penalty import BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability, simulate
+from .penalty import (BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, PenaltyParameters, PenaltyResult, selection_probability,
+                      simulate)
 from .tables import table
 
 COLUMNS = {"rank": ("Nr.", "int"), "name": ("Enhed", "text"), "unit_type": ("Type", "text"),
@@ -60,8 +61,8 @@ class Explorer:
         ranked = int(units["rate"].notna().sum())
         self.controls = {
             "year": w.Dropdown(options=self.years, value=self.default_year, description="Måleår"),
-            "n": w.IntSlider(value=min(30, ranked), min=1, max=ranked, description="Antal enheder"),
-            "amount": w.IntSlider(value=1_500_000, min=100_000, max=5_000_000, step=50_000, description="Beløb",
+            "n": w.IntSlider(value=min(DEFAULT_N, ranked), min=1, max=ranked, description="Antal enheder"),
+            "amount": w.IntSlider(value=DEFAULT_AMOUNT, min=100_000, max=5_000_000, step=50_000, description="Beløb",
                                   readout=False),
             "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value="budget",
                               description="Nøgle"),

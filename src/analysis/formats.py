@@ -2,6 +2,11 @@
 
 Babel holds the locale rules; this module only fixes the project's choices: whole kroner,
 one decimal on percentages, and a non-breaking space before the unit so it never wraps alone.
+
+The rounding rule, written once: **allocations and amounts the committee decides are exact**
+(``kr``: 1.500.000 kr., 62.316 kr.); **estimates are rounded for the reader and say so**
+(``estimate_kr``: "ca. 1,2 mio. kr.", "ca. 480.000 kr."; ``estimate``: "ca. 12.000"), because a
+saving worked out from an assumed 62 kr. per invoice is not known to the krone.
 """
 
 from __future__ import annotations
@@ -38,6 +43,27 @@ def kr(value: float | None, decimals: int = 0) -> str:
 def mio_kr(value: float | None, decimals: int = 1) -> str:
     """116000000 → '116,0 mio. kr.'"""
     return "–" if _missing(value) else f"{number(value / 1e6, decimals)}{NBSP}mio.{NBSP}kr."
+
+
+def _two_digits(value: float) -> float:
+    """``value`` to two significant digits: 485.312 → 490.000, 4.851 → 4.900."""
+    if value == 0:
+        return 0.0
+    return round(value, 1 - int(math.floor(math.log10(abs(value)))))
+
+
+def estimate(value: float | None) -> str:
+    """A count that is an estimate: 12.345,6 → 'ca. 12.000'."""
+    return "–" if _missing(value) else f"ca.{NBSP}{number(_two_digits(value))}"
+
+
+def estimate_kr(value: float | None) -> str:
+    """Kroner that are an estimate: 1.185.005 → 'ca. 1,2 mio. kr.', 485.312 → 'ca. 490.000 kr.'."""
+    if _missing(value):
+        return "–"
+    if abs(value) >= 1e6:
+        return f"ca.{NBSP}{mio_kr(value)}"
+    return f"ca.{NBSP}{kr(_two_digits(value))}"
 
 
 def pct(share: float | None, decimals: int = 1) -> str:

@@ -24,7 +24,7 @@ from .ingest import provenance
 from .paths import DEFAULT_DATABASE
 from .business_case import DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
-from .penalty import PenaltyParameters, Response, simulate
+from .penalty import DEFAULT_AMOUNT, DEFAULT_N, MAX_AMOUNT, PenaltyParameters, Response, simulate
 from .savings import Assumptions, Position, savings
 
 BASES = {"amount": "kroner", "count": "antal fakturaer"}
@@ -162,7 +162,7 @@ def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
 
 
 def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
-            n: int = 30, amount: int = 1_500_000, key: str = "budget", basis: str = "amount",
+            n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT, key: str = "budget", basis: str = "amount",
             min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
             budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "",
             target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
@@ -197,7 +197,7 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "period": label,
         "year": last.year,
         "parameters": PenaltyParameters(
-            n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, 10**12), key=key,
+            n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, MAX_AMOUNT), key=key,
             basis=basis, min_spend=share("min_spend", min_spend, 0, 1e12), exempt_eans=text_list(exempt_eans),
             exempt_types=text_list(exempt_types), cap=share("cap", cap) or None, budget_basis=budget_basis),
         "response": Response(years=resolve_budget_years(budget_years, last.year), target_rate=share("target_rate", target_rate),
@@ -217,9 +217,11 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
 def benchmark(db_path: str = "", year: int | None = None,
               comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
               target: str = "Københavns Kommune", saving_per_invoice: float = 62.0, price_effect: float = 0.0,
-              benchmark_file: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
+              benchmark_file: str = "", amount: int = DEFAULT_AMOUNT, report_date: str = "",
+              case_number: str = "") -> dict[str, Any]:
     """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
-    (a number or a benchmark's name) and the savings assumptions."""
+    (a number or a benchmark's name), the savings assumptions and the proposal's amount (shown
+    beside the savings)."""
     # No units are ranked here, so no limit on the unclassified share; the coverage is still shown.
     resolved = ehandel_status(db_path=db_path, year=year, max_unclassified=1.0, report_date=report_date,
                               case_number=case_number)
@@ -237,10 +239,11 @@ def benchmark(db_path: str = "", year: int | None = None,
         "target_label": label,
         "assumptions": Assumptions(share("saving_per_invoice", saving_per_invoice, 0, 10_000),
                                    share("price_effect", price_effect, 0, 0.5)),
+        "amount": whole_number("amount", amount, 1, MAX_AMOUNT),
     }
 
 
-def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: int = 1_500_000,
+def briefing(db_path: str = "", year: int | None = None, n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
              key: str = "budget", basis: str = "amount", min_spend: float = 0.0, exempt_eans: str = "",
              exempt_types: str = "", cap: float = 0.0, budget_basis: str = "file", replicates: int = 1000,
              seed: int = 2026,
@@ -258,7 +261,7 @@ def briefing(db_path: str = "", year: int | None = None, n: int = 30, amount: in
                        unclassified_reason=unclassified_reason, output_dir=output_dir, report_date=report_date,
                        case_number=case_number)
     compared = benchmark(db_path=db_path, year=resolved["year"], comparators=comparators, target=target,
-                         saving_per_invoice=saving_per_invoice, price_effect=price_effect,
+                         saving_per_invoice=saving_per_invoice, price_effect=price_effect, amount=amount,
                          report_date=report_date, case_number=case_number)
     years = resolved["response"].years
     return {
@@ -276,7 +279,7 @@ CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "
 
 def business_case(db_path: str = "", case: str = "eboks", department_share: float = 0.5,
                   discount_rate: float = 0.04, print_and_envelope: float = 1.5, minutes_saved: float = 1.0,
-                  hourly_cost: float = 400.0, year: int | None = None, amount: int = 1_500_000,
+                  hourly_cost: float = 400.0, year: int | None = None, amount: int = DEFAULT_AMOUNT,
                   budget_years: str = "", target: str = "Københavns Kommune",
                   saving_per_invoice: float = 62.0, price_effect: float = 0.0, report_date: str = "",
                   case_number: str = "") -> dict[str, Any]:
@@ -313,7 +316,7 @@ def business_case(db_path: str = "", case: str = "eboks", department_share: floa
                              " invoice counts (a single-table export without invoice numbers)")
     years = resolve_budget_years(budget_years, compared["year"])
     resolved["budget_note"] = budget_years_note(years, compared["year"])
-    case_object = ehandel_case(whole_number("amount", amount, 1, 10**12), years, gain["total_saving"])
+    case_object = ehandel_case(whole_number("amount", amount, 1, MAX_AMOUNT), years, gain["total_saving"])
     resolved.update({"business_case": replace(case_object, department_share=department_share), "savings": gain,
                      "target_label": compared["target_label"], "year": compared["year"]})
     return resolved

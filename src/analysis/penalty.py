@@ -21,6 +21,8 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,7 +41,12 @@ BASES = {"amount": "rate", "count": "count_rate"}
 # Where a unit's goods budget (the budget key, the cap, the cut's share of budget) comes from.
 BUDGET_BASES = {"file": "varebudget fra enhedsfilen eller budgetfilen",
                 "spend": "varebudget afledt af enhedens e-handelsegnede forbrug i måleperioden"}
-COIN_TOSS = (0.2, 0.8)  # selection probability range reported as uncertain
+DEFAULT_N = 30  # ØU08: the 30 units with the lowest rate ...
+DEFAULT_AMOUNT = 1_500_000  # ... lose 1,5 mio. kr. a year between them
+MAX_AMOUNT = 10**12  # 1.000 mia. kr.: beyond any municipal budget, and exact in a float's 53 bits
+# A unit's placement is uncertain when the bootstrap contradicts it in more than this share of the
+# replicates: a selected unit selected in fewer than 80 % of them, another in more than 20 %.
+DISAGREEMENT = 0.2
 
 STATUS_SELECTED = "Udvalgt"
 STATUS_NOT_SELECTED = "Ikke udvalgt"
@@ -52,8 +59,8 @@ STATUS_NO_SPEND = "Ingen e-handelsegnede køb (forbrug på 0 kr. eller derunder)
 class PenaltyParameters:
     """What the committee decides: how many units, how much, by which key, and the rules."""
 
-    n: int = 30
-    amount: int = 1_500_000
+    n: int = DEFAULT_N
+    amount: int = DEFAULT_AMOUNT
     key: str = "budget"
     basis: str = "amount"
     min_spend: float = 0.0
@@ -65,8 +72,9 @@ class PenaltyParameters:
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
             raise ParameterError(f"n: the number of units to cut must be a whole number of at least 1, not {self.n!r}")
-        if isinstance(self.amount, bool) or not isinstance(self.amount, (int, np.integer)) or self.amount <= 0:
-            raise ParameterError(f"amount: must be a positive whole number of kroner, not {self.amount!r}")
+        if (isinstance(self.amount, bool) or not isinstance(self.amount, (int, np.integer))
+                or not 0 < self.amount <= MAX_AMOUNT):
+            raise ParameterError(f"amount: must be a whole number of kroner from 1 to {MAX_AMOUNT:,}, not {self.amount!r}")
         if self.key not in KEYS:
             raise ParameterError(f"key: must be one of {', '.join(KEYS)}, not {self.key!r}")
         if self.basis not in BASES:
@@ -146,6 +154,12 @@ def exempt_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.Serie
     return units["ean"].isin(parameters.exempt_eans) | types.isin(wanted)
 
 
+def lowest_rate_first(units: pd.DataFrame, rate: str) -> pd.DataFrame:
+    """The one ranking order, for the penalty and every "lowest rate" list: lowest ``rate`` first,
+    equal rates by larger missed e-handel spend first, then by EAN (total and reproducible)."""
+    return units.sort_values([rate, "missed_amount", "ean"], ascending=[True, False, True], kind="stable")
+
+
 def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFrame:
     """Every unit with a status and, for ranked units, its rank (1 = lowest rate)."""
     rate = BASES[parameters.basis]
@@ -157,45 +171,60 @@ def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFra
     table.loc[below, "status"] = STATUS_BELOW_MINIMUM
     table.loc[exempt_units(table, parameters), "status"] = STATUS_EXEMPT
     ranked = table["status"] == STATUS_NOT_SELECTED
-    order = table[ranked].sort_values([rate, "missed_amount", "ean"], ascending=[True, False, True]).index
+    order = lowest_rate_first(table[ranked], rate).index
     table["rank"] = pd.Series(np.arange(1, len(order) + 1), index=order).reindex(table.index).astype("Int64")
     return table
 
 
+def exact(value: float) -> Fraction:
+    """A float as the decimal a person typed or a file held: 0.051 is 51/1000, not the binary
+    0.05099999…, so 5,1 % of 292.000 kr. is exactly 14.892 kr."""
+    return Fraction(Decimal(repr(float(value))))
+
+
+def budget_caps(goods_budgets: np.ndarray, cap: float) -> np.ndarray:
+    """Each unit's cap in whole kroner, rounded down: ``cap`` × its goods budget, computed exactly."""
+    share = exact(cap)
+    return np.array([math.floor(exact(budget) * share) for budget in goods_budgets], dtype=np.int64)
+
+
 def allocate(weights: np.ndarray, amount: int, caps: np.ndarray | None = None) -> np.ndarray:
-    """Split ``amount`` whole kroner in proportion to ``weights``, each at most its cap.
+    """Split ``amount`` whole kroner in proportion to ``weights``, each at most its cap (whole kroner).
 
     Excess over a cap is redistributed among the uncapped in proportion to their weights (repeated
     until no cap binds); the result is rounded by largest remainder (ties: earlier position first)
-    and sums exactly to ``amount``. Caps are whole kroner.
+    and sums exactly to ``amount``. The arithmetic is exact (fractions of the weights as decimals),
+    so no krone moves on a float's rounding.
     """
-    weights = np.asarray(weights, dtype=float)
-    if len(weights) == 0 or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+    values = np.asarray(weights, dtype=float)
+    if len(values) == 0 or not np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
         raise ParameterError("the allocation key is zero or negative for every selected unit")
-    caps = np.full(len(weights), np.inf) if caps is None else np.floor(np.asarray(caps, dtype=float))
-    if caps.sum() < amount:
-        raise ParameterError(f"the cap is too small: the selected units can lose at most {caps.sum():.0f} kr. "
+    key = [exact(value) for value in values]
+    limit = [None] * len(key) if caps is None else [int(c) for c in caps]
+    if caps is not None and sum(limit) < amount:
+        raise ParameterError(f"the cap is too small: the selected units can lose at most {sum(limit)} kr. "
                              f"together, less than the amount {amount} kr.")
-    share = np.zeros(len(weights))
-    fixed = np.zeros(len(weights), dtype=bool)
-    remaining = float(amount)
+    share = [Fraction(0)] * len(key)
+    fixed = [False] * len(key)
     while True:
-        free = ~fixed & (weights > 0)
-        if not free.any():
+        free = [i for i in range(len(key)) if not fixed[i] and key[i] > 0]
+        if not free:
             raise ParameterError("the cap is too small to place the amount on units with a positive key")
-        share[free] = remaining * weights[free] / weights[free].sum()
-        over = free & (share > caps)
-        if not over.any():
+        remaining = amount - sum(share[i] for i in range(len(key)) if fixed[i])
+        total = sum(key[i] for i in free)
+        for i in free:
+            share[i] = remaining * key[i] / total
+        over = [i for i in free if limit[i] is not None and share[i] > limit[i]]
+        if not over:
             break
-        share[over] = caps[over]
-        fixed |= over
-        remaining = amount - share[fixed].sum()
-    whole = np.floor(share + 1e-9).astype(np.int64)
-    short = amount - int(whole.sum())
-    remainders = np.where(fixed | (whole >= caps), -1.0, share - whole)
-    for index in np.lexsort((np.arange(len(share)), -remainders))[:short]:
-        whole[index] += 1
-    return whole
+        for i in over:
+            share[i], fixed[i] = Fraction(limit[i]), True
+    whole = [math.floor(value) for value in share]
+    short = amount - sum(whole)
+    open_ = [i for i in range(len(key)) if not fixed[i] and (limit[i] is None or whole[i] < limit[i])]
+    for i in sorted(open_, key=lambda i: (-(share[i] - whole[i]), i))[:short]:
+        whole[i] += 1
+    return np.array(whole, dtype=np.int64)
 
 
 def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResult:
@@ -215,18 +244,19 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
     column, _ = KEYS[parameters.key]
     table["key_value"] = np.where(selected, 1.0 if column is None else table[column].clip(lower=0), np.nan)
     order = table[selected].sort_values("rank").index
-    caps = None if parameters.cap is None else table.loc[order, "goods_budget"].to_numpy() * parameters.cap
+    caps = None if parameters.cap is None else budget_caps(table.loc[order, "goods_budget"].to_numpy(), parameters.cap)
     cuts = allocate(table.loc[order, "key_value"].to_numpy(), parameters.amount, caps)
     table["cut"] = pd.Series(cuts, index=order).reindex(table.index).fillna(0).astype(np.int64)
     table["cut_share_of_budget"] = np.where(table["goods_budget"] > 0, table["cut"] / table["goods_budget"], np.nan)
     table["capped"] = False
     if caps is not None:
-        table.loc[order, "capped"] = cuts >= np.floor(caps)
+        table.loc[order, "capped"] = cuts >= caps
     rate = BASES[parameters.basis]
     cutoff = float(table.loc[table["rank"] == parameters.n, rate].iloc[0])
     tied = table[(table["rank"].notna()) & (table[rate] == cutoff)]
     table = table.sort_values(["rank", "status", "ean"], na_position="last").reset_index(drop=True)
-    return PenaltyResult(parameters, table, cutoff, sorted(tied["ean"]) if len(tied) > 1 else [])
+    tied_eans = tied.sort_values("rank")["ean"].tolist()  # in the ranking's order, as the rule says
+    return PenaltyResult(parameters, table, cutoff, tied_eans if len(tied) > 1 else [])
 
 
 def _check_budgets(selected: pd.DataFrame, parameters: PenaltyParameters) -> None:
@@ -295,8 +325,34 @@ def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, paramete
     result = ranked[["ean", "name", "unit_type", "eligible_amount", BASES[parameters.basis], "rank"]].copy()
     result["probability"] = selected.mean(axis=0)
     result["selected"] = result["rank"] <= parameters.n
-    result["uncertain"] = result["probability"].between(*COIN_TOSS)
+    result["uncertain"] = uncertain(result["probability"], result["selected"])
     return result.reset_index(drop=True)
+
+
+def uncertain(probability: pd.Series, selected: pd.Series) -> pd.Series:
+    """The one definition of an uncertain placement (see ``DISAGREEMENT``), for every report."""
+    return (selected & (probability < 1 - DISAGREEMENT)) | (~selected & (probability > DISAGREEMENT))
+
+
+@dataclass(frozen=True)
+class Certainty:
+    """How sure the selection is, counted once for every report that states it."""
+
+    selected: int  # units selected
+    sure: int  # selected units selected in at least 80 % of the replicates
+    uncertain: int  # units whose placement is uncertain, selected or not
+    uncertain_selected: int
+    replicates: int
+
+    @classmethod
+    def of(cls, probability: pd.DataFrame, replicates: int) -> Certainty:
+        selected, unsure = probability["selected"], probability["uncertain"]
+        return cls(int(selected.sum()), int((selected & ~unsure).sum()), int(unsure.sum()),
+                   int((selected & unsure).sum()), replicates)
+
+    @property
+    def uncertain_not_selected(self) -> int:
+        return self.uncertain - self.uncertain_selected
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from . import rates
+from .penalty import lowest_rate_first
 
 
 @dataclass
@@ -33,9 +34,8 @@ class Status:
         return float(self.current[self.rate_column] - self.previous[self.rate_column])
 
     def ranked_units(self) -> pd.DataFrame:
-        """Units with eligible spend, lowest rate first (ties by spend, then EAN, so the order is stable)."""
-        ranked = self.units.dropna(subset=[self.rate_column])
-        return ranked.sort_values([self.rate_column, "eligible_amount", "ean"], ascending=[True, False, True])
+        """Units with eligible spend, lowest rate first, in the penalty's order (``penalty.lowest_rate_first``)."""
+        return lowest_rate_first(self.units.dropna(subset=[self.rate_column]), self.rate_column)
 
     def share_of_units_below(self, threshold: float) -> float:
         ranked = self.ranked_units()

@@ -1,0 +1,79 @@
+"""The Danish sentences that carry a figure, one function each, for every report that states it.
+
+A figure that two reports state (how sure the selection is, what reaching a target is worth)
+comes from one sentence here, so the reports cannot drift apart; each function has a test that
+reads its Danish number formats. Prose without figures stays in the notebooks' markdown cells.
+Text from data (a benchmark's name) is escaped for markdown here. Estimates are rounded for the
+reader (``formats.estimate_kr``); amounts the committee decides are exact (``formats.kr``).
+"""
+
+from __future__ import annotations
+
+from .formats import estimate, estimate_kr, kr, pct
+from .penalty import DISAGREEMENT, Certainty, PenaltyParameters
+from .report import escape
+from .savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
+
+
+def units(count: int) -> str:
+    """3 → '3 enheder', 1 → '1 enhed', 0 → 'ingen enheder'."""
+    return "ingen enheder" if count == 0 else f"{count} enhed" if count == 1 else f"{count} enheder"
+
+
+def uncertainty(certainty: Certainty) -> str:
+    """How sure the selection is (notebooks 03 and 04)."""
+    sure, unsure = pct(1 - DISAGREEMENT, 0), units(certainty.uncertain)
+    text = (f"Gentages beregningen på {certainty.replicates} tilfældige genudtræk af købene, er {certainty.sure} af de "
+            f"{certainty.selected} udvalgte enheder udvalgt i mindst {sure} af gentagelserne. ")
+    if not certainty.uncertain:
+        return text + "Ingen enheder har usikker placering."
+    return text + (f"{unsure[0].upper()}{unsure[1:]} har usikker placering "
+                   f"({certainty.uncertain_selected} af de udvalgte og {certainty.uncertain_not_selected} af de øvrige): "
+                   "de ligger så tæt på grænsen, at små forskelle i købene kunne have flyttet dem til den anden side.")
+
+
+def uncertainty_figure(certainty: Certainty) -> tuple[str, str, str]:
+    """The key figure on the same count (label, value, explanation)."""
+    return ("Usikker placering", str(certainty.uncertain),
+            f"enheder, heraf {certainty.uncertain_selected} af de {certainty.selected} udvalgte")
+
+
+def saving_at_target(target_rate: float, target_label: str, gain: dict[str, float], assumptions: Assumptions,
+                     count_rate_note: str | None) -> str:
+    """What reaching the target rate is worth a year (notebooks 02 and 04), from ``savings.savings``."""
+    text = (f"Hvis kommunen når {pct(target_rate)} ({escape(target_label)}), flyttes "
+            f"{estimate_kr(gain['moved_amount'])} om året til e-handel")
+    if count_rate_note:
+        text += f". Procesgevinsten pr. faktura kan ikke beregnes, fordi {count_rate_note}"
+    else:
+        per_invoice = (SAVING_SOURCE if assumptions.saving_per_invoice == SAVING_PER_INVOICE
+                       else f"{kr(assumptions.saving_per_invoice)} pr. faktura (antaget)")
+        text += (f", {estimate(gain['more_invoices'])} fakturaer. Med {per_invoice} er procesgevinsten "
+                 f"{estimate_kr(gain['process_saving'])} om året")
+    if assumptions.price_effect:
+        text += (f", og prisgevinsten ved at købe på aftalerne ({pct(assumptions.price_effect)} af det flyttede forbrug) "
+                 f"{estimate_kr(gain['price_saving'])}")
+    return full_stop(text)
+
+
+def full_stop(sentence: str) -> str:
+    """End a sentence with one full stop, also after an amount that ends in "kr."."""
+    return sentence if sentence.endswith(".") else sentence + "."
+
+
+def proposal_amount(amount: int) -> str:
+    """The proposal's amount beside an estimated saving: a sanction, not a saving."""
+    return (f"Forslaget ØU08 reducerer budgettet med {kr(amount)} om året. Reduktionen er en sanktion, der skal give "
+            "tilskyndelse; den er ikke i sig selv en beregnet gevinst.")
+
+
+def rules(parameters: PenaltyParameters, tied_at_cutoff: list[str]) -> str:
+    """The selection rules under the penalty's table (notebook 03), tied units in ranking order."""
+    shown = parameters.describe()
+    text = (f"Regler: ved lige e-handelsprocent {shown['Regel ved lige e-handelsprocent']}. Fritagne enheder: "
+            f"{shown['Fritagne enheder (EAN)']}; fritagne enhedstyper: {shown['Fritagne enhedstyper']}. "
+            f"{full_stop('Minimum e-handelsegnet forbrug: ' + shown['Minimum e-handelsegnet forbrug'])} "
+            f"{full_stop('Loft pr. enhed: ' + shown['Loft pr. enhed'])} ")
+    if tied_at_cutoff:
+        return text + f"Enheder med samme procent ved afskæringen, i rangeringens orden: {', '.join(tied_at_cutoff)}."
+    return text + "Ingen enheder deler procenten ved afskæringen."

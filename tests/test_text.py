@@ -1,0 +1,116 @@
+"""The Danish sentences that carry figures, and the rounding rule for estimates."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from analysis import text
+from analysis.formats import estimate, estimate_kr
+from analysis.penalty import Certainty, lowest_rate_first, uncertain
+from analysis.savings import Assumptions
+
+NBSP = "\u00a0"
+
+
+def plain(value: str) -> str:
+    return value.replace(NBSP, " ")
+
+
+def no_english_decimals(value: str) -> bool:
+    return not re.search(r"\d\.\d{1,2}\s?(%|mio)", value)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (1_185_005, "ca. 1,2 mio. kr."), (26_612_345.7, "ca. 26,6 mio. kr."), (485_312, "ca. 490.000 kr."),
+    (62_400, "ca. 62.000 kr."), (4_851, "ca. 4.900 kr."), (0, "ca. 0 kr."), (None, "–")])
+def test_estimates_are_rounded_for_the_reader_and_say_so(value: float, shown: str) -> None:
+    assert plain(estimate_kr(value)) == shown
+
+
+def test_an_estimated_count_has_two_significant_digits() -> None:
+    assert plain(estimate(12_345.6)) == "ca. 12.000" and plain(estimate(987.4)) == "ca. 990"
+
+
+def test_uncertain_is_a_placement_the_replicates_contradict_more_than_a_fifth_of_the_time() -> None:
+    probability = pd.Series([1.0, 0.85, 0.7, 0.1, 0.15, 0.3, 0.9])
+    selected = pd.Series([True, True, True, True, False, False, False])
+    # selected: sure at 100 % and 85 %, uncertain at 70 % and (very much so) at 10 %;
+    # not selected: sure at 15 %, uncertain at 30 % and at 90 %.
+    assert uncertain(probability, selected).tolist() == [False, False, True, True, False, True, True]
+
+
+def certainty(sure: int, uncertain_selected: int, uncertain_other: int) -> Certainty:
+    return Certainty(selected=sure + uncertain_selected, sure=sure, uncertain=uncertain_selected + uncertain_other,
+                     uncertain_selected=uncertain_selected, replicates=1000)
+
+
+def test_the_uncertainty_sentence_counts_one_set_of_units() -> None:
+    sentence = plain(text.uncertainty(certainty(25, 5, 8)))
+    assert sentence == ("Gentages beregningen på 1000 tilfældige genudtræk af købene, er 25 af de 30 udvalgte enheder "
+                        "udvalgt i mindst 80 % af gentagelserne. 13 enheder har usikker placering (5 af de udvalgte og "
+                        "8 af de øvrige): de ligger så tæt på grænsen, at små forskelle i købene kunne have flyttet dem "
+                        "til den anden side.")
+    assert plain(text.uncertainty(certainty(30, 0, 0))).endswith("Ingen enheder har usikker placering.")
+    assert "1 enhed har usikker placering (0 af de udvalgte og 1 af de øvrige)" in plain(
+        text.uncertainty(certainty(30, 0, 1)))
+    assert text.uncertainty_figure(certainty(25, 5, 8)) == ("Usikker placering", "13",
+                                                            "enheder, heraf 5 af de 30 udvalgte")
+
+
+def test_the_certainty_counts_come_from_the_probability_table() -> None:
+    probability = pd.DataFrame({"selected": [True, True, True, False, False],
+                                "probability": [0.95, 0.6, 0.82, 0.4, 0.05]})
+    probability["uncertain"] = uncertain(probability["probability"], probability["selected"])
+    assert Certainty.of(probability, 200) == Certainty(selected=3, sure=2, uncertain=2, uncertain_selected=1,
+                                                       replicates=200)
+
+
+GAIN = {"moved_amount": 26_612_345.7, "more_invoices": 19_113.2, "process_saving": 1_185_005.0,
+        "price_saving": 532_246.9, "total_saving": 1_717_251.9}
+
+
+def test_the_saving_sentence_rounds_estimates_and_keeps_danish_formats() -> None:
+    sentence = plain(text.saving_at_target(0.53, "Københavns Kommune 2021", GAIN, Assumptions(62.0, 0.02), None))
+    assert sentence == ("Hvis kommunen når 53,0 % (Københavns Kommune 2021), flyttes ca. 26,6 mio. kr. om året til "
+                        "e-handel, ca. 19.000 fakturaer. Med 62 kr. pr. e-handlet faktura (Hjørring Kommune 2020, "
+                        "citeret af SKI) er procesgevinsten ca. 1,2 mio. kr. om året, og prisgevinsten ved at købe "
+                        "på aftalerne (2,0 % af det flyttede forbrug) ca. 530.000 kr.")
+    assert no_english_decimals(sentence) and ".." not in sentence
+
+
+def test_the_saving_sentence_without_invoice_counts_or_with_another_assumption() -> None:
+    without = plain(text.saving_at_target(0.6, "60 %", GAIN, Assumptions(), "the export has no invoice numbers"))
+    assert "Procesgevinsten pr. faktura kan ikke beregnes, fordi the export has no invoice numbers." in without
+    assert "fakturaer" not in without.split("fordi")[0]
+    other = plain(text.saving_at_target(0.6, "60 %", GAIN, Assumptions(50.0), None))
+    assert "Med 50 kr. pr. faktura (antaget)" in other and "Hjørring" not in other
+
+
+def test_benchmark_names_are_escaped_in_the_saving_sentence() -> None:
+    sentence = text.saving_at_target(0.6, "*Nabo* <b>", GAIN, Assumptions(), None)
+    assert "<b>" not in sentence and "\\*Nabo\\*" in sentence
+
+
+def test_the_proposal_amount_is_exact_and_called_a_sanction() -> None:
+    assert plain(text.proposal_amount(2_000_000)).startswith("Forslaget ØU08 reducerer budgettet med 2.000.000 kr. om året.")
+    assert "ikke i sig selv en beregnet gevinst" in text.proposal_amount(1)
+
+
+def test_every_lowest_rate_list_breaks_ties_by_missed_spend_then_ean() -> None:
+    units = pd.DataFrame({"ean": ["3", "1", "2", "4"], "count_rate": [0.5, 0.5, 0.5, 0.1],
+                          "eligible_amount": [100.0, 300.0, 200.0, 50.0], "missed_amount": [90.0, 10.0, 90.0, 5.0]})
+    assert lowest_rate_first(units, "count_rate")["ean"].tolist() == ["4", "2", "3", "1"]
+
+
+def test_the_rules_sentence_has_one_full_stop_after_kroner_and_ties_in_ranking_order() -> None:
+    from analysis.penalty import PenaltyParameters
+
+    sentence = plain(text.rules(PenaltyParameters(min_spend=10_000, cap=0.05, exempt_types=("botilbud",)), ["B", "A"]))
+    assert ".." not in sentence and "Minimum e-handelsegnet forbrug: 10.000 kr. Loft pr. enhed: 5,0 % af varebudgettet." \
+        in sentence
+    assert sentence.endswith("i rangeringens orden: B, A.") and "fritagne enhedstyper: botilbud" in sentence
+    assert plain(text.rules(PenaltyParameters(), [])).endswith("Loft pr. enhed: intet. Ingen enheder deler procenten "
+                                                               "ved afskæringen.")
