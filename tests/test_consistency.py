@@ -19,7 +19,7 @@ from analysis.build import build_reports
 from analysis.formats import pct
 from analysis.penalty import Certainty, PenaltyParameters, selection_probability, simulate
 
-PARAMETERS = {"year": "2024", "amount": "2000000", "n": "12", "key": "missed", "case": "ehandel",
+PARAMETERS = {"year": "2024", "amount": "2000000", "n": "12", "key": "missed", "budget_basis": "spend", "case": "ehandel",
               "replicates": "300", "report_date": "2026-11-23", "case_number": "26-999"}
 REPORTS = ["01_ehandel_status", "02_benchmark", "03_penalty", "04_briefing", "05_business_case"]
 
@@ -52,7 +52,7 @@ def expected(small_db: Path) -> dict[str, object]:
         year = rates.municipality_rates(con).set_index("period").loc["2024"]
     finally:
         con.close()
-    parameters = PenaltyParameters(n=12, amount=2_000_000, key="missed")
+    parameters = PenaltyParameters(n=12, amount=2_000_000, key="missed", budget_basis="spend")
     result = simulate(units, parameters)
     probability = selection_probability(documents, units, parameters, replicates=300, seed=2026)
     return {"rate": plain(pct(float(year["rate"]))), "cutoff": plain(pct(result.cutoff_rate)),

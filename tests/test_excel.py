@@ -16,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from analysis import db, excel, penalty, rates
+from analysis.formats import long_date
 
 HEADER = excel.SheetHeader("Eksempel Kommune", "2025", date(2026, 11, 23), "26-123",
                            "indkøbsdata fra raw, beregnings-id 0123456789ab")
@@ -99,8 +100,9 @@ def test_the_header_names_the_raw_folder_the_day_it_was_read_and_the_scenario(sm
         con.close()
     header = excel.SheetHeader.from_meta(meta, "2025", date(2026, 11, 23), scenario_id="0123456789ab")
     assert header.municipality == meta["municipality"]
-    assert header.source.startswith(f"indkøbsdata fra {Path(meta['raw_dir']).name}, indlæst ")
-    assert header.source.endswith("(syntetiske data), beregnings-id 0123456789ab")
+    day = long_date(date.fromisoformat(meta["ingested_at"][:10]))
+    assert header.source == (f"indkøbsdata indlæst {day} fra mappen {Path(meta['raw_dir']).name} (syntetiske data), "
+                             "beregnings-id 0123456789ab")
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed:"

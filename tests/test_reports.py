@@ -176,7 +176,7 @@ def test_penalty_notebook_with_non_default_parameters_writes_excel(small_db: Pat
     assert table["Enhed"].iloc[-1] == "I alt" and (table["Status"] == "Udvalgt").sum() == 6
     assert sheet.freeze_panes == f"A{excel.HEADER_ROW + 1}"
     assert workbook["Parametre"]["A1"].value == "Sanktion for lav e-handel: parametre og regler"
-    assert any(str(cell.value).startswith("Kilde: indkøbsdata fra ") and "beregnings-id" in str(cell.value)
+    assert any(str(cell.value).startswith("Kilde: indkøbsdata indlæst ") and "beregnings-id" in str(cell.value)
                for cell in sheet["A"][:excel.HEADER_ROW])
     assert "botilbud" in [row[1] for row in workbook["Parametre"].iter_rows(values_only=True)]
 

@@ -114,3 +114,9 @@ def test_the_rules_sentence_has_one_full_stop_after_kroner_and_ties_in_ranking_o
     assert sentence.endswith("i rangeringens orden: B, A.") and "fritagne enhedstyper: botilbud" in sentence
     assert plain(text.rules(PenaltyParameters(), [])).endswith("Loft pr. enhed: intet. Ingen enheder deler procenten "
                                                                "ved afskæringen.")
+
+
+def test_the_data_source_names_the_day_in_danish_and_the_folder() -> None:
+    meta = {"raw_dir": "/srv/data/htk_2025", "ingested_at": "2026-12-02T10:11:12+00:00", "synthetic": "nej"}
+    assert plain(text.ingested(meta)) == "indlæst 2. december 2026 fra mappen htk_2025"
+    assert text.ingested({**meta, "synthetic": "ja"}).endswith("(syntetiske data)")

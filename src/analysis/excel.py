@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from . import text
 from .formats import long_date
 from .penalty import BASES, PenaltyResult
 
@@ -72,11 +73,7 @@ class SheetHeader:
                   case_number: str = "", scenario_id: str = "") -> SheetHeader:
         """The header from the database's ingest metadata (``db.meta``): the source names the raw
         folder and the day it was read, and the report's scenario id where there is one."""
-        source = f"indkøbsdata fra {Path(meta.get('raw_dir', '')).name or 'ukendt mappe'}"
-        if ingested := meta.get("ingested_at", "")[:10]:
-            source += f", indlæst {long_date(date.fromisoformat(ingested))}"
-        if meta.get("synthetic") == "ja":
-            source += " (syntetiske data)"
+        source = f"indkøbsdata {text.ingested(meta)}"
         if scenario_id:
             source += f", beregnings-id {scenario_id}"
         return cls(meta.get("municipality", ""), period, report_date or date.today(), case_number, source)

@@ -9,7 +9,10 @@ reader (``formats.estimate_kr``); amounts the committee decides are exact (``for
 
 from __future__ import annotations
 
-from .formats import estimate, estimate_kr, kr, pct
+from datetime import date
+from pathlib import Path
+
+from .formats import estimate, estimate_kr, kr, long_date, pct
 from .penalty import DISAGREEMENT, Certainty, PenaltyParameters
 from .report import escape
 from .savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
@@ -77,3 +80,19 @@ def rules(parameters: PenaltyParameters, tied_at_cutoff: list[str]) -> str:
     if tied_at_cutoff:
         return text + f"Enheder med samme procent ved afskæringen, i rangeringens orden: {', '.join(tied_at_cutoff)}."
     return text + "Ingen enheder deler procenten ved afskæringen."
+
+
+def ingested(meta: dict[str, str]) -> str:
+    """When and from which raw folder the data were read (``db.meta``), as plain text:
+    'indlæst 4. december 2026 fra mappen htk_2025' (escape it for markdown)."""
+    folder = Path(meta.get("raw_dir", "")).name or "ukendt"
+    day = meta.get("ingested_at", "")[:10]
+    when = f"indlæst {long_date(date.fromisoformat(day))}" if day else "indlæst"
+    return f"{when} fra mappen {folder}" + (" (syntetiske data)" if meta.get("synthetic") == "ja" else "")
+
+
+def budget_basis(parameters: PenaltyParameters, budget_note: str) -> str:
+    """Where the goods budget comes from (notebooks 03 and 04): the budget file's note, or derived."""
+    if parameters.budget_basis == "file":
+        return budget_note
+    return "Varebudgettet er afledt af hver enheds e-handelsegnede forbrug i måleperioden."
