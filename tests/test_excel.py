@@ -124,3 +124,14 @@ def test_libreoffice_prints_every_column_on_each_page_with_the_header_row_repeat
     assert "I alt" in allocation[-1] and re.search(r"1[.,]500[.,]000 kr\.", allocation[-1])  # the locale's separators
     assert f"Side 1 af {len(pages)}" in texts[0] and f"Side {len(pages)} af {len(pages)}" in texts[-1]
     assert any("parametre og regler" in text and "Antal enheder (N)" in text for text in texts)
+
+
+def test_the_workbook_is_stamped_with_the_report_date_not_the_moment_it_was_saved(workbook_file: Path) -> None:
+    from zipfile import ZipFile
+
+    with ZipFile(workbook_file) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(2026, 11, 23, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode()
+    assert core.count("2026-11-23T00:00:00Z") == 2  # created and modified
+    properties = openpyxl.load_workbook(workbook_file).properties
+    assert properties.created.date() == properties.modified.date() == date(2026, 11, 23)

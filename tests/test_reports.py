@@ -438,3 +438,25 @@ def test_an_image_description_is_escaped_in_the_html() -> None:
     nb.cells = [cell]
     html = to_html(nb, "Test")
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_two_builds_of_the_same_inputs_give_identical_bytes(small_db: Path, tmp_path: Path) -> None:
+    """A checksum can show that a committee's PDF came from given data and parameters: papermill's
+    timestamps, its random cell id, the staging folder's path and the workbook's save time used to
+    make every file of a rebuild differ, and 03 and 04 raced to write sanktion.xlsx."""
+    import hashlib
+
+    same = {"report_date": "2026-11-23", "case_number": "26-123", "n": "10", "replicates": "200"}
+    for run in ("first", "second"):
+        build_reports(db_path=small_db, run=run, parameters=same, reports_dir=tmp_path / run)
+
+    def digests(folder: Path) -> dict[str, str]:
+        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
+
+    first, second = digests(tmp_path / "first" / "first"), digests(tmp_path / "second" / "second")
+    assert {name for name in first if name.endswith(".pdf")} >= {"03_penalty.pdf", "04_briefing.pdf"}
+    assert "sanktion.xlsx" in first
+    assert first == second
+    executed = nbformat.read(tmp_path / "first" / "first" / "04_briefing.ipynb", as_version=4)
+    assert executed.metadata["papermill"]["parameters"]["output_dir"] == ""  # 03 writes the workbook
+    assert PdfReader(tmp_path / "first" / "first" / "04_briefing.pdf").metadata["/Title"].startswith("Notat")

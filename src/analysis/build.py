@@ -182,10 +182,13 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     (staging / BUILD_MARKER).write_text(json.dumps({"note": "Written by analysis build; the next build of this run"
                                                             " replaces it.", "parameters": record, "scenario_ids": ids},
                                                    ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    # Notebooks that write files (03 and 04 both write sanktion.xlsx) write them into the run; one
+    # writer, the first in the build's order, so the run's file does not depend on which finished last.
+    writer = next((name for name in notebooks if "output_dir" in resolved[name]), None)
     jobs = []
     for name, path in notebooks.items():
         values = dict(resolved[name])
-        if "output_dir" in values:  # notebooks that write files (Excel) write them into the run
+        if name == writer:
             values["output_dir"] = str(staging)
         jobs.append((path, values))
     try:
@@ -303,13 +306,44 @@ def render_notebook(notebook: Path, out_dir: Path, parameters: dict[str, Any],
                          f"(the partly executed notebook is not kept)") from None
     except DeadKernelError as error:
         raise BuildError(f"{notebook.name}: the notebook's kernel failed: {error}") from None
-    nb = nbformat.read(executed, as_version=4)
-    html = to_html(nb, title=notebook.stem)
+    nb = reproducible(nbformat.read(executed, as_version=4), notebook.name, out_dir)
+    nbformat.write(nb, executed)
+    html = to_html(nb, title=document_title(nb, notebook.stem))
     html_path = executed.with_suffix(".html")
     html_path.write_text(html, encoding="utf-8")
     pdf_path = executed.with_suffix(".pdf")
     write_pdf(html, pdf_path)
     return [executed, html_path, pdf_path]
+
+
+def reproducible(nb: nbformat.NotebookNode, name: str, staging: Path) -> nbformat.NotebookNode:
+    """The executed notebook without what differs between two runs on the same inputs: papermill's
+    and the kernel's timestamps, the staging folder's path (``output_dir``, shown as ".": the
+    folder the notebook lies in) and the injected cell's random id. Same
+    data, parameters and code then give the same bytes in the notebook, the HTML and the PDF, so a
+    checksum can show that a committee's PDF came from them."""
+    run = nb.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration"):
+        run.pop(key, None)
+    run["input_path"], run["output_path"] = name, name
+    if run.get("parameters", {}).get("output_dir") == str(staging):
+        run["parameters"]["output_dir"] = "."
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for key in ("start_time", "end_time", "duration"):
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"
+            cell.source = cell.source.replace(repr(str(staging)), repr(".")).replace(f'"{staging}"', '"."')
+    return nb
+
+
+def document_title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    """The title of the HTML and PDF: the notebook's first heading, not its file name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:].strip()
+    return fallback
 
 
 def to_html(nb: nbformat.NotebookNode, title: str) -> str:
