@@ -53,7 +53,8 @@ def test_penalty_table_csv_and_workbook(small_db: Path, tmp_path: Path, capsys: 
     assert main(["penalty", "--db", str(small_db), "--n", "5", "--key", "missed", "--format", "csv",
                  "--xlsx", str(tmp_path / "s.xlsx"), "--replicates", "100"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert list(rows[0]) == ["rank", "ean", "name", "rate", "key_value", "cut", "cut_share_of_budget"]
+    assert list(rows[0]) == ["rank", "ean", "name", "status", "rate", "key_value", "cut", "cut_share_of_budget",
+                             "tied_at_cutoff"]
     assert len(rows) == 5 and sum(int(row["cut"]) for row in rows) == 1_500_000
     assert (tmp_path / "s.xlsx").exists()
     assert main(["penalty", "--db", str(small_db), "--n", "3", "--exempt-type", "skole"]) == 0
@@ -69,6 +70,13 @@ def test_penalty_refuses_impossible_parameters(small_db: Path, capsys: pytest.Ca
     assert "from 1 to 1,000,000,000,000" in capsys.readouterr().err
     assert main(["penalty", "--db", str(small_db), "--key", "kvadratmeter"]) == 2
     assert "key: must be one of budget, eligible, missed, equal" in capsys.readouterr().err
+
+
+def test_a_cap_of_zero_means_no_cap_as_in_the_notebooks(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["penalty", "--db", str(small_db), "--n", "5", "--cap", "0"]) == 0  # was refused
+    with_zero = capsys.readouterr().out
+    assert main(["penalty", "--db", str(small_db), "--n", "5"]) == 0
+    assert with_zero == capsys.readouterr().out
 
 
 def test_rates_say_why_there_is_no_count_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,6 +170,50 @@ def test_csv_for_programs_and_for_danish_excel(small_db: Path, capsysbinary: pyt
     assert main(["penalty", "--db", str(small_db), "--n", "4", "--format", "excel"]) == 0
     cuts = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig")), delimiter=";"))
     assert sum(int(row["Reduktion"]) for row in cuts) == 1_500_000
+
+
+def tie_and_credit_note_db(tmp_path: Path) -> Path:
+    """Four units: A and B at 0 % (B misses more), C at 50 %, and D whose e-handel credit note
+    exceeds its e-handel invoices (-25 %: ranked, it would be cut first on an export quirk)."""
+    from helpers import CVR, EANS, unit_row
+
+    line = ["Kontor A/S", "44121701", "Kuglepenne"]
+    raw = minimal_raw(tmp_path / "raw", units=[unit_row(EANS[i], f"Skole {c}", 100_000) for i, c in enumerate("ABCD")],
+                      orders=[["EH-1", "02-01-2025", EANS[2], CVR, "1.000,00"],
+                              ["EH-2", "02-01-2025", EANS[3], CVR, "1.000,00"]],
+                      lines=[["F1", 1, "10-01-2025", EANS[0], CVR, *line, "1.000,00", "N/A", ""],
+                             ["F2", 1, "10-01-2025", EANS[1], CVR, *line, "2.000,00", "N/A", ""],
+                             ["F3", 1, "10-01-2025", EANS[2], CVR, *line, "1.000,00", "EH-1", ""],
+                             ["F4", 1, "10-01-2025", EANS[2], CVR, *line, "1.000,00", "N/A", ""],
+                             ["F5", 1, "10-01-2025", EANS[3], CVR, *line, "1.000,00", "EH-2", ""],
+                             ["K6", 1, "11-01-2025", EANS[3], CVR, *line, "-2.000,00", "EH-2", ""],
+                             ["F7", 1, "12-01-2025", EANS[3], CVR, *line, "5.000,00", "N/A", ""]])
+    db = tmp_path / "tie.duckdb"
+    assert main(["ingest", str(raw), "--db", str(db)]) == 0
+    return db
+
+
+def test_every_penalty_output_lists_tied_units_units_not_ranked_and_large_cuts(
+        tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    from helpers import EANS
+
+    from analysis import penalty
+
+    db = tie_and_credit_note_db(tmp_path)
+    capsysbinary.readouterr()
+    assert main(["penalty", "--db", str(db), "--n", "1", "--amount", "20000"]) == 0
+    out = capsysbinary.readouterr().out.decode()
+    assert f"Units tied at the cut-off (ordered by missed spend, then EAN): {EANS[1]}, {EANS[0]}" in out
+    assert f"Not ranked: 1 unit (1: {penalty.STATUS_RATE_OUT_OF_RANGE})" in out
+    assert "warning: 1 unit loses more than 10 % of their goods budget (largest: Skole B, 20,0 %)" \
+        in out.replace("\u00a0", " ")
+    assert main(["penalty", "--db", str(db), "--n", "1", "--amount", "20000", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode())))
+    assert [(row["ean"], row["status"], row["tied_at_cutoff"], row["cut"]) for row in rows] == [
+        (EANS[1], penalty.STATUS_SELECTED, "True", "20000"), (EANS[0], penalty.STATUS_NOT_SELECTED, "True", "0")]
+    assert main(["penalty", "--db", str(db), "--n", "1", "--format", "excel"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig")), delimiter=";"))
+    assert [row["Samme procent som ved afskæringen"] for row in rows] == ["ja", "ja"]
 
 
 def test_penalty_table_shows_every_amount_in_kroner(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:

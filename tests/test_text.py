@@ -120,3 +120,24 @@ def test_the_data_source_names_the_day_in_danish_and_the_folder() -> None:
     meta = {"raw_dir": "/srv/data/htk_2025", "ingested_at": "2026-12-02T10:11:12+00:00", "synthetic": "nej"}
     assert plain(text.ingested(meta)) == "indlæst 2. december 2026 fra mappen htk_2025"
     assert text.ingested({**meta, "synthetic": "ja"}).endswith("(syntetiske data)")
+
+
+def test_units_left_out_of_the_ranking_and_large_cuts_are_said_in_danish() -> None:
+    from analysis.penalty import PenaltyParameters, simulate
+
+    units = pd.DataFrame({
+        "ean": list("ABCDE"), "name": ["Skole A", "Skole B", "Botilbud C", "Skole D", "Skole E"],
+        "unit_type": ["skole", "skole", "botilbud", "skole", "skole"],
+        "goods_budget": [10_000.0, 1e6, 1e6, 1e6, 1e6], "eligible_amount": [1000.0, 2000.0, 3000.0, 4000.0, 0.0],
+        "ehandel_amount": [0.0, 200.0, 0.0, -1000.0, 0.0]})
+    units = units.assign(missed_amount=units["eligible_amount"] - units["ehandel_amount"],
+                         rate=units["ehandel_amount"] / units["eligible_amount"].where(units["eligible_amount"] > 0))
+    units["count_rate"] = units["rate"]
+    result = simulate(units, PenaltyParameters(n=1, amount=5_000, exempt_types=("botilbud",)))
+    assert plain(text.not_ranked(result)) == (
+        "3 enheder rangeres ikke (1 e-handelsprocent under 0 % eller over 100 % (kreditnotaer; tjek købene); "
+        "1 fritaget; 1 ingen e-handelsegnede køb (forbrug på 0 kr. eller derunder)); de står i bilaget.")
+    assert plain(text.large_cuts(result)) == (
+        "1 enhed mister mere end 10 % af sit varebudget; størst er Skole A med 5.000 kr. (50,0 %). Overvej et loft "
+        "over reduktionen pr. enhed eller en anden fordelingsnøgle.")
+    assert text.large_cuts(simulate(units, PenaltyParameters(n=1, amount=500, exempt_types=("botilbud",)))) is None

@@ -90,7 +90,12 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 MONEY_COLUMNS = ("eligible_amount", "ehandel_amount", "missed_amount", "goods_budget", "cut")
 SHARE_COLUMNS = ("rate", "count_rate", "classified_share", "rate_if_eligible", "cut_share_of_budget")
 EXTRA_HEADERS = {"org_name": "Organisation", "units": "Enheder", "classified_share": "Klassificeret andel",
-                 "rate_if_eligible": "E-handelsprocent hvis uklassificeret er egnet"}
+                 "rate_if_eligible": "E-handelsprocent hvis uklassificeret er egnet",
+                 "tied_at_cutoff": "Samme procent som ved afskæringen"}
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def write_csv(frame: pd.DataFrame, style: str, money: tuple[str, ...] = ()) -> None:
@@ -109,6 +114,9 @@ def write_csv(frame: pd.DataFrame, style: str, money: tuple[str, ...] = ()) -> N
     out = csv_safe(out)
     if style == "excel":
         from .excel import ALLOCATION, PROBABILITY  # the workbook's Danish headers (openpyxl: only when asked)
+
+        for column in out.columns[out.dtypes == bool]:
+            out[column] = out[column].map({True: "ja", False: "nej"})
 
         headers = {**{column: header for column, header, *_ in ALLOCATION + PROBABILITY}, **EXTRA_HEADERS}
         text = "\ufeff" + out.rename(columns=headers).to_csv(index=False, sep=";", decimal=",")
@@ -172,7 +180,8 @@ def cmd_penalty(args: argparse.Namespace) -> None:
 
     parameters = penalty.PenaltyParameters(
         n=args.n, amount=args.amount, key=args.key, basis=args.basis, min_spend=args.min_spend,
-        exempt_eans=text_list(args.exempt or ""), exempt_types=text_list(args.exempt_type or ""), cap=args.cap,
+        exempt_eans=text_list(args.exempt or ""), exempt_types=text_list(args.exempt_type or ""),
+        cap=args.cap or None,
         budget_basis=args.budget_basis)
     con = db.connect(args.db)
     try:
@@ -192,8 +201,12 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
                                 "cut_share_of_budget"]]
     key_in_kroner = penalty.KEYS[parameters.key][0] is not None  # every key but equal is an amount
-    if args.format != "table":
-        write_csv(selected, args.format, money=("key_value",) if key_in_kroner else ())
+    if args.format != "table":  # the selected units and any unit tied with them at the cut-off
+        listed = result.table[(result.table["status"] == penalty.STATUS_SELECTED)
+                              | result.table["ean"].isin(result.tied_at_cutoff)]
+        listed = listed[["rank", "ean", "name", "status", penalty.BASES[args.basis], "key_value", "cut",
+                         "cut_share_of_budget"]].assign(tied_at_cutoff=listed["ean"].isin(result.tied_at_cutoff))
+        write_csv(listed, args.format, money=("key_value",) if key_in_kroner else ())
     else:
         shown = selected.assign(**{penalty.BASES[args.basis]: selected[penalty.BASES[args.basis]].map(pct),
                                    "key_value": selected["key_value"].map(kr if key_in_kroner else "{:.0f}".format),
@@ -204,6 +217,15 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         print(f"Cut-off rate {pct(result.cutoff_rate)}; total {kr(int(result.table['cut'].sum()))}")
         if result.tied_at_cutoff:
             print(f"Units tied at the cut-off (ordered by missed spend, then EAN): {', '.join(result.tied_at_cutoff)}")
+        if len(result.not_ranked):
+            reasons = result.not_ranked.groupby("status").size()
+            print(f"Not ranked: {plural(len(result.not_ranked), 'unit')} ("
+                  + "; ".join(f"{count}: {reason}" for reason, count in reasons.items()) + ")")
+        if len(result.large_cuts):
+            largest, count = result.large_cuts.iloc[0], len(result.large_cuts)
+            print(f"warning: {plural(count, 'unit')} lose{'s' if count == 1 else ''} more than {pct(penalty.LARGE_CUT, 0)}"
+                  f" of their goods budget (largest: {largest['name']}, {pct(largest['cut_share_of_budget'])});"
+                  " consider --cap")
         if ranking_note:
             print(f"Ranked although {pct(found.unclassified_share)} of the spend is unclassified, because:"
                   f" {args.unclassified_reason.strip()}")
@@ -293,7 +315,8 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--min-spend", type=float, default=0.0, help="minimum eligible spend to be ranked, kr.")
     pen.add_argument("--exempt", help="comma-separated EANs that are not ranked")
     pen.add_argument("--exempt-type", help="comma-separated unit types that are not ranked, e.g. botilbud")
-    pen.add_argument("--cap", type=float, help="largest cut as a share of a unit's goods budget, e.g. 0.05")
+    pen.add_argument("--cap", type=float, help="largest cut as a share of a unit's goods budget, e.g. 0.05;"
+                     " 0 or absent: no cap (as in the notebooks)")
     pen.add_argument("--max-unclassified", type=float, default=coverage.MAX_UNCLASSIFIED,
                      help="largest unclassified share of the spend before units are ranked only with a reason")
     pen.add_argument("--unclassified-reason", default="", help="why units are ranked although more is unclassified")

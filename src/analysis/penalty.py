@@ -5,15 +5,17 @@ engine serves the notebook, the sliders, the CLI, the Excel export and the tests
 
 Rules (stated in every output):
 
-* **Ranked units**: units with eligible spend of at least ``min_spend`` kr. that are not exempt
-  (by EAN or by unit type). The others are listed with the reason they are not ranked.
+* **Ranked units**: units with eligible spend of at least ``min_spend`` kr. and a rate from 0 to
+  100 % that are not exempt (by EAN or by unit type). The others are listed with the reason they
+  are not ranked (``PenaltyResult.not_ranked``).
 * **Order**: lowest rate first; equal rates are ordered by larger missed e-handel spend first, then
   by EAN, so the order is total and reproducible. Units whose rate equals the rate at the cut-off
   are flagged, so a tie decided by this rule is visible.
 * **Allocation**: A is shared in proportion to the key (goods budget, eligible spend, missed
   e-handel spend or equal shares); with a cap, no unit loses more than ``cap`` × its goods budget
   and the excess goes to the others in proportion to their keys. Whole kroner by largest
-  remainder, summing exactly to A.
+  remainder, summing exactly to A, in exact arithmetic. A cut above ``LARGE_CUT`` of a unit's
+  goods budget is pointed out (``PenaltyResult.large_cuts``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ STATUS_NOT_SELECTED = "Ikke udvalgt"
 STATUS_EXEMPT = "Fritaget"
 STATUS_BELOW_MINIMUM = "Under minimumsforbrug"
 STATUS_NO_SPEND = "Ingen e-handelsegnede køb (forbrug på 0 kr. eller derunder)"
+# Credit notes that net only against non-e-handel spend can push a rate below 0 % (or above
+# 100 %): such a unit would be ranked lowest and cut on an export quirk, so it is listed instead.
+STATUS_RATE_OUT_OF_RANGE = "E-handelsprocent under 0 % eller over 100 % (kreditnotaer; tjek købene)"
+LARGE_CUT = 0.10  # a cut above this share of a unit's goods budget is pointed out in every report
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,17 @@ class PenaltyResult:
     def selected(self) -> pd.DataFrame:
         return self.table[self.table["status"] == STATUS_SELECTED]
 
+    @property
+    def not_ranked(self) -> pd.DataFrame:
+        """Units left out of the ranking, each with its reason in ``status``."""
+        return self.table[self.table["rank"].isna()]
+
+    @property
+    def large_cuts(self) -> pd.DataFrame:
+        """Selected units losing more than ``LARGE_CUT`` of their goods budget, largest share first."""
+        selected = self.selected
+        return selected[selected["cut_share_of_budget"] > LARGE_CUT].sort_values("cut_share_of_budget", ascending=False)
+
 
 def exempt_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.Series:
     """Which units the exemptions spare. Unit types match whatever their case (``Botilbud`` is
@@ -167,7 +184,9 @@ def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFra
     table["status"] = STATUS_NOT_SELECTED
     no_spend = ~(table["eligible_amount"] > 0) | table[rate].isna()
     table.loc[no_spend, "status"] = STATUS_NO_SPEND
-    below = ~no_spend & (table["eligible_amount"] < parameters.min_spend)
+    outside = ~no_spend & ~table[rate].between(0, 1)
+    table.loc[outside, "status"] = STATUS_RATE_OUT_OF_RANGE
+    below = ~no_spend & ~outside & (table["eligible_amount"] < parameters.min_spend)
     table.loc[below, "status"] = STATUS_BELOW_MINIMUM
     table.loc[exempt_units(table, parameters), "status"] = STATUS_EXEMPT
     ranked = table["status"] == STATUS_NOT_SELECTED

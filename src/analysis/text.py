@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from .formats import estimate, estimate_kr, kr, long_date, pct
-from .penalty import DISAGREEMENT, Certainty, PenaltyParameters
+from .penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult
 from .report import escape
 from .savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
 
@@ -96,3 +96,24 @@ def budget_basis(parameters: PenaltyParameters, budget_note: str) -> str:
     if parameters.budget_basis == "file":
         return budget_note
     return "Varebudgettet er afledt af hver enheds e-handelsegnede forbrug i måleperioden."
+
+
+def not_ranked(result: PenaltyResult, listed_in: str = "bilaget") -> str:
+    """Which units the ranking leaves out and why (notebooks 03 and 04), and where they are listed."""
+    left_out = result.not_ranked
+    if left_out.empty:
+        return "Alle enheder rangeres."
+    reasons = "; ".join(f"{count} {reason.lower()}" for reason, count in left_out["status"].value_counts(sort=False)
+                        .sort_index().items())
+    return f"{units(len(left_out)).capitalize()} rangeres ikke ({reasons}); de står i {listed_in}."
+
+
+def large_cuts(result: PenaltyResult) -> str | None:
+    """A warning when a cut takes more than ``LARGE_CUT`` of a unit's goods budget, else None."""
+    large = result.large_cuts
+    if large.empty:
+        return None
+    first = large.iloc[0]
+    return (f"{units(len(large)).capitalize()} mister mere end {pct(LARGE_CUT, 0)} af {'sit' if len(large) == 1 else 'deres'}"
+            f" varebudget; størst er {escape(first['name'])} med {kr(first['cut'])} ({pct(first['cut_share_of_budget'])}). "
+            "Overvej et loft over reduktionen pr. enhed eller en anden fordelingsnøgle.")
