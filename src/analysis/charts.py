@@ -7,18 +7,23 @@ Figure, so notebooks only call and display.
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from IPython.display import Image, display
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .formats import number, pct
 from .paths import STYLE_DIR
+from .penalty import DISAGREEMENT
 
 STYLE = STYLE_DIR / "rapport.mplstyle"
+TITLE_LENGTH = 75  # characters of a 9,5 pt bold title on a 6,3 in wide figure
+NAME_LENGTH = 45  # characters of a unit's name on the probability chart
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERCENT = FuncFormatter(lambda value, _: pct(value, 0))
 KRONER = FuncFormatter(lambda value, _: number(value))
@@ -37,11 +42,17 @@ def show(fig: Figure) -> None:
     display(Image(buffer.getvalue()), metadata={"image/png": {"alt": fig.get_suptitle() or "Diagram"}})
 
 
+def _short(text: str, length: int) -> str:
+    """``text`` cut to ``length`` characters at a word, with an ellipsis when cut."""
+    return text if len(text) <= length else text[:length - 1].rsplit(" ", 1)[0].rstrip(",") + "…"
+
+
 def _figure(title: str, height: float = 3.2) -> tuple[Figure, plt.Axes]:
-    """A figure outside pyplot's registry (so a notebook shows it once), titled at its left edge."""
+    """A figure outside pyplot's registry (so a notebook shows it once), titled at its left edge;
+    a title wider than the figure wraps instead of running off the page."""
     use_style()
     fig = Figure(figsize=(6.3, height))
-    fig.suptitle(title, x=0.01, ha="left", fontsize=9.5, fontweight="bold")
+    fig.suptitle("\n".join(textwrap.wrap(title, TITLE_LENGTH)), x=0.01, ha="left", fontsize=9.5, fontweight="bold")
     return fig, fig.subplots()
 
 
@@ -80,8 +91,16 @@ def distribution(units: pd.DataFrame, municipality_rate: float, title: str, bins
     return fig
 
 
-def spend_and_rate(frame: pd.DataFrame, label: str, title: str) -> Figure:
-    """Eligible spend split into e-handled and not e-handled, per label, in mio. kr."""
+def spend_and_rate(frame: pd.DataFrame, label: str, title: str, shown: int = 25) -> Figure:
+    """Eligible spend split into e-handled and not e-handled, per label, in mio. kr.; beyond
+    ``shown`` rows, the smallest are one bar "Øvrige (k)", so every krone of the table is drawn."""
+    if len(frame) > shown:
+        kept = frame.index.isin(frame.nlargest(shown - 1, "eligible_amount").index)
+        rest = frame[~kept]
+        other = {label: f"Øvrige ({len(rest)})", **{column: rest[column].sum() for column in
+                                                    ("ehandel_amount", "missed_amount", "eligible_amount")}}
+        other["rate"] = other["ehandel_amount"] / other["eligible_amount"] if other["eligible_amount"] > 0 else 0.0
+        frame = pd.concat([frame[kept], pd.DataFrame([other])], ignore_index=True)
     fig, ax = _figure(title, 0.9 + 0.26 * len(frame))
     positions = list(range(len(frame)))[::-1]
     ax.barh(positions, frame["ehandel_amount"], color="C0", height=0.7, label="E-handlet")
@@ -122,29 +141,34 @@ def probability(frame: pd.DataFrame, n: int, title: str, around: int = 10) -> Fi
     positions = list(range(len(shown)))[::-1]
     colours = ["C1" if selected else "#9db3c9" for selected in shown["selected"]]
     ax.barh(positions, shown["probability"], color=colours, height=0.7)
-    ax.axvspan(0.2, 0.8, color="#fff2cc", zorder=0)
-    labels = [f"{int(r)}. {name[:34]}" for r, name in zip(shown["rank"], shown["name"])]
+    ax.axvspan(DISAGREEMENT, 1 - DISAGREEMENT, color="#fff2cc", zorder=0)
+    labels = [f"{int(r)}. {_short(name, NAME_LENGTH)}" for r, name in zip(shown["rank"], shown["name"])]
     ax.set_yticks(positions, labels)
     ax.xaxis.set_major_formatter(PERCENT)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Sandsynlighed for at være blandt de udvalgte (gult felt: usikker, 20-80 %)")
+    ax.set_xlabel(f"Sandsynlighed for at blive udvalgt (gult: {pct(DISAGREEMENT, 0)}-{pct(1 - DISAGREEMENT, 0)})")
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     return fig
 
 
 def benchmark(own: pd.DataFrame, municipality: str, rows: pd.DataFrame, title: str) -> Figure:
-    """The municipality's yearly rate as a line, published figures of others as labelled points."""
+    """The municipality's yearly rate as a line, published figures of others as labelled points: not
+    joined by lines, because they are measured years apart and by other methods."""
     fig, ax = _figure(title, 3.4)
     years = own["period"].astype(int)
     ax.plot(years, own["rate"], marker="o", color="C0", linewidth=2, label=municipality)
     markers = iter("sD^vP*X")
     for (name, group), colour in zip(rows.groupby("municipality", sort=True), ["C1", "C2", "C3", "C4", "C5", "C3"]):
         group = group.sort_values("year")
-        ax.plot(group["year"], group["rate"], marker=next(markers), linestyle=":", color=colour, label=name)
-    for _, row in rows.iterrows():
-        ax.annotate(pct(row["rate"], 0), (row["year"], row["rate"]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=7)
+        ax.plot(group["year"], group["rate"], marker=next(markers), linestyle="none", color=colour, label=name)
+    # Labels to the right of their point, the lower of two close points' label below it.
+    placed: list[tuple[int, float]] = []
+    for _, row in rows.sort_values(["year", "rate"], ascending=[True, False]).iterrows():
+        close = any(year == row["year"] and abs(rate - row["rate"]) < 0.04 for year, rate in placed)
+        ax.annotate(pct(row["rate"], 0), (row["year"], row["rate"]), xytext=(5, -9 if close else 2),
+                    textcoords="offset points", fontsize=7)
+        placed.append((row["year"], row["rate"]))
     ax.yaxis.set_major_formatter(PERCENT)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, max(0.6, float(rows["rate"].max()) * 1.15, float(own["rate"].max()) * 1.15))
@@ -157,11 +181,12 @@ def cumulative(net: pd.Series, cumulative_net: pd.Series, title: str) -> Figure:
     """Yearly net effect as bars and the cumulative net effect as a line, in mio. kr."""
     fig, ax = _figure(title)
     years = [int(y) for y in net.index]
-    ax.bar(years, net, color=["C2" if v >= 0 else "C1" for v in net], width=0.7, label="Nettoeffekt pr. år")
+    ax.bar(years, net, color=["C2" if v >= 0 else "C1" for v in net], width=0.7)
     ax.plot(years, cumulative_net, color="C0", marker="o", linewidth=1.6, label="Akkumuleret")
     ax.axhline(0, color="#404040", linewidth=0.8)
     ax.yaxis.set_major_formatter(MIO_KRONER)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("Mio. kr.")
-    ax.legend(loc="upper left")
+    ax.legend(handles=[Patch(color="C2", label="Nettoeffekt pr. år: gevinst"),
+                       Patch(color="C1", label="Nettoeffekt pr. år: udgift"), *ax.get_lines()], loc="upper left")
     return fig
