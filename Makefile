@@ -9,7 +9,7 @@ DB ?= data/ehandel.duckdb
 SYNTHETIC := data/raw/synthetic
 INSTALLED := $(VENV)/.installed
 
-.PHONY: report briefing explore test setup data database demo-data notebooks bench clean
+.PHONY: report briefing explore test test-fast setup data database demo-data notebooks bench clean
 
 report: database
 	$(BIN)/analysis build --db $(DB) $(ARGS)
@@ -19,6 +19,11 @@ briefing: database
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The loop while editing: every test but those marked slow, on two cores (make test, and CI, run
+# them all, one at a time).
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 $(PYTEST_ARGS)
 
 setup: $(INSTALLED)
 

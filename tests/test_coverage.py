@@ -87,6 +87,7 @@ def test_unclassified_lines_never_change_the_classified_rate_and_every_rate_is_a
     assert math.isnan(low) or low <= after.rate <= high
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(st.permutations(list(range(9))))
 def test_the_order_of_the_rules_in_the_file_changes_nothing(tmp_path_factory: pytest.TempPathFactory,

@@ -105,6 +105,7 @@ def test_the_header_names_the_raw_folder_the_day_it_was_read_and_the_scenario(sm
                              "beregnings-id 0123456789ab")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed:"
                     " apt-get install libreoffice-calc-nogui")
 def test_libreoffice_prints_every_column_on_each_page_with_the_header_row_repeated(workbook_file: Path,

@@ -202,6 +202,7 @@ def _run(examples: int) -> int:
     return cases[0]
 
 
+@pytest.mark.slow
 def test_export_quirks_at_random_positions_reconcile_with_an_independent_reading() -> None:
     assert _run(12) > 0
 

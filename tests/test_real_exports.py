@@ -288,6 +288,7 @@ def test_no_usable_rows_names_the_most_common_reasons_with_an_example(tmp_path: 
         ingest(raw, tmp_path / "e.duckdb")
 
 
+@pytest.mark.slow
 def test_the_synthetic_municipality_as_oioubl_xml_gives_the_same_rates_to_the_ore(
         small_raw: Path, small_db: Path, tmp_path: Path) -> None:
     from analysis.oioubl_export import write_oioubl
@@ -465,6 +466,7 @@ def test_each_default_reference_file_reads_without_a_problem(file_name: str) -> 
     assert len(read_reference(REFERENCE_DIR / file_name, kind)) > 3
 
 
+@pytest.mark.slow
 def test_the_synthetic_municipality_as_the_kmd_table_gives_the_same_kroner_rates_to_the_ore(
         small_raw: Path, small_db: Path, tmp_path: Path) -> None:
     """Ordretype and Varetype carry what orders and UNSPSC did; the invoices can no longer be counted."""

@@ -85,6 +85,7 @@ def write_mangled(path: Path, data: list[tuple], mangle: str) -> int:
     return len(records)
 
 
+@pytest.mark.slow
 @settings(max_examples=FUZZ_CASES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=rows, mangle=mangles)
 def test_fuzzed_invoice_files_end_loaded_quarantined_or_in_a_clear_error(tmp_path_factory, data, mangle) -> None:
@@ -122,6 +123,7 @@ def test_a_line_longer_than_the_limit_is_quarantined_unread(tmp_path: Path, leng
     assert next(f for f in report.files if f.file == "fakturalinjer.csv").rows_loaded == 2
 
 
+@pytest.mark.slow
 def test_killing_the_ingest_never_harms_the_previous_database(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     generate(raw, seed=3, years=(2024, 2025), scale=0.3)
@@ -161,6 +163,7 @@ def test_reports_can_read_while_an_ingest_replaces_the_database(tmp_path: Path) 
     reader.close()
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_do_not_corrupt_each_other(small_db: Path, tmp_path: Path) -> None:
     errors = []
 
@@ -231,6 +234,7 @@ def all_output_text(folder: Path) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.slow
 def test_no_personal_data_reaches_any_output(hostile_build: Path) -> None:
     for name, text in all_output_text(hostile_build).items():
         for secret in CPR_LIKE + NAMES:
@@ -238,6 +242,7 @@ def test_no_personal_data_reaches_any_output(hostile_build: Path) -> None:
         assert not re.search(r"\b\d{6}-\d{4}\b", text), name
 
 
+@pytest.mark.slow
 def test_hostile_text_is_shown_as_text(hostile_build: Path) -> None:
     for path in hostile_build.glob("*.html"):
         html = path.read_text(encoding="utf-8")
@@ -252,6 +257,7 @@ def test_hostile_text_is_shown_as_text(hostile_build: Path) -> None:
     assert "DROP TABLE units" in pdf and "\\input{/etc/passwd}" in pdf
 
 
+@pytest.mark.slow
 def test_excel_never_turns_data_into_formulas(hostile_build: Path) -> None:
     workbook = openpyxl.load_workbook(hostile_build / "sanktion.xlsx")
     for sheet in workbook:

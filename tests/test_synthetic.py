@@ -36,6 +36,7 @@ def full_year(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_magnitudes_like_hoeje_taastrup(full_year: Path) -> None:
     con = db.connect(full_year)
     units = con.execute("SELECT count(*), sum(goods_budget) FROM units").fetchone()
