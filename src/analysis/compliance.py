@@ -41,7 +41,7 @@ def mandatory_areas(con: duckdb.DuckDBPyConnection, first: date, last: date) -> 
         SELECT mandatory_area, sum(amount) AS eligible_amount,
                coalesce(sum(amount) FILTER (is_ehandel), 0) AS ehandel_amount,
                sum(amount) - coalesce(sum(amount) FILTER (is_ehandel), 0) AS missed_amount,
-               coalesce(sum(amount) FILTER (is_ehandel), 0) / nullif(sum(amount), 0) AS rate,
+               rate_of(coalesce(sum(amount) FILTER (is_ehandel), 0), sum(amount)) AS rate,
                count(DISTINCT document_id) FILTER (NOT is_ehandel AND NOT is_credit_note) AS missed_documents
         FROM purchases
         WHERE eligible AND mandatory_area IS NOT NULL AND purchase_date BETWEEN ? AND ?
@@ -67,7 +67,7 @@ def agreement_compliance(con: duckdb.DuckDBPyConnection, first: date, last: date
     return _floats(con.execute(f"""
         SELECT {_group(by)}, sum(p.amount) AS eligible_amount,
                coalesce(sum(p.amount) FILTER (p.on_agreement), 0) AS agreement_amount,
-               coalesce(sum(p.amount) FILTER (p.on_agreement), 0) / nullif(sum(p.amount), 0) AS agreement_share,
+               share_of(coalesce(sum(p.amount) FILTER (p.on_agreement), 0), sum(p.amount)) AS agreement_share,
                coalesce(sum(p.amount) FILTER (p.covered AND NOT p.on_agreement), 0) AS off_agreement_amount
         FROM purchase_agreements p JOIN units u USING (ean)
         WHERE p.purchase_date BETWEEN ? AND ?

@@ -18,7 +18,7 @@ from .ingest.schema import FILE_KINDS
 VIEWS_SQL = PACKAGE_DIR / "sql" / "views.sql"
 # Raised whenever the ingest writes tables or views that a database built before cannot serve (the
 # monthly totals, say): such a database is refused with a request to ingest again.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:

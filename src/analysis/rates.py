@@ -168,7 +168,7 @@ def municipality_category_rates(con: duckdb.DuckDBPyConnection, year: int) -> pd
     return _frame(con, """
         SELECT municipality, category, sum(eligible_amount) AS eligible_amount,
                sum(ehandel_amount) AS ehandel_amount,
-               sum(ehandel_amount) / nullif(sum(eligible_amount), 0) AS rate
+               rate_of(sum(ehandel_amount), sum(eligible_amount)) AS rate
         FROM category_month WHERE year = ? GROUP BY ALL ORDER BY municipality, category""", [year])
 
 

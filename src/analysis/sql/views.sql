@@ -41,17 +41,29 @@ FROM (
     LEFT JOIN art_map a USING (art)
     LEFT JOIN supplier_map s ON s.supplier_cvr = c.merchant_cvr);
 
--- The rate in kroner: none on zero or negative eligible spend (a year holding only a credit note
--- is no "100 %"), so such a unit is neither shown with a rate nor ranked.
+-- A share of a whole: none of a zero or negative whole (a year holding only a credit note is no
+-- "100 %"), so such a unit is neither shown with a rate nor ranked. Every rate and share is this.
+CREATE OR REPLACE MACRO share_of(part, whole) AS
+    CASE WHEN whole > 0 THEN part / whole END;
+-- The rate in kroner: e-handled eligible spend / eligible spend.
 CREATE OR REPLACE MACRO rate_of(ehandel_amount, eligible_amount) AS
-    CASE WHEN eligible_amount > 0 THEN ehandel_amount / eligible_amount END;
+    share_of(ehandel_amount, eligible_amount);
 
 -- Invoice counts and the count-based rate, where the purchases name their invoices (meta
 -- 'count_rate' says why not): a single-table export without invoice numbers counts no invoices.
 CREATE OR REPLACE MACRO counted(documents) AS
     CASE WHEN (SELECT value FROM meta WHERE key = 'count_rate') = 'ja' THEN documents END;
 CREATE OR REPLACE MACRO count_rate_of(ehandel_documents, eligible_documents) AS
-    counted(ehandel_documents / nullif(eligible_documents, 0));
+    counted(share_of(ehandel_documents, eligible_documents));
+
+-- The seven figures every rate view shows, from its four totals, as one struct: a view selects
+-- rate_figures(…) AS f in a subquery and unnest(f) around it (DuckDB cannot unnest it in place
+-- while counted() holds a subquery).
+CREATE OR REPLACE MACRO rate_figures(eligible_amount, ehandel_amount, eligible_documents, ehandel_documents) AS
+    {'eligible_amount': eligible_amount, 'ehandel_amount': ehandel_amount,
+     'missed_amount': eligible_amount - ehandel_amount, 'rate': rate_of(ehandel_amount, eligible_amount),
+     'eligible_documents': counted(eligible_documents), 'ehandel_documents': counted(ehandel_documents),
+     'count_rate': count_rate_of(ehandel_documents, eligible_documents)};
 
 -- Monthly totals, computed once per ingest: every period view below adds these up instead of
 -- scanning the purchase lines. Amounts and invoice counts add up over months and units (an
@@ -137,54 +149,38 @@ GROUP BY ALL;
 
 -- Per unit and period with the unit's name, organisation and rates.
 CREATE OR REPLACE VIEW unit_period_rates AS
-SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
-       r.period_type, r.period, r.eligible_amount, r.ehandel_amount,
-       r.eligible_amount - r.ehandel_amount AS missed_amount,
-       rate_of(r.ehandel_amount, r.eligible_amount) AS rate,
-       counted(r.eligible_documents) AS eligible_documents, counted(r.ehandel_documents) AS ehandel_documents,
-       count_rate_of(r.ehandel_documents, r.eligible_documents) AS count_rate
-FROM rate_unit r JOIN units u USING (ean);
+SELECT * EXCLUDE (f), unnest(f) FROM (
+    SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
+           r.period_type, r.period,
+           rate_figures(r.eligible_amount, r.ehandel_amount, r.eligible_documents, r.ehandel_documents) AS f
+    FROM rate_unit r JOIN units u USING (ean));
 
 -- Per organisation (at level 1-4) and period.
 CREATE OR REPLACE VIEW org_period_rates AS
-SELECT l.level, l.org_name, r.period_type, r.period,
-       count(*) AS units,
-       sum(r.eligible_amount) AS eligible_amount,
-       sum(r.ehandel_amount) AS ehandel_amount,
-       sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
-       rate_of(sum(r.ehandel_amount), sum(r.eligible_amount)) AS rate,
-       counted(sum(r.eligible_documents)::BIGINT) AS eligible_documents,
-       counted(sum(r.ehandel_documents)::BIGINT) AS ehandel_documents,
-       count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
-FROM rate_unit r JOIN unit_levels l USING (ean)
-GROUP BY l.level, l.org_name, r.period_type, r.period;
+SELECT * EXCLUDE (f), unnest(f) FROM (
+    SELECT l.level, l.org_name, r.period_type, r.period, count(*) AS units,
+           rate_figures(sum(r.eligible_amount), sum(r.ehandel_amount), sum(r.eligible_documents)::BIGINT,
+                        sum(r.ehandel_documents)::BIGINT) AS f
+    FROM rate_unit r JOIN unit_levels l USING (ean)
+    GROUP BY l.level, l.org_name, r.period_type, r.period);
 
 -- The whole municipality per period.
 CREATE OR REPLACE VIEW municipality_period_rates AS
-SELECT r.period_type, r.period,
-       count(*) AS units,
-       sum(r.eligible_amount) AS eligible_amount,
-       sum(r.ehandel_amount) AS ehandel_amount,
-       sum(r.eligible_amount) - sum(r.ehandel_amount) AS missed_amount,
-       rate_of(sum(r.ehandel_amount), sum(r.eligible_amount)) AS rate,
-       counted(sum(r.eligible_documents)::BIGINT) AS eligible_documents,
-       counted(sum(r.ehandel_documents)::BIGINT) AS ehandel_documents,
-       count_rate_of(sum(r.ehandel_documents), sum(r.eligible_documents)) AS count_rate
-FROM rate_unit r
-GROUP BY r.period_type, r.period;
+SELECT * EXCLUDE (f), unnest(f) FROM (
+    SELECT r.period_type, r.period, count(*) AS units,
+           rate_figures(sum(r.eligible_amount), sum(r.ehandel_amount), sum(r.eligible_documents)::BIGINT,
+                        sum(r.ehandel_documents)::BIGINT) AS f
+    FROM rate_unit r
+    GROUP BY r.period_type, r.period);
 
 -- Per category and period. An invoice with lines in two categories counts once in each.
 CREATE OR REPLACE VIEW category_period_rates AS
-SELECT c.category, c.mandatory_area, g.period_type, period_label(g.period_type, c.year, c.month) AS period,
-       sum(c.eligible_amount) AS eligible_amount,
-       sum(c.ehandel_amount) AS ehandel_amount,
-       sum(c.eligible_amount) - sum(c.ehandel_amount) AS missed_amount,
-       rate_of(sum(c.ehandel_amount), sum(c.eligible_amount)) AS rate,
-       counted(sum(c.eligible_documents)::BIGINT) AS eligible_documents,
-       counted(sum(c.ehandel_documents)::BIGINT) AS ehandel_documents,
-       count_rate_of(sum(c.ehandel_documents), sum(c.eligible_documents)) AS count_rate
-FROM category_month c CROSS JOIN period_grains g
-GROUP BY ALL;
+SELECT * EXCLUDE (f), unnest(f) FROM (
+    SELECT c.category, c.mandatory_area, g.period_type, period_label(g.period_type, c.year, c.month) AS period,
+           rate_figures(sum(c.eligible_amount), sum(c.ehandel_amount), sum(c.eligible_documents)::BIGINT,
+                        sum(c.ehandel_documents)::BIGINT) AS f
+    FROM category_month c CROSS JOIN period_grains g
+    GROUP BY c.category, c.mandatory_area, g.period_type, period_label(g.period_type, c.year, c.month));
 
 -- Every unit's totals over any measurement period [first_day, last_day]; units without eligible
 -- purchases in the period are kept (amounts 0, rate NULL) so they can be reported as not ranked.
@@ -198,16 +194,12 @@ WITH totals AS (
     FROM purchases
     WHERE eligible AND purchase_date BETWEEN first_day AND last_day
     GROUP BY ean)
-SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
-       coalesce(t.eligible_amount, 0) AS eligible_amount,
-       coalesce(t.ehandel_amount, 0) AS ehandel_amount,
-       coalesce(t.eligible_amount, 0) - coalesce(t.ehandel_amount, 0) AS missed_amount,
-       rate_of(t.ehandel_amount, t.eligible_amount) AS rate,
-       counted(coalesce(t.eligible_documents, 0)) AS eligible_documents,
-       counted(coalesce(t.ehandel_documents, 0)) AS ehandel_documents,
-       count_rate_of(t.ehandel_documents, t.eligible_documents) AS count_rate
-FROM units u LEFT JOIN totals t USING (ean)
-ORDER BY u.ean;
+SELECT * EXCLUDE (f), unnest(f) FROM (
+    SELECT u.ean, u.name, u.level1, u.level2, u.level3, u.level4, u.unit_type, u.goods_budget,
+           rate_figures(coalesce(t.eligible_amount, 0), coalesce(t.ehandel_amount, 0),
+                        coalesce(t.eligible_documents, 0), coalesce(t.ehandel_documents, 0)) AS f
+    FROM units u LEFT JOIN totals t USING (ean))
+ORDER BY ean;
 
 -- Eligible documents of each unit in a period: the resampling units of the rank bootstrap.
 CREATE OR REPLACE MACRO unit_documents_between(first_day, last_day) AS TABLE
