@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -120,3 +121,35 @@ def test_data_readme_documents_every_file_kind_as_the_schema_says() -> None:
     readme = (PROJECT_ROOT / "data" / "README.md").read_text(encoding="utf-8")
     for kind in FILE_KINDS:
         assert kind_section(kind) in readme, f"data/README.md: the section of {kind.name} differs from schema.py"
+
+
+def readme_parameter_tables() -> dict[str, list[tuple[list[str], str]]]:
+    """The README's "Parameters of `NN_name`" tables: per notebook file, its rows' names and defaults."""
+    tables: dict[str, list[tuple[list[str], str]]] = {}
+    current = None
+    for line in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if heading := re.match(r"### Parameters of `(\d\d_\w+)`", line):
+            current = tables.setdefault(heading.group(1), [])
+        elif line.startswith("#"):
+            current = None
+        elif current is not None and line.startswith("| `"):
+            names, default = [cell.strip() for cell in line.strip("|").split(" | ")][:2]
+            current.append((re.findall(r"`(\w+)`", names), default))
+    return tables
+
+
+def test_the_readme_documents_every_notebook_parameter_with_its_default() -> None:
+    from analysis.build import declared_parameters, discover_notebooks
+
+    tables = readme_parameter_tables()
+    for path in discover_notebooks().values():
+        declared = declared_parameters(path)
+        rows = tables[path.stem]
+        documented = [name for names, _ in rows for name in names]
+        assert sorted(documented) == sorted(declared), path.stem
+        for names, default in rows:
+            if default.startswith("as "):  # "as above", "as in `03_penalty`": checked where it is given
+                continue
+            values = [ast.literal_eval(value) for value in re.findall(r"`([^`]*)`", default)]
+            values = values * len(names) if len(values) == 1 else values
+            assert dict(zip(names, values)) == {name: declared[name] for name in names}, (path.stem, names)
