@@ -141,3 +141,21 @@ def test_units_left_out_of_the_ranking_and_large_cuts_are_said_in_danish() -> No
         "1 enhed mister mere end 10 % af sit varebudget; størst er Skole A med 5.000 kr. (50,0 %). Overvej et loft "
         "over reduktionen pr. enhed eller en anden fordelingsnøgle.")
     assert text.large_cuts(simulate(units, PenaltyParameters(n=1, amount=500, exempt_types=("botilbud",)))) is None
+
+
+def test_the_missing_count_rate_sentence_ends_once() -> None:
+    assert text.count_rate_missing("eksporten har ingen fakturanumre.") == (
+        "E-handelsprocenten i antal fakturaer kan ikke opgøres: eksporten har ingen fakturanumre.")
+
+
+def test_01_and_04_show_one_reconciliation_per_file_or_per_kind() -> None:
+    from analysis import report
+
+    ingest = pd.DataFrame({"file": ["a.csv", "b.xml"], "kind_label": ["Fakturalinjer", "Fakturalinjer"],
+                           "rows_read": [3, 2], "rows_loaded": [2, 2], "rows_quarantined": [1, 0],
+                           "amount_read": [300.0, 200.0], "amount_quarantined": [100.0, 0.0], "rows_unpriced": [0, 0]})
+    per_file, per_kind = report.reconciliation(ingest).data, report.reconciliation(ingest, by_file=False).data
+    assert "a.csv" in per_file and "a.csv" not in per_kind
+    assert per_kind.count("Fakturalinjer") == 1 and "500" in per_kind
+    caption = "Afstemning af indlæsningen: læst = indlæst + karantæne"
+    assert caption in per_file and caption in per_kind

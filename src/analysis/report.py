@@ -107,3 +107,22 @@ def classification_method(coverage: Coverage, definition: str, cross: pd.DataFra
             "invoice_no": ("Faktura", "text"), "buyer_ean": ("Køber (EAN)", "text"), "supplier_id": ("Leverandør", "text"),
             "order_ref": ("Ordrenummer", "text"), "mismatch": ("Afvigelse", "text"), "amount": ("Beløb", "kr")}))
     return out
+
+
+RECONCILED = ["rows_read", "rows_loaded", "rows_quarantined", "amount_read", "amount_quarantined", "rows_unpriced"]
+
+
+def reconciliation(ingest: pd.DataFrame, by_file: bool = True) -> HTML:
+    """The ingest's reconciliation (``db.ingest_summary``): read = loaded + quarantined, in rows and
+    kroner, per file (01) or per kind of data (04), with the same columns and caption in both."""
+    if by_file:
+        shown, first = ingest, {"file": ("Fil", "text"), "kind_label": ("Indhold", "text")}
+    else:
+        shown = ingest.groupby("kind_label", sort=False)[RECONCILED].sum(min_count=1).reset_index()
+        first = {"kind_label": ("Data", "text")}
+    return table(shown, {
+        **first, "rows_read": ("Rækker læst", "int"), "rows_loaded": ("Indlæst", "int"),
+        "rows_quarantined": ("Karantæne", "int"), "amount_read": ("Beløb læst", "kr"),
+        "amount_quarantined": ("Beløb i karantæne", "kr"), "rows_unpriced": ("Karantæne uden læsbart beløb", "int")},
+        caption="Afstemning af indlæsningen: læst = indlæst + karantæne, i rækker og kroner; rækker uden læsbart"
+                " beløb indgår ikke i kronerne")

@@ -117,3 +117,8 @@ def large_cuts(result: PenaltyResult) -> str | None:
     return (f"{units(len(large)).capitalize()} mister mere end {pct(LARGE_CUT, 0)} af {'sit' if len(large) == 1 else 'deres'}"
             f" varebudget; størst er {escape(first['name'])} med {kr(first['cut'])} ({pct(first['cut_share_of_budget'])}). "
             "Overvej et loft over reduktionen pr. enhed eller en anden fordelingsnøgle.")
+
+
+def count_rate_missing(note: str) -> str:
+    """Why there is no rate in invoices (``rates.count_rate_note``), for 01 and 04."""
+    return full_stop(f"E-handelsprocenten i antal fakturaer kan ikke opgøres: {note}")
