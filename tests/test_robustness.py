@@ -229,6 +229,12 @@ def all_output_text(folder: Path) -> dict[str, str]:
         elif path.suffix == ".xlsx":
             workbook = openpyxl.load_workbook(path)
             texts[path.name] = "\n".join(str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row)
+        elif path.suffix == ".docx":
+            import docx
+
+            document = docx.Document(str(path))
+            texts[path.name] = "\n".join([p.text for p in document.paragraphs] + [
+                cell.text for grid in document.tables for row in grid.rows for cell in row.cells])
         else:
             texts[path.name] = path.read_text(encoding="utf-8")
     return texts

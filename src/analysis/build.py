@@ -40,7 +40,7 @@ NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab (widg
 CELL_TIMEOUT = 1800  # seconds; a cell running longer is stuck, and the build stops with an error
 KERNEL_START_TIMEOUT = 120  # seconds
 BUILD_MARKER = ".analysis-build"  # in every run folder a build writes: the only folders a build replaces
-BUILD_OUTPUTS = {".ipynb", ".html", ".pdf", ".xlsx"}
+BUILD_OUTPUTS = {".ipynb", ".html", ".pdf", ".xlsx", ".docx"}
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -61,6 +61,11 @@ class LocalKernelManager(AsyncKernelManager):
         if self.transport == "ipc":
             return os.path.join(tempfile.gettempdir(), f"analysis-kernel-{uuid.uuid4().hex}")
         return super()._ip_default()
+
+
+# A notebook whose files another notebook writes as well, and which leaves them to it when both
+# are built: 04 writes sanktion.xlsx only in a build without 03 (make briefing).
+WRITTEN_BY_ANOTHER = {"briefing": "penalty"}
 
 
 def discover_notebooks(directory: Path = NOTEBOOK_DIR) -> dict[str, Path]:
@@ -131,7 +136,7 @@ def resolve(notebooks: dict[str, Path], db_path: Path | None,
     """
     declared = {name: declared_parameters(path) for name, path in notebooks.items()}
     known = set().union(*(d.keys() for d in declared.values()))
-    params.refuse_unknown(given, known, "the reports")
+    params.refuse_unknown(given, known, "the build")
     resolved, checked = {}, {}
     for name, defaults in declared.items():
         values = {key: default for key, default in defaults.items()}
@@ -182,13 +187,12 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     (staging / BUILD_MARKER).write_text(json.dumps({"note": "Written by analysis build; the next build of this run"
                                                             " replaces it.", "parameters": record, "scenario_ids": ids},
                                                    ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    # Notebooks that write files (03 and 04 both write sanktion.xlsx) write them into the run; one
-    # writer, the first in the build's order, so the run's file does not depend on which finished last.
-    writer = next((name for name in notebooks if "output_dir" in resolved[name]), None)
+    # Notebooks that write files (the workbook, the Word proposal) write them into the run; of two
+    # that write the same file, one, so the run's file does not depend on which finished last.
     jobs = []
     for name, path in notebooks.items():
         values = dict(resolved[name])
-        if name == writer:
+        if "output_dir" in values and WRITTEN_BY_ANOTHER.get(name) not in notebooks:
             values["output_dir"] = str(staging)
         jobs.append((path, values))
     try:

@@ -12,13 +12,11 @@ reader of the file (pandas, a case system's preview) sees the same exact kroner 
 from __future__ import annotations
 
 import io
-import os
 import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import pandas as pd
 from openpyxl import Workbook
@@ -29,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import text
+from .documents import stamped_zip, write_whole
 from .formats import long_date
 from .penalty import BASES, PenaltyResult
 
@@ -214,11 +213,8 @@ def write_workbook(path: Path | BinaryIO, result: PenaltyResult, header: SheetHe
     if probability is not None:
         _probability(workbook, result, probability, header)
     data = _reproducible_bytes(workbook, header.report_date)
-    if isinstance(path, Path):  # written whole, then moved into place: readers never see half a file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_bytes(data)
-        os.replace(partial, path)
+    if isinstance(path, Path):
+        write_whole(path, data)
     else:
         path.write(data)
     return path
@@ -227,13 +223,8 @@ def write_workbook(path: Path | BinaryIO, result: PenaltyResult, header: SheetHe
 def _reproducible_bytes(workbook: Workbook, report_date: date) -> bytes:
     """The workbook's bytes, the same for the same figures: the document's dates and the zip
     entries' times are the report date, not the moment of saving (openpyxl stamps both with now)."""
-    moment = datetime.combine(report_date, time())
     saved = io.BytesIO()
     workbook.save(saved)
+    moment = datetime.combine(report_date, time())
     workbook.properties.created = workbook.properties.modified = moment  # save() set "modified" to now
-    fixed = io.BytesIO()
-    with ZipFile(saved) as source, ZipFile(fixed, "w", ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            data = tostring(workbook.properties.to_tree()) if entry.filename == ARC_CORE else source.read(entry)
-            target.writestr(ZipInfo(entry.filename, date_time=moment.timetuple()[:6]), data, compress_type=ZIP_DEFLATED)
-    return fixed.getvalue()
+    return stamped_zip(saved.getvalue(), report_date, {ARC_CORE: tostring(workbook.properties.to_tree())})

@@ -22,6 +22,7 @@ from . import benchmark as bench
 from . import coverage, db, rates
 from .ingest import provenance
 from .paths import DEFAULT_DATABASE
+from .proposal import TEMPLATE
 from .business_case import DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
 from .penalty import DEFAULT_AMOUNT, DEFAULT_N, MAX_AMOUNT, PenaltyParameters, Response, simulate
@@ -274,6 +275,47 @@ def briefing(db_path: str = "", year: int | None = None, n: int = DEFAULT_N, amo
     }
 
 
+def proposal_form(db_path: str = "", year: int | None = None, n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
+                  budget_years: str = "", price_year: int = 0, proposal: str = "ØU08",
+                  proposal_title: str = "Øget brug af e-handel", committee: str = "Økonomiudvalget",
+                  proposer: str = "Administrationen", expense_type: str = "Serviceudgifter",
+                  current_budget: float = 0.0, fte_change: float = 0.0, target: str = "Københavns Kommune",
+                  template_file: str = "", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
+                  unclassified_reason: str = "", output_dir: str = "", report_date: str = "") -> dict[str, Any]:
+    """Parameters of 06_proposal_form: the penalty's N, amount, year and budget years (checked as
+    03 checks them), the form's header fields, the budget table's current budget and staff change,
+    the benchmark the status compares with, and the template with the sections' fixed wording."""
+    # The form names N and the amount, not the key: checked with equal shares, so that a municipality
+    # without goods budgets can still put the proposal forward.
+    resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key="equal", budget_years=budget_years,
+                       max_unclassified=max_unclassified, unclassified_reason=unclassified_reason,
+                       output_dir=output_dir, report_date=report_date)
+    fields = {"proposal": proposal, "proposal_title": proposal_title, "committee": committee, "proposer": proposer,
+              "expense_type": expense_type}
+    for name, value in fields.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ParameterError(f"{name}: the form's field must be a text, not {value!r}")
+    template = Path(template_file) if template_file else TEMPLATE
+    if not template.is_file():
+        raise ParameterError(f"template_file: {template} does not exist")
+    years = resolved["response"].years
+    table = bench.load_benchmarks()
+    target_rate, target_label = bench.target_rate(table, target)
+    return {
+        **{key: resolved[key] for key in ("db_path", "year", "first_day", "last_day", "period", "parameters",
+                                          "budget_label", "budget_note", "coverage", "ranking_note", "output_dir",
+                                          "report_date")},
+        **{name: str(value).strip() for name, value in fields.items()},
+        "budget_years": years,
+        "price_year": whole_number("price_year", price_year, 1990, 2100) if price_year else years[0],
+        "current_budget": share("current_budget", current_budget, 0, 1e12) or None,
+        "fte_change": share("fte_change", fte_change, -10_000, 10_000) or None,
+        "target_rate": target_rate,
+        "target_label": target_label,
+        "template": template,
+    }
+
+
 CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "Øget brug af e-handel (ØU08)"}
 
 
@@ -330,6 +372,7 @@ VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "penalty": penalty,
     "briefing": briefing,
     "business_case": business_case,
+    "proposal_form": proposal_form,
 }
 
 
