@@ -14,7 +14,7 @@ from analysis import db, rates
 from analysis.errors import ParameterError
 from analysis.penalty import (
     MAX_AMOUNT, STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response,
-    allocate, budget_caps, compare, project, selection_probability, simulate,
+    allocate, budget_caps, compare, project, repeat_selection, selection_probability, simulate,
 )
 
 
@@ -242,3 +242,17 @@ def test_tied_units_are_listed_in_the_ranking_order() -> None:
                                 missed_amount=[5.0, 9.0, 7.0, 1.0, 1.0])
     result = simulate(units, PenaltyParameters(n=2, amount=100))
     assert result.tied_at_cutoff == ["B", "C", "A"]  # larger missed spend first, as the rule says
+
+
+def test_the_same_rule_on_the_year_before_shows_who_is_cut_again_although_they_improved() -> None:
+    """The ratchet of a relative ranking: A and B improve, but stay the two lowest and are cut again."""
+    now = five_units()
+    before = now.assign(rate=[0.0, 0.05, 0.6, 0.02, 0.9], count_rate=[0.0, 0.05, 0.6, 0.02, 0.9])
+    repeat = repeat_selection(before, now, PenaltyParameters(n=2, amount=1000))
+    assert sorted(repeat.again["ean"]) == ["A"] and repeat.improved_again.empty  # A: 0 % then 0 %
+    assert list(repeat.new["ean"]) == ["B"] and list(repeat.left["ean"]) == ["D"]
+    before = now.assign(rate=[0.0, 0.0, 0.6, 0.7, 0.9], count_rate=[0.0, 0.0, 0.6, 0.7, 0.9])
+    repeat = repeat_selection(before, now, PenaltyParameters(n=2, amount=1000))
+    assert sorted(repeat.improved_again["ean"]) == ["B"]  # 0 % to 10 %, cut both years
+    row = repeat.table.set_index("ean").loc["B"]
+    assert (row["rate_before"], row["rate_now"]) == (0.0, 0.1) and row["cut_before"] > 0 and row["cut_now"] > 0

@@ -460,3 +460,14 @@ def test_two_builds_of_the_same_inputs_give_identical_bytes(small_db: Path, tmp_
     executed = nbformat.read(tmp_path / "first" / "first" / "04_briefing.ipynb", as_version=4)
     assert executed.metadata["papermill"]["parameters"]["output_dir"] == ""  # 03 writes the workbook
     assert PdfReader(tmp_path / "first" / "first" / "04_briefing.pdf").metadata["/Title"].startswith("Notat")
+
+
+def test_03_and_04_apply_the_rule_to_the_year_before(built: Path) -> None:
+    """The committee's first question: did the units cut last time improve, and are they cut again?"""
+    penalty_text, briefing_text = pdf_text(built / "03_penalty.pdf"), pdf_text(built / "04_briefing.pdf")
+    assert "Samme regel året før" in penalty_text
+    assert re.search(r"Med samme regel på tallene for 2024 ville 10 enheder være udvalgt\. \d+ af dem udvælges igen"
+                     r" på tallene for 2025", penalty_text)
+    sentence = re.search(r"Med samme regel på tallene for 2024 .*? udvalgte\.", penalty_text).group(0)
+    assert sentence in briefing_text  # one sentence, the same in both
+    assert "Enheder, der udvælges både på tallene for 2024 og for 2025" in penalty_text

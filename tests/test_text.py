@@ -159,3 +159,19 @@ def test_01_and_04_show_one_reconciliation_per_file_or_per_kind() -> None:
     assert per_kind.count("Fakturalinjer") == 1 and "500" in per_kind
     caption = "Afstemning af indlæsningen: læst = indlæst + karantæne"
     assert caption in per_file and caption in per_kind
+
+
+def test_the_ratchet_sentence_counts_the_units_cut_again_and_those_that_improved() -> None:
+    from analysis.penalty import Repeat
+
+    table = pd.DataFrame({"ean": list("ABCD"), "name": list("ABCD"), "rate_before": [0.1, 0.2, 0.3, 0.1],
+                          "rate_now": [0.15, 0.1, 0.2, 0.4], "cut_before": [5, 5, 0, 5], "cut_now": [6, 4, 5, 0],
+                          "selected_before": [True, True, False, True], "selected_now": [True, True, True, False]})
+    sentence = plain(text.repeat_selection(Repeat(table), "2024", "2025", 3))
+    assert sentence.startswith("Med samme regel på tallene for 2024 ville 3 enheder være udvalgt. 2 af dem udvælges "
+                               "igen på tallene for 2025, selv om 1 af dem har hævet e-handelsprocenten. 1 enhed er "
+                               "ny blandt de 3 udvalgte. En relativ rangering")
+    assert "fast grænse" in sentence
+    unchanged = table.assign(rate_now=[0.1, 0.2, 0.3, 0.1])
+    assert "og ingen af dem har hævet e-handelsprocenten. 1 enhed er ny" in plain(
+        text.repeat_selection(Repeat(unchanged), "2024", "2025", 3))

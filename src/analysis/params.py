@@ -177,11 +177,9 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
     try:
         if period_start or period_end:
             first, last = rates.measurement_period(start=period_start or None, end=period_end or None)
-            label = f"{first:%d-%m-%Y} - {last:%d-%m-%Y}"
         else:
-            resolved_year = rates.check_year(con, year)
-            first, last = rates.measurement_period(resolved_year)
-            label = str(resolved_year)
+            first, last = rates.measurement_period(rates.check_year(con, year))
+        label = rates.period_label(first, last)
         if not con.execute("SELECT count(*) FROM purchases WHERE eligible AND purchase_date BETWEEN ? AND ?",
                            [first, last]).fetchone()[0]:
             raise ParameterError(f"period {label}: no eligible purchases in the database")

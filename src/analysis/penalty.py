@@ -375,6 +375,51 @@ class Certainty:
 
 
 @dataclass(frozen=True)
+class Repeat:
+    """The same rule applied to the period before: who would have been cut then, and who is cut
+    again now. A relative ranking cuts the lowest N whatever they did: a unit that improved can be
+    cut again because others improved more (the ratchet the committee will ask about)."""
+
+    table: pd.DataFrame  # every unit selected in either period: ean, name, rate_before, rate_now,
+    # cut_before, cut_now, selected_before, selected_now
+
+    @property
+    def again(self) -> pd.DataFrame:
+        return self.table[self.table["selected_before"] & self.table["selected_now"]]
+
+    @property
+    def improved_again(self) -> pd.DataFrame:
+        """Cut again although their rate went up."""
+        again = self.again
+        return again[again["rate_now"] > again["rate_before"]]
+
+    @property
+    def new(self) -> pd.DataFrame:
+        return self.table[~self.table["selected_before"] & self.table["selected_now"]]
+
+    @property
+    def left(self) -> pd.DataFrame:
+        return self.table[self.table["selected_before"] & ~self.table["selected_now"]]
+
+
+def repeat_selection(before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters) -> Repeat:
+    """The penalty on the period before (``before``, per-unit figures as ``now``) beside this one."""
+    rate = BASES[parameters.basis]
+    columns = ["ean", "name", rate, "cut", "status"]
+    earlier = simulate(before, parameters).table[columns].rename(
+        columns={rate: "rate_before", "cut": "cut_before", "status": "status_before"})
+    later = simulate(now, parameters).table[columns].rename(columns={rate: "rate_now", "cut": "cut_now"})
+    table = later.merge(earlier.drop(columns="name"), on="ean", how="outer")
+    table["name"] = table["name"].fillna(table["ean"])
+    table["selected_before"] = table["status_before"].eq(STATUS_SELECTED)
+    table["selected_now"] = table["status"].eq(STATUS_SELECTED)
+    table[["cut_before", "cut_now"]] = table[["cut_before", "cut_now"]].fillna(0).astype(np.int64)
+    table = table[table["selected_before"] | table["selected_now"]].drop(columns=["status", "status_before"])
+    return Repeat(table.sort_values(["selected_now", "cut_now", "ean"], ascending=[False, False, True])
+                  .reset_index(drop=True))
+
+
+@dataclass(frozen=True)
 class Response:
     """How units respond over the budget years: penalised units close a share of their gap to the
     target rate each year; the others drift by a number of percentage points a year."""

@@ -189,6 +189,29 @@ def measurement_period(year: int | None = None, start: str | date | None = None,
     return first, last
 
 
+def year_before(first: date, last: date) -> tuple[date, date]:
+    """The same period a year earlier (29 February becomes the 28th)."""
+    def back(day: date) -> date:
+        return day.replace(year=day.year - 1, day=min(day.day, 28) if (day.month, day.day) == (2, 29) else day.day)
+    return back(first), back(last)
+
+
+def period_label(first: date, last: date) -> str:
+    """'2025' for a calendar year, else '01-07-2024 - 30-06-2025' (how every report names a period)."""
+    if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and first.year == last.year:
+        return str(first.year)
+    return f"{first:%d-%m-%Y} - {last:%d-%m-%Y}"
+
+
+def unit_rates_before(con: duckdb.DuckDBPyConnection, first: date, last: date) -> tuple[str, pd.DataFrame | None]:
+    """The period a year before ``first``-``last``, labelled, with its per-unit figures; None when
+    the data hold no eligible purchase then (the first year of the data)."""
+    before = year_before(first, last)
+    held = con.execute("SELECT count(*) FROM purchases WHERE eligible AND purchase_date BETWEEN ? AND ?",
+                       list(before)).fetchone()[0]
+    return period_label(*before), (unit_rates_between(con, *before) if held else None)
+
+
 def unit_rates_between(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pd.DataFrame:
     """Every unit's eligible and e-handled spend and rates over a period (units without purchases too)."""
     return _frame(con, "SELECT * FROM unit_rates_between(?, ?)", [first, last])

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from .formats import estimate, estimate_kr, kr, long_date, pct
-from .penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult
+from .penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
 from .report import escape
 from .savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
 
@@ -122,3 +122,21 @@ def large_cuts(result: PenaltyResult) -> str | None:
 def count_rate_missing(note: str) -> str:
     """Why there is no rate in invoices (``rates.count_rate_note``), for 01 and 04."""
     return full_stop(f"E-handelsprocenten i antal fakturaer kan ikke opgøres: {note}")
+
+
+def repeat_selection(repeat: Repeat, before: str, now: str, n: int) -> str:
+    """How many of the units the rule would have cut on the period before are cut again (03, 04)."""
+    again, improved = len(repeat.again), len(repeat.improved_again)
+    text = f"Med samme regel på tallene for {before} ville {units(len(repeat.left) + again)} være udvalgt. "
+    if not again:
+        text += f"Ingen af dem udvælges igen på tallene for {now}."
+    elif improved:
+        text += f"{again} af dem udvælges igen på tallene for {now}, selv om {improved} af dem har hævet e-handelsprocenten."
+    else:
+        text += f"{again} af dem udvælges igen på tallene for {now}, og ingen af dem har hævet e-handelsprocenten."
+    new = len(repeat.new)
+    text += f" {units(new).capitalize()} er {'ny' if new == 1 else 'nye'} blandt de {n} udvalgte."
+    if improved:
+        text += (" En relativ rangering rammer de laveste, uanset hvor meget de har forbedret sig; en fast grænse for"
+                 " e-handelsprocenten, et fradrag for forbedring eller et loft over reduktionen er alternativer.")
+    return text
