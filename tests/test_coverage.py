@@ -228,6 +228,9 @@ def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the
     assert cuts["real"].equals(cuts["truth"]) and cuts["real"].sum() == 1_500_000
 
 
+JANUARY = {"period_start": "2025-01-01", "period_end": "2025-01-31"}  # the months minimal_raw's data cover
+
+
 def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp_path: Path) -> None:
     from helpers import UNIT_HEADER, unit_row, write_csv
 
@@ -239,12 +242,12 @@ def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp
     assert any("no goods budgets" in w for w in report.warnings)
     with pytest.raises(ParameterError, match="key budget: 1 of the 1 selected units have no goods budget.*budgetter.*"
                                              "key eligible, missed or equal.*budget_basis spend"):
-        params.penalty(str(db), n=1)
-    resolved = params.penalty(str(db), n=1, budget_basis="spend")
+        params.penalty(str(db), n=1, **JANUARY)
+    resolved = params.penalty(str(db), n=1, budget_basis="spend", **JANUARY)
     described = resolved["parameters"].describe()
     assert described["Fordelingsnøgle"] == "varebudget (afledt af e-handelsegnet forbrug)"
     assert "afledt" in described["Varebudget"]
-    assert params.penalty(str(db), n=1, key="eligible")["parameters"].key == "eligible"
+    assert params.penalty(str(db), n=1, key="eligible", **JANUARY)["parameters"].key == "eligible"
 
 
 @pytest.mark.parametrize(("crosswalk", "message"), [

@@ -54,3 +54,48 @@ def test_the_scenario_id_changes_with_figures_and_data_not_with_presentation() -
     assert len({same, params.scenario_id("penalty", {**values, "n": 31}, "f1"),
                 params.scenario_id("penalty", values, "f2"), params.scenario_id("briefing", values, "f1")}) == 4
     assert re.fullmatch(r"[0-9a-f]{12}", same)
+
+
+def test_a_budget_follow_up_ranks_on_whole_months_up_to_its_date(small_db: Path) -> None:
+    from datetime import date
+
+    from analysis import rates, text
+
+    assert rates.follow_up_period(date(2025, 11, 15), "12m") == (date(2024, 11, 1), date(2025, 10, 31))
+    assert rates.follow_up_period(date(2025, 11, 30), "12m") == (date(2024, 12, 1), date(2025, 11, 30))
+    assert rates.follow_up_period(date(2025, 11, 15), "ytd") == (date(2025, 1, 1), date(2025, 10, 31))
+    resolved = params.penalty(db_path=str(small_db), follow_up_date="2025-11-15", n=5)
+    assert (resolved["first_day"], resolved["last_day"], resolved["months"]) == (date(2024, 11, 1), date(2025, 10, 31), 12)
+    assert resolved["period"] == "01-11-2024 - 31-10-2025" and resolved["follow_up"] == (date(2025, 11, 15), "12m")
+    assert text.follow_up(*resolved["follow_up"], resolved["first_day"], resolved["last_day"]).replace("\u00a0", " ") == (
+        "Budgetopfølgning pr. 15. november 2025: måleperioden er de seneste 12 måneder, november 2024 - oktober 2025"
+        " (12 måneder).")
+    ytd = params.penalty(db_path=str(small_db), follow_up_date="2025-07-01", follow_up_window="ytd", n=5)
+    assert (ytd["first_day"], ytd["last_day"], ytd["months"]) == (date(2025, 1, 1), date(2025, 6, 30), 6)
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"follow_up_date": "2026-04-30"}, "the data hold purchases in 8 of its 12 months"),  # data end in 2025
+    ({"period_start": "2025-06-01", "period_end": "2026-05-31"}, "the data hold purchases in 7 of its 12 months"),
+    ({"follow_up_date": "2025-11-15", "year": 2025}, "give a follow-up date or a year or period, not both"),
+    ({"follow_up_date": "15/11/2025"}, "follow_up_date: '15/11/2025' is not a date"),
+    ({"follow_up_date": "2025-11-15", "follow_up_window": "3m"}, "follow_up_window: must be one of 12m, ytd"),
+])
+def test_a_period_the_data_only_partly_cover_is_never_ranked(small_db: Path, given: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        params.penalty(db_path=str(small_db), n=5, **given)
+
+
+def test_the_year_before_is_compared_only_when_the_data_cover_all_of_it(small_db: Path) -> None:
+    from datetime import date
+
+    from analysis import db, rates
+
+    con = db.connect(small_db)
+    try:
+        label, before = rates.unit_rates_before(con, date(2025, 1, 1), date(2025, 12, 31))
+        assert label == "2024" and before is not None
+        label, before = rates.unit_rates_before(con, date(2024, 11, 1), date(2025, 10, 31))  # data begin in 2024
+        assert label == "01-11-2023 - 31-10-2024" and before is None
+    finally:
+        con.close()

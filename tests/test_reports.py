@@ -471,3 +471,12 @@ def test_03_and_04_apply_the_rule_to_the_year_before(built: Path) -> None:
     sentence = re.search(r"Med samme regel på tallene for 2024 .*? udvalgte\.", penalty_text).group(0)
     assert sentence in briefing_text  # one sentence, the same in both
     assert "Enheder, der udvælges både på tallene for 2024 og for 2025" in penalty_text
+
+
+def test_the_briefing_at_a_budget_follow_up_prints_the_months_it_ranks_on(small_db: Path, tmp_path: Path) -> None:
+    build_reports(db_path=small_db, run="opf", only=["briefing"], reports_dir=tmp_path,
+                  parameters={"follow_up_date": "2025-11-15", "n": "8", "report_date": "2026-11-23"})
+    text = pdf_text(tmp_path / "opf" / "04_briefing.pdf")
+    assert ("Budgetopfølgning pr. 15. november 2025: måleperioden er de seneste 12 måneder, november 2024 - oktober"
+            " 2025 (12 måneder).") in text
+    assert "Måleperiode 01-11-2024 - 31-10-2025" in text

@@ -187,6 +187,9 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     try:
         year = rates.check_year(con, args.year)
         first, last = rates.measurement_period(year)
+        if (covered := rates.months_with_data(con, first, last)) < 12:  # the reports refuse a part-year
+            print(f"warning: {year} holds purchases in {covered} of its 12 months: units are ranked on part of a"
+                  " year (the reports refuse it; use a follow-up period there)", file=sys.stderr)
         units = rates.unit_rates_between(con, first, last)
         documents = rates.unit_documents_between(con, first, last) if args.xlsx else None
         meta = db.meta(con)

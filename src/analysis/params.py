@@ -51,6 +51,16 @@ def parse_date(text: str) -> date:
     raise ParameterError(f"report_date: {text!r} is not a date (use yyyy-mm-dd)")
 
 
+def parse_day(name: str, text: str) -> date:
+    """A date parameter that must be given (yyyy-mm-dd or dd-mm-yyyy)."""
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(str(text), pattern).date()
+        except ValueError:
+            continue
+    raise ParameterError(f"{name}: {text!r} is not a date (use yyyy-mm-dd)")
+
+
 def whole_number(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ParameterError(f"{name}: must be a whole number from {low} to {high}, not {value!r}")
@@ -163,26 +173,37 @@ def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
 
 
 def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
-            n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT, key: str = "budget", basis: str = "amount",
+            follow_up_date: str = "", follow_up_window: str = "12m", n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT, key: str = "budget", basis: str = "amount",
             min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
             budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "",
             target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
             max_unclassified: float = coverage.MAX_UNCLASSIFIED, unclassified_reason: str = "", output_dir: str = "",
             report_date: str = "", case_number: str = "") -> dict[str, Any]:
-    """Parameters of 03_penalty, resolved into the engine's objects and a measurement period; the
-    ranking is refused when too much of the period's spend is unclassified and no reason is given."""
+    """Parameters of 03_penalty, resolved into the engine's objects and a measurement period (a
+    year, given days, or a budget follow-up's twelve months or year to date); the ranking is
+    refused when too much of the period's spend is unclassified and no reason is given, and when
+    the data cover only part of the period's months."""
 
     path = database_path(db_path)
     con = db.connect(path)
     try:
-        if period_start or period_end:
+        if follow_up_date:
+            if period_start or period_end or year is not None:
+                raise ParameterError("follow_up_date: give a follow-up date or a year or period, not both")
+            first, last = rates.follow_up_period(parse_day("follow_up_date", follow_up_date), follow_up_window)
+        elif period_start or period_end:
             first, last = rates.measurement_period(start=period_start or None, end=period_end or None)
         else:
             first, last = rates.measurement_period(rates.check_year(con, year))
         label = rates.period_label(first, last)
-        if not con.execute("SELECT count(*) FROM purchases WHERE eligible AND purchase_date BETWEEN ? AND ?",
-                           [first, last]).fetchone()[0]:
+        covered, months = rates.months_with_data(con, first, last), rates.months_between(first, last)
+        if not covered:
             raise ParameterError(f"period {label}: no eligible purchases in the database")
+        if covered < months:
+            raise ParameterError(
+                f"period {label}: the data hold purchases in {covered} of its {months} months, so units would be"
+                " ranked on part of a period as if it were whole; choose a period the data cover (for a budget"
+                " follow-up: an earlier follow_up_date, or follow_up_window ytd)")
         units = rates.unit_rates_between(con, first, last)
         rates.check_basis(con, basis)
         classified = classification(con, first, last, label, max_unclassified, unclassified_reason)
@@ -194,6 +215,8 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "first_day": first,
         "last_day": last,
         "period": label,
+        "months": months,
+        "follow_up": (parse_day("follow_up_date", follow_up_date), follow_up_window) if follow_up_date else None,
         "year": last.year,
         "parameters": PenaltyParameters(
             n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, MAX_AMOUNT), key=key,
@@ -242,7 +265,8 @@ def benchmark(db_path: str = "", year: int | None = None,
     }
 
 
-def briefing(db_path: str = "", year: int | None = None, n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
+def briefing(db_path: str = "", year: int | None = None, follow_up_date: str = "", follow_up_window: str = "12m",
+             n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
              key: str = "budget", basis: str = "amount", min_spend: float = 0.0, exempt_eans: str = "",
              exempt_types: str = "", cap: float = 0.0, budget_basis: str = "file", replicates: int = 1000,
              seed: int = 2026,
@@ -254,7 +278,8 @@ def briefing(db_path: str = "", year: int | None = None, n: int = DEFAULT_N, amo
              case_number: str = "") -> dict[str, Any]:
     """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
     year (0: the first budget year), the proposal number and the committee."""
-    resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key=key, basis=basis, min_spend=min_spend,
+    resolved = penalty(db_path=db_path, year=year, follow_up_date=follow_up_date, follow_up_window=follow_up_window,
+                       n=n, amount=amount, key=key, basis=basis, min_spend=min_spend,
                        exempt_eans=exempt_eans, exempt_types=exempt_types, cap=cap, budget_basis=budget_basis,
                        replicates=replicates, seed=seed, budget_years=budget_years, max_unclassified=max_unclassified,
                        unclassified_reason=unclassified_reason, output_dir=output_dir, report_date=report_date,

@@ -6,7 +6,7 @@ converted to float kroner only here, at the edge, for display and charts.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 import duckdb
@@ -196,6 +196,38 @@ def year_before(first: date, last: date) -> tuple[date, date]:
     return back(first), back(last)
 
 
+FOLLOW_UP_WINDOWS = {"12m": "de seneste 12 måneder", "ytd": "året til dato"}
+
+
+def follow_up_period(day: date, window: str) -> tuple[date, date]:
+    """The measurement period of a budget follow-up on ``day``, in whole months: up to the last
+    month that has ended by then (the month of ``day`` if it is its last day), the twelve months
+    to it (``12m``) or the year to it (``ytd``)."""
+    if window not in FOLLOW_UP_WINDOWS:
+        raise ParameterError(f"follow_up_window: must be one of {', '.join(FOLLOW_UP_WINDOWS)}, not {window!r}")
+    last = day if (day + timedelta(days=1)).day == 1 else day.replace(day=1) - timedelta(days=1)
+    if window == "ytd":
+        if last.year != day.year:
+            raise ParameterError(f"follow_up_date: {day:%d-%m-%Y} ends no month of its year yet, so there is no"
+                                 " year to date; use follow_up_window 12m")
+        return date(last.year, 1, 1), last
+    first = (last.replace(day=1) - timedelta(days=1)).replace(day=1)  # eleven more months back:
+    for _ in range(10):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first, last
+
+
+def months_between(first: date, last: date) -> int:
+    """Calendar months the period touches: 01-12-2024 to 30-11-2025 is 12."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def months_with_data(con: duckdb.DuckDBPyConnection, first: date, last: date) -> int:
+    """Calendar months of the period that hold eligible purchases."""
+    return con.execute("SELECT count(DISTINCT date_trunc('month', purchase_date)) FROM purchases"
+                       " WHERE eligible AND purchase_date BETWEEN ? AND ?", [first, last]).fetchone()[0]
+
+
 def period_label(first: date, last: date) -> str:
     """'2025' for a calendar year, else '01-07-2024 - 30-06-2025' (how every report names a period)."""
     if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and first.year == last.year:
@@ -204,12 +236,11 @@ def period_label(first: date, last: date) -> str:
 
 
 def unit_rates_before(con: duckdb.DuckDBPyConnection, first: date, last: date) -> tuple[str, pd.DataFrame | None]:
-    """The period a year before ``first``-``last``, labelled, with its per-unit figures; None when
-    the data hold no eligible purchase then (the first year of the data)."""
+    """The period a year before ``first``-``last``, labelled, with its per-unit figures; None unless
+    the data cover every month of it (a part of a year is never set beside a whole one)."""
     before = year_before(first, last)
-    held = con.execute("SELECT count(*) FROM purchases WHERE eligible AND purchase_date BETWEEN ? AND ?",
-                       list(before)).fetchone()[0]
-    return period_label(*before), (unit_rates_between(con, *before) if held else None)
+    whole = months_with_data(con, *before) == months_between(*before)
+    return period_label(*before), (unit_rates_between(con, *before) if whole else None)
 
 
 def unit_rates_between(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pd.DataFrame:

@@ -12,8 +12,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from .formats import estimate, estimate_kr, kr, long_date, pct
+from babel.dates import format_date
+
+from .formats import LOCALE, estimate, estimate_kr, kr, long_date, pct
 from .penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
+from .rates import FOLLOW_UP_WINDOWS, months_between
 from .report import escape
 from .savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
 
@@ -140,3 +143,10 @@ def repeat_selection(repeat: Repeat, before: str, now: str, n: int) -> str:
         text += (" En relativ rangering rammer de laveste, uanset hvor meget de har forbedret sig; en fast grænse for"
                  " e-handelsprocenten, et fradrag for forbedring eller et loft over reduktionen er alternativer.")
     return text
+
+
+def follow_up(day: date, window: str, first: date, last: date) -> str:
+    """Which months a budget follow-up ranks on (03, 04), printed so nobody takes them for a year."""
+    months = f"{format_date(first, 'MMMM y', locale=LOCALE)} - {format_date(last, 'MMMM y', locale=LOCALE)}"
+    return (f"Budgetopfølgning pr. {long_date(day)}: måleperioden er {FOLLOW_UP_WINDOWS[window]}, {months} "
+            f"({months_between(first, last)} måneder).")
