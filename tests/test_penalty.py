@@ -14,7 +14,8 @@ from analysis import db, rates
 from analysis.errors import ParameterError
 from analysis.penalty import (
     MAX_AMOUNT, STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response,
-    allocate, budget_caps, compare, project, repeat_selection, selection_probability, simulate,
+    allocate, budget_caps, compare, project, ratchet_alternatives, repeat_selection, selection_probability,
+    simulate,
 )
 
 
@@ -256,3 +257,18 @@ def test_the_same_rule_on_the_year_before_shows_who_is_cut_again_although_they_i
     assert sorted(repeat.improved_again["ean"]) == ["B"]  # 0 % to 10 %, cut both years
     row = repeat.table.set_index("ean").loc["B"]
     assert (row["rate_before"], row["rate_now"]) == (0.0, 0.1) and row["cut_before"] > 0 and row["cut_now"] > 0
+
+
+def test_alternatives_to_the_relative_rule_change_who_is_cut_again() -> None:
+    """A and B improve a lot (to 10 % and 30 %: B stays among the two lowest under the proposal);
+    a threshold of 20 % cuts only A; credit for improvement lifts B (30 % + 30 points) above C and
+    D, so A (10 % + 10) and C are cut."""
+    now = five_units()
+    before = now.assign(rate=[0.0, 0.0, 0.4, 0.6, 0.9], count_rate=[0.0, 0.0, 0.4, 0.6, 0.9])
+    now = now.assign(rate=[0.1, 0.3, 0.35, 0.5, 0.9], count_rate=[0.1, 0.3, 0.35, 0.5, 0.9])
+    table = ratchet_alternatives(before, now, PenaltyParameters(n=2, amount=1000), threshold=0.2).set_index("rule")
+    proposal, threshold, credit = table.index
+    assert table.loc[proposal, ["units", "again", "improved_again"]].tolist() == [2, 2, 2]  # A and B, both improved
+    assert table.loc[threshold, ["units", "again", "improved_again"]].tolist() == [1, 1, 1]  # only A is below 20 %
+    assert table.loc[credit, ["units", "again", "improved_again"]].tolist() == [2, 1, 1]  # A again, C new
+    assert threshold == "Kun enheder under 20,0\u00a0%"

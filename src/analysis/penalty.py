@@ -419,6 +419,35 @@ def repeat_selection(before: pd.DataFrame, now: pd.DataFrame, parameters: Penalt
                   .reset_index(drop=True))
 
 
+def ratchet_alternatives(before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters,
+                         threshold: float, credit: float = 1.0) -> pd.DataFrame:
+    """The ratchet under the proposal's rule and two alternatives, on the same two periods: how many
+    units each cuts now, how many of them the proposal's rule cut the year before, and how many of
+    those improved. The alternatives: a fixed threshold (only units below ``threshold`` are cut, at
+    most N) and credit for improvement (ranked on the rate plus ``credit`` times the rise since the
+    year before). What-if figures beside the proposal; the proposal's own figures are ``simulate``'s."""
+    rate = BASES[parameters.basis]
+    cut_before = set(simulate(before, parameters).selected["ean"])
+    prior = now["ean"].map(before.set_index("ean")[rate])
+    rise = (now[rate] - prior).clip(lower=0).fillna(0)
+
+    def row(label: str, units: pd.DataFrame) -> dict[str, Any]:
+        ranked = int(rank_units(units, parameters)["rank"].notna().sum())
+        if ranked == 0:
+            return {"rule": label, "units": 0, "again": 0, "improved_again": 0, "largest_share": np.nan}
+        selected = simulate(units, replace(parameters, n=min(parameters.n, ranked))).selected
+        again = selected[selected["ean"].isin(cut_before)]
+        improved = again["ean"].map(rise.set_axis(now["ean"])) > 0
+        return {"rule": label, "units": len(selected), "again": len(again), "improved_again": int(improved.sum()),
+                "largest_share": selected["cut_share_of_budget"].max()}
+
+    return pd.DataFrame([
+        row(f"De {parameters.n} laveste (forslaget)", now),
+        row(f"Kun enheder under {pct(threshold)}", now[now[rate] < threshold]),
+        row("Fradrag for forbedring", now.assign(**{rate: now[rate] + credit * rise})),
+    ])
+
+
 @dataclass(frozen=True)
 class Response:
     """How units respond over the budget years: penalised units close a share of their gap to the
