@@ -57,6 +57,13 @@ def test_penalty_table_csv_and_workbook(small_db: Path, tmp_path: Path, capsys: 
                              "tied_at_cutoff"]
     assert len(rows) == 5 and sum(int(row["cut"]) for row in rows) == 1_500_000
     assert (tmp_path / "s.xlsx").exists()
+    assert main(["penalty", "--db", str(small_db), "--n", "5", "--xlsx", str(tmp_path / "t.xlsx"), "--replicates", "100",
+                 "--case-number", "26-777", "--report-date", "2026-11-23"]) == 0
+    import openpyxl
+
+    top = [row[0] for row in openpyxl.load_workbook(tmp_path / "t.xlsx")["Fordeling"].iter_rows(max_row=6, values_only=True)]
+    assert "Sagsnr.: 26-777" in top and "Dato: 23. november 2026" in top
+    capsys.readouterr()
     assert main(["penalty", "--db", str(small_db), "--n", "3", "--exempt-type", "skole"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Penalty 2025: 1.500.000\u00a0kr. from the 3 lowest units, key budget")

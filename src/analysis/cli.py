@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import coverage, db, rates
+from . import coverage, db, params, rates
 from .formats import kr, pct
 from .penalty import DEFAULT_AMOUNT, DEFAULT_N
 from .ingest import ORDER_MATCHES, IngestReport, ingest
@@ -200,7 +200,8 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     result = penalty.simulate(units, parameters)
     if args.xlsx:
         probability = penalty.selection_probability(documents, units, parameters, replicates=args.replicates)
-        excel.write_workbook(args.xlsx, result, excel.SheetHeader.from_meta(meta, str(year)), probability)
+        header = excel.SheetHeader.from_meta(meta, str(year), params.parse_date(args.report_date), args.case_number)
+        excel.write_workbook(args.xlsx, result, header, probability)
     selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
                                 "cut_share_of_budget"]]
     key_in_kroner = penalty.KEYS[parameters.key][0] is not None  # every key but equal is an amount
@@ -328,6 +329,8 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--format", choices=("table", "csv", "excel"), default="table", help=FORMAT_HELP)
     pen.add_argument("--xlsx", type=Path, help="also write the Excel workbook (with selection probabilities)")
     pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")
+    pen.add_argument("--case-number", default="", help="case number (sagsnr.) in the workbook's header")
+    pen.add_argument("--report-date", default="", help="the workbook's date (yyyy-mm-dd); empty for today")
     pen.set_defaults(func=cmd_penalty)
 
     exp = sub.add_parser(formatter_class=_Help, name="explore", help="start the scenario explorer (Voilà) on localhost")

@@ -42,7 +42,7 @@ GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 ALLOCATION = [  # (column, Danish header, number format or None for text, width)
     ("rank", "Placering", "0", 10), ("ean", "EAN-nummer", None, 15), ("name", "Enhed", None, 30),
-    ("level2", "Område", None, 18), ("unit_type", "Enhedstype", None, 15), ("status", "Status", None, 18),
+    ("level2", "EAN-niveau 2", None, 18), ("unit_type", "Enhedstype", None, 15), ("status", "Status", None, 18),
     ("goods_budget", "Varebudget", KRONER, 15), ("eligible_amount", "E-handelsegnet forbrug", KRONER, 16),
     ("ehandel_amount", "Heraf e-handlet", KRONER, 15), ("missed_amount", "Ikke e-handlet", KRONER, 15),
     ("rate", "E-handelsprocent", PERCENT, 17), ("count_rate", "E-handelsprocent (antal)", PERCENT, 17),
