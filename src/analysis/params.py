@@ -202,8 +202,9 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         if covered < months:
             raise ParameterError(
                 f"period {label}: the data hold purchases in {covered} of its {months} months, so units would be"
-                " ranked on part of a period as if it were whole; choose a period the data cover (for a budget"
-                " follow-up: an earlier follow_up_date, or follow_up_window ytd)")
+                " ranked on part of a period as if it were whole; give period_start and period_end for twelve months"
+                " the data cover (an export from July to June, say), or for a budget follow-up an earlier"
+                " follow_up_date or follow_up_window ytd")
         units = rates.unit_rates_between(con, first, last)
         rates.check_basis(con, basis)
         classified = classification(con, first, last, label, max_unclassified, unclassified_reason)
