@@ -31,7 +31,9 @@ def plain(shown: str) -> str:
 
 
 def pdf_text(path: Path) -> str:
-    return plain("\n".join(page.extract_text() for page in PdfReader(path).pages))
+    """The text of every page, without the running footer (a paragraph may run on over a page break)."""
+    lines = [line for page in PdfReader(path).pages for line in page.extract_text().splitlines()]
+    return plain("\n".join(line for line in lines if not re.search(r"Side \d+ af \d+$", line)))
 
 
 @pytest.fixture(scope="module")

@@ -266,7 +266,9 @@ def test_alternatives_to_the_relative_rule_change_who_is_cut_again() -> None:
     now = five_units()
     before = now.assign(rate=[0.0, 0.0, 0.4, 0.6, 0.9], count_rate=[0.0, 0.0, 0.4, 0.6, 0.9])
     now = now.assign(rate=[0.1, 0.3, 0.35, 0.5, 0.9], count_rate=[0.1, 0.3, 0.35, 0.5, 0.9])
-    table = ratchet_alternatives(before, now, PenaltyParameters(n=2, amount=1000), threshold=0.2).set_index("rule")
+    parameters = PenaltyParameters(n=2, amount=1000)
+    repeat = repeat_selection(before, now, parameters)
+    table = ratchet_alternatives(repeat, before, now, parameters, threshold=0.2).set_index("rule")
     proposal, threshold, credit = table.index
     assert table.loc[proposal, ["units", "again", "improved_again"]].tolist() == [2, 2, 2]  # A and B, both improved
     assert table.loc[threshold, ["units", "again", "improved_again"]].tolist() == [1, 1, 1]  # only A is below 20 %

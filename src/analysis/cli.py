@@ -187,7 +187,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     try:
         year = rates.check_year(con, args.year)
         first, last = rates.measurement_period(year)
-        if (covered := rates.months_with_data(con, first, last)) < 12:  # the reports refuse a part-year
+        if (covered := rates.months_with_data(con, first, last)) < rates.months_between(first, last):
             print(f"warning: {year} holds purchases in {covered} of its 12 months: units are ranked on part of a"
                   " year (the reports refuse it; use a follow-up period there)", file=sys.stderr)
         units = rates.unit_rates_between(con, first, last)

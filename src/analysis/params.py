@@ -41,14 +41,7 @@ def database_path(db_path: str | Path) -> Path:
 
 def parse_date(text: str) -> date:
     """'' means today; otherwise yyyy-mm-dd or dd-mm-yyyy (fixing it makes a rebuild identical)."""
-    if not text:
-        return date.today()
-    for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ParameterError(f"report_date: {text!r} is not a date (use yyyy-mm-dd)")
+    return parse_day("report_date", text) if text else date.today()
 
 
 def parse_day(name: str, text: str) -> date:
@@ -166,6 +159,11 @@ def budget_years_note(years: tuple[int, ...], measured: int) -> str | None:
             "Kør beregningen igen, når data for det seneste år er indlæst.")
 
 
+def price_level(price_year: int, years: tuple[int, ...]) -> int:
+    """The budget table's price year: the one given, or (0) the first budget year."""
+    return whole_number("price_year", price_year, 1990, 2100) if price_year else years[0]
+
+
 def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ParameterError(f"{name}: must be a number from {low:g} to {high:g}, not {value!r}")
@@ -173,7 +171,8 @@ def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
 
 
 def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
-            follow_up_date: str = "", follow_up_window: str = "12m", n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT, key: str = "budget", basis: str = "amount",
+            follow_up_date: str = "", follow_up_window: str = "12m", n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
+            key: str = "budget", basis: str = "amount",
             min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
             budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "",
             target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
@@ -187,10 +186,11 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
     path = database_path(db_path)
     con = db.connect(path)
     try:
-        if follow_up_date:
+        follow_up = (parse_day("follow_up_date", follow_up_date), follow_up_window) if follow_up_date else None
+        if follow_up:
             if period_start or period_end or year is not None:
                 raise ParameterError("follow_up_date: give a follow-up date or a year or period, not both")
-            first, last = rates.follow_up_period(parse_day("follow_up_date", follow_up_date), follow_up_window)
+            first, last = rates.follow_up_period(*follow_up)
         elif period_start or period_end:
             first, last = rates.measurement_period(start=period_start or None, end=period_end or None)
         else:
@@ -217,7 +217,7 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "last_day": last,
         "period": label,
         "months": months,
-        "follow_up": (parse_day("follow_up_date", follow_up_date), follow_up_window) if follow_up_date else None,
+        "follow_up": follow_up,
         "year": last.year,
         "parameters": PenaltyParameters(
             n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, MAX_AMOUNT), key=key,
@@ -293,7 +293,7 @@ def briefing(db_path: str = "", year: int | None = None, follow_up_date: str = "
         **resolved,
         **{k: compared[k] for k in ("benchmarks", "comparators", "target_rate", "target_label", "assumptions")},
         "budget_years": years,
-        "price_year": whole_number("price_year", price_year, 1990, 2100) if price_year else years[0],
+        "price_year": price_level(price_year, years),
         "proposal": str(proposal),
         "committee": str(committee),
     }
@@ -331,7 +331,7 @@ def proposal_form(db_path: str = "", year: int | None = None, n: int = DEFAULT_N
                                           "report_date")},
         **{name: str(value).strip() for name, value in fields.items()},
         "budget_years": years,
-        "price_year": whole_number("price_year", price_year, 1990, 2100) if price_year else years[0],
+        "price_year": price_level(price_year, years),
         "current_budget": share("current_budget", current_budget, 0, 1e12) or None,
         "fte_change": share("fte_change", fte_change, -10_000, 10_000) or None,
         "target_rate": target_rate,

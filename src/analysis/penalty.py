@@ -419,15 +419,15 @@ def repeat_selection(before: pd.DataFrame, now: pd.DataFrame, parameters: Penalt
                   .reset_index(drop=True))
 
 
-def ratchet_alternatives(before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters,
+def ratchet_alternatives(repeat: Repeat, before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters,
                          threshold: float, credit: float = 1.0) -> pd.DataFrame:
     """The ratchet under the proposal's rule and two alternatives, on the same two periods: how many
-    units each cuts now, how many of them the proposal's rule cut the year before, and how many of
-    those improved. The alternatives: a fixed threshold (only units below ``threshold`` are cut, at
+    units each cuts now, how many of them the proposal's rule cut the year before (``repeat``, from
+    ``repeat_selection`` on the same periods), and how many of those improved. The alternatives: a fixed threshold (only units below ``threshold`` are cut, at
     most N) and credit for improvement (ranked on the rate plus ``credit`` times the rise since the
     year before). What-if figures beside the proposal; the proposal's own figures are ``simulate``'s."""
     rate = BASES[parameters.basis]
-    cut_before = set(simulate(before, parameters).selected["ean"])
+    cut_before = set(repeat.table.loc[repeat.table["selected_before"], "ean"])  # ``repeat_selection``'s year before
     prior = now["ean"].map(before.set_index("ean")[rate])
     rise = (now[rate] - prior).clip(lower=0).fillna(0)
 

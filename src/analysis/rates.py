@@ -211,10 +211,8 @@ def follow_up_period(day: date, window: str) -> tuple[date, date]:
             raise ParameterError(f"follow_up_date: {day:%d-%m-%Y} ends no month of its year yet, so there is no"
                                  " year to date; use follow_up_window 12m")
         return date(last.year, 1, 1), last
-    first = (last.replace(day=1) - timedelta(days=1)).replace(day=1)  # eleven more months back:
-    for _ in range(10):
-        first = (first - timedelta(days=1)).replace(day=1)
-    return first, last
+    year, month = (last.year, 1) if last.month == 12 else (last.year - 1, last.month + 1)
+    return date(year, month, 1), last
 
 
 def months_between(first: date, last: date) -> int:

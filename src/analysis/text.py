@@ -33,7 +33,7 @@ def uncertainty(certainty: Certainty) -> str:
             f"{certainty.selected} udvalgte enheder udvalgt i mindst {sure} af gentagelserne. ")
     if not certainty.uncertain:
         return text + "Ingen enheder har usikker placering."
-    return text + (f"{unsure[0].upper()}{unsure[1:]} har usikker placering "
+    return text + (f"{unsure.capitalize()} har usikker placering "
                    f"({certainty.uncertain_selected} af de udvalgte og {certainty.uncertain_not_selected} af de øvrige): "
                    "de ligger så tæt på grænsen, at små forskelle i købene kunne have flyttet dem til den anden side.")
 
