@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
 import pytest
 from helpers import CVR, EANS, LINE_HEADER, UNIT_HEADER, minimal_raw, query, unit_row, write_csv
 
@@ -485,3 +486,22 @@ def test_the_synthetic_municipality_as_the_kmd_table_gives_the_same_kroner_rates
     assert query(db, categories) == query(small_db, categories)
     assert query(db, "SELECT count(*) FROM unit_period_rates WHERE count_rate IS NOT NULL"
                      " OR eligible_documents IS NOT NULL") == [(0,)]
+
+
+@needs_realdata
+def test_documents_read_by_worker_processes_give_the_same_rows_in_the_same_order() -> None:
+    from analysis.ingest.einvoices import Document, open_documents
+    from analysis.ingest.schema import INVOICE_LINES
+
+    folder = REALDATA / "oioubl-2.02"
+    documents = [Document(path.name, path) for path in sorted(folder.iterdir())
+                 if path.name.endswith("Invoice_v2p2.xml") or "CreditNote" in path.name]
+    documents.append(Document("broken.xml", Path(__file__).parent / "no-such-file.xml"))  # a worker's error surfaces
+    read = {}
+    for workers in (0, 2):
+        source, chunks = open_documents(INVOICE_LINES, documents[:-1], "xml", folder, workers=workers, batch=3)
+        read[workers] = (pa.concat_tables(list(chunks)).to_pylist(), source.notes)
+    assert read[2] == read[0]
+    assert len(read[0][0]) > len(documents)  # several lines per document: the batches are not one row each
+    with pytest.raises(FileNotFoundError):
+        list(open_documents(INVOICE_LINES, documents, "xml", folder, workers=2, batch=3)[1])

@@ -19,7 +19,7 @@ from .formats import kr, pct
 from .penalty import DEFAULT_AMOUNT, DEFAULT_N
 from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .ingest.load import municipality_name
-from .ingest.provenance import recorded, up_to_date
+from .ingest.provenance import fingerprint, recorded, up_to_date
 from .params import text_list, year_range
 from .penalty import BUDGET_BASES
 from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
@@ -63,15 +63,18 @@ def print_ingest_report(report: IngestReport) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
+    current = None
     if args.if_changed and args.raw_dir.is_dir():
         name = args.municipality or municipality_name(args.raw_dir)
-        if up_to_date(args.raw_dir, args.db, name, args.order_match):
+        current = fingerprint(args.raw_dir)  # once: the ingest records the same one
+        if up_to_date(args.raw_dir, args.db, name, args.order_match, current):
             meta = recorded(args.db) or {}
             print(f"{args.db} is up to date: built {meta.get('ingested_at', '?')} from {meta.get('raw_dir', '?')},"
                   " whose files have not changed since")
             return
     report = ingest(args.raw_dir, args.db, municipality=args.municipality, memory_limit=args.memory_limit,
-                    order_match=args.order_match, progress=lambda message: print(message, file=sys.stderr))
+                    order_match=args.order_match, progress=lambda message: print(message, file=sys.stderr),
+                    raw_fingerprint=current)
     print_ingest_report(report)
 
 

@@ -688,11 +688,12 @@ def _stepper(report: IngestReport, progress: Callable[[str], None]) -> Step:
 
 def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
            progress: Callable[[str], None] = lambda message: None, memory_limit: str | None = None,
-           order_match: str = "both") -> IngestReport:
+           order_match: str = "both", raw_fingerprint: str | None = None) -> IngestReport:
     """Build ``database`` from the raw exports in ``raw_dir``; see the module docstring.
 
     ``memory_limit`` (e.g. "3GB") caps DuckDB's memory; beyond it DuckDB spills to the work folder.
     ``order_match``: what must agree between an invoice and the order it quotes (ORDER_MATCHES).
+    ``raw_fingerprint``: the folder's fingerprint when the caller has just taken it (--if-changed).
     """
     if order_match not in ORDER_MATCHES:
         raise InputError(f"order matching: {order_match!r} is not one of {', '.join(ORDER_MATCHES)}")
@@ -708,7 +709,7 @@ def ingest(raw_dir: Path, database: Path, municipality: str | None = None,
     database.parent.mkdir(parents=True, exist_ok=True)
     lock = acquire_lock(database)
     try:
-        report.fingerprint = fingerprint(raw_dir)  # before reading, so that a file changed meanwhile shows next time
+        report.fingerprint = raw_fingerprint or fingerprint(raw_dir)  # before reading, so that a file changed meanwhile shows next time
         remove_abandoned_work(database)
         work = Path(tempfile.mkdtemp(prefix=f".{database.name}.{os.getpid()}.", dir=database.parent))
         building = work / database.name
