@@ -30,9 +30,35 @@ import time
 from pathlib import Path
 
 PHASE = r"""
-import json, sys, time, resource
+import json, os, sys, threading, time, resource
 from pathlib import Path
 phase, args = sys.argv[1], json.loads(sys.argv[2])
+tree_peak = [0]
+
+
+def rss_of_tree():  # this process and its children (the XML workers), from /proc: bytes
+    pids, total = {os.getpid()}, 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) in pids or int(entry) in pids:
+                    pids.add(int(entry))
+                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError, ValueError):
+                pass
+    return total
+
+
+def sample():
+    while True:
+        tree_peak[0] = max(tree_peak[0], rss_of_tree())
+        time.sleep(0.05)
+
+
+if os.path.isdir("/proc"):
+    threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
 result = {}
 if phase == "generate":
@@ -54,6 +80,8 @@ elif phase == "copy":  # the floor: the invoice Parquet copied into a DuckDB fil
     con.close()
 result["seconds"] = time.perf_counter() - start
 result["max_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+result["worker_max_rss_gib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # XML workers
+result["tree_peak_gib"] = tree_peak[0] / 2**30  # sampled every 50 ms: the process and its workers together
 print(json.dumps(result))
 """
 

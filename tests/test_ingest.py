@@ -178,14 +178,14 @@ def test_a_file_that_fails_while_read_ahead_stops_the_ingest_cleanly(tmp_path: P
     db = tmp_path / "e.duckdb"
     ingest(raw, db)
     before = db.read_bytes()
-    utf8_lines = ingest_module._utf8_lines
+    line_blocks = ingest_module._line_blocks
 
-    def failing(path: Path) -> int | None:
+    def failing(path: Path, size: int = 1 << 24):
         if path.name == "ordrer.csv":
             raise OSError(f"{path}: read error")
-        return utf8_lines(path)
+        return line_blocks(path, size)
 
-    monkeypatch.setattr(ingest_module, "_utf8_lines", failing)
+    monkeypatch.setattr(ingest_module, "_line_blocks", failing)
     with pytest.raises(OSError, match="ordrer.csv: read error"):
         ingest(raw, db)
     assert db.read_bytes() == before
@@ -309,8 +309,8 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
     """A Windows export's UTF-8 copy is written and read in parts (DuckDB reads one while the next
     is written): the row ids that give line numbers continue across parts, and a quoted line break
     that a part boundary cuts sends the file to the Python reader, with the same result."""
-    rows = [["F%d" % i, 1, "10-01-2025", EANS[i % 2], CVR, "Købmand Ærø", "44121701", "vare", "1.234,50", "", ""]
-            for i in range(40)]
+    rows = [["F%d" % i, 1, "10-01-2025", EANS[i % 2], CVR, "Købmand Ærø", "44121701", "vare – 1 €", "1.234,50", "", ""]
+            for i in range(40)]  # – and € are where cp1252 and latin-1 differ: only a UTF-8 copy reads them
     rows[27][8] = "abc"
     results, read_by_duckdb = [], {}
     csv_relation = ingest_module._csv_relation
@@ -328,7 +328,7 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
         monkeypatch.setattr(ingest_module, "_PART_BYTES", part_bytes)
         raw = minimal_raw(tmp_path / name)
         if broken:
-            rows[20][7] = "to\nlinjer"  # a quoted line break: DuckDB's reader cannot number the lines
+            rows[20][7] = "to\nlinjer €"  # a quoted line break: DuckDB's reader cannot number the lines
         write_csv(raw / "fakturalinjer.csv", LINE_HEADER, rows, encoding="cp1252")
         db = tmp_path / f"{name}.duckdb"
         report = ingest(raw, db)
@@ -340,6 +340,75 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
     assert parts == whole and len(whole[0]) == 39 and whole[1][0][:3] == ("fakturalinjer.csv", 29, "amount")
     assert quoted[1][0][:3] == ("fakturalinjer.csv", 30, "amount")  # one line further down: the record has two
     assert [row[0] for row in quoted[0]] == [row[0] for row in whole[0]]
+
+
+def test_a_windows_export_is_read_where_it_lies_when_latin1_means_the_same_and_copied_when_not(
+        tmp_path: Path, monkeypatch) -> None:
+    """cp1252 and latin-1 agree but for the bytes 0x80-0x9F, so a Windows export without them is
+    read by DuckDB where it lies (no copy); one that turns out, after its first block, to hold a
+    UTF-8 line or such a byte is read again from a UTF-8 copy. Every form gives the same rows."""
+    monkeypatch.setattr(ingest_module, "_PART_BYTES", 400)  # blocks of a few lines
+    copies: list[str] = []
+    done_with = ingest_module.Utf8Text.done_with
+
+    def spy(self, part: Path) -> None:
+        copies.extend([part.name] if ".utf8.csv" in part.name else [])
+        done_with(self, part)
+
+    monkeypatch.setattr(ingest_module.Utf8Text, "done_with", spy)
+    rows = [["F%d" % i, 1, "10-01-2025", EANS[i % 2], CVR, "Købmand Ærø", "44121701", "vare", "12,50", "", ""]
+            for i in range(30)]
+    header = ";".join(LINE_HEADER) + "\r\n"
+    ascii_header = "invoice_no;line_no;invoice_date;buyer_ean;supplier_cvr;supplier_name;unspsc;description;amount;" \
+                   "order_ref;contract\r\n"  # the columns' own names
+    lines = [";".join(str(v) for v in row) + "\r\n" for row in rows]
+    forms = {
+        "utf-8": (header + "".join(lines)).encode("utf-8"),
+        "cp1252": (header + "".join(lines)).encode("cp1252"),  # read in place, as latin-1
+        "cp1252, a UTF-8 line late": (header + "".join(lines[:25])).encode("cp1252") + "".join(lines[25:]).encode(),
+        "ASCII first, cp1252 late": (ascii_header + "".join(line.replace("Købmand Ærø", "Kobmand")
+                                                            for line in lines[:20])).encode()
+                                    + "".join(lines[20:]).encode("cp1252"),
+    }
+    results, copied = {}, {}
+    for name, body in forms.items():
+        raw = minimal_raw(tmp_path / name.replace(" ", "_").replace(",", ""))
+        (raw / "fakturalinjer.csv").write_bytes(body)
+        copies.clear()
+        ingest(raw, tmp_path / "e.duckdb")
+        results[name] = query(tmp_path / "e.duckdb", "SELECT line, supplier_name, amount FROM invoice_lines ORDER BY line")
+        copied[name] = bool(copies)
+    assert copied == {"utf-8": False, "cp1252": False, "cp1252, a UTF-8 line late": True, "ASCII first, cp1252 late": True}
+    assert results["cp1252"] == results["utf-8"] == results["cp1252, a UTF-8 line late"]
+    assert {row[1] for row in results["ASCII first, cp1252 late"]} == {"Kobmand", "Købmand Ærø"}
+
+
+def test_a_guarded_file_with_some_fields_not_guarded_reads_like_a_plain_one(tmp_path: Path) -> None:
+    """A guarded file is read with ``;=`` as its separator; where a field is not guarded (a number
+    written plainly) or a value holds ``;=``, that split is wrong and the file is read again with its
+    guards rewritten: the same rows either way."""
+    rows = [["F%d" % i, "1", "10-01-2025", EANS[i % 2], CVR, "Købmand; Ærø", "44121701", "vare", "12,50", "", ""]
+            for i in range(30)]
+    plain = minimal_raw(tmp_path / "plain")
+    write_csv(plain / "fakturalinjer.csv", LINE_HEADER, rows, encoding="cp1252")
+    expected = None
+    for name, guard in (("all", lambda i, v: True), ("numbers plain", lambda i, v: i != 8),
+                        ("separator in a value", lambda i, v: True)):
+        raw = minimal_raw(tmp_path / name.replace(" ", "_"))
+        body = [LINE_HEADER] + [[v.replace("vare", "a;=b") if name == "separator in a value" else v for v in row]
+                                for row in rows]
+        text = "".join(";".join(f'="{v}"' if guard(i, v) or row is body[0] else v for i, v in enumerate(row)) + "\r\n"
+                       for row in body)
+        (raw / "fakturalinjer.csv").write_bytes(text.encode("cp1252"))
+        ingest(raw, tmp_path / "e.duckdb")
+        got = query(tmp_path / "e.duckdb", "SELECT line, invoice_no, supplier_name, description, amount FROM invoice_lines"
+                                           " ORDER BY line")
+        if name == "separator in a value":
+            assert {row[3] for row in got} == {"a;=b"}
+            got = [row[:3] + ("vare",) + row[4:] for row in got]
+        expected = expected or got
+        assert got == expected and len(got) == 30 and got[0][1:3] == ("F0", "Købmand; Ærø")
+    assert quarantine(tmp_path / "e.duckdb") == []
 
 
 def test_typed_parquet_columns_are_taken_as_they_are_and_still_checked(tmp_path: Path) -> None:

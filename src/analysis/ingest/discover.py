@@ -114,27 +114,26 @@ class _Walker:
         self.xml[(container, kind.name)].append(document)
         self.xml_path[container] = path
 
-    def file(self, path: Path, label: str, container: str, container_path: Path) -> None:
-        """Classify one file on disk."""
-        suffix = os.path.splitext(path.name)[1].lower()
+    def file(self, path: str, label: str, container: str, container_path: Path) -> None:
+        """Classify one file on disk (``path`` as text: most are XML documents, kept as text)."""
+        suffix = os.path.splitext(path)[1].lower()
         if suffix == ".zip":
-            self.archive(path, label)
+            self.archive(Path(path), label)
         elif suffix == ".parquet":
-            self.parquet(path, label)
+            self.parquet(Path(path), label)
         elif suffix in EXCEL_SUFFIXES:
-            self.workbook(path, label)
+            self.workbook(Path(path), label)
         elif suffix == ".xls":
             self.skip(label, "an old Excel (.xls) workbook: save it as .xlsx")
         else:
             with open(path, "rb") as handle:
                 head = handle.read(65536)
-            self.bytes_file(label, path, head, container, container_path,
-                            Document(label, path))
+            self.bytes_file(label, path, head, container, container_path, Document(label, path))
 
-    def bytes_file(self, label: str, path: Path, head: bytes, container: str, container_path: Path,
+    def bytes_file(self, label: str, path: Path | str, head: bytes, container: str, container_path: Path,
                    document: Document) -> None:
-        name = label.split(":")[-1]
-        suffix = PurePosixPath(name[:-3] if name.lower().endswith(".gz") else name).suffix.lower()
+        name = label.split(":")[-1].rsplit("/", 1)[-1]
+        suffix = os.path.splitext(name[:-3] if name.lower().endswith(".gz") else name)[1].lower()
         wrapped = _WRAPPINGS.get(head[:2])
         if wrapped is not None:
             what, unwrap = wrapped
@@ -144,14 +143,14 @@ class _Walker:
             self.copies += 1
             copy = self.scratch / f"unwrapped-{self.copies}{suffix}"
             try:
-                unwrap(path, copy)
+                unwrap(Path(path), copy)
             except (OSError, EOFError, UnicodeError) as error:
                 copy.unlink(missing_ok=True)
                 self.skip(label, f"{what}, but not readable as such ({error})")
                 return
             finally:
-                if path.parent == self.scratch:
-                    path.unlink()  # a zip member's copy, now unwrapped: only the inner file is read
+                if Path(path).parent == self.scratch:
+                    Path(path).unlink()  # a zip member's copy, now unwrapped: only the inner file is read
             with copy.open("rb") as handle:
                 head = handle.read(65536)
             self.bytes_file(label, copy, head, container, container_path, document)
@@ -160,7 +159,7 @@ class _Walker:
         elif suffix == ".xml" or root_name(head) is not None:
             self.add_xml(container, container_path, document, head)
         elif suffix in TABLE_SUFFIXES:
-            self.table(path, label)
+            self.table(Path(path), label)
         else:
             self.skip(label, f"not a known kind of file (tables: {', '.join(TABLE_SUFFIXES)}, .xlsx, .parquet;"
                              " XML e-invoices; .zip)")
@@ -254,17 +253,18 @@ class _Walker:
         with os.scandir(folder) as entries:
             listed = sorted((entry for entry in entries if not entry.name.startswith(".")), key=lambda e: e.name)
         for entry in listed:
-            label, path = prefix + entry.name, Path(entry.path)
+            label = prefix + entry.name
             if not prefix and entry.name in METADATA_FILES:
                 continue
             if entry.is_dir():
+                path = Path(entry.path)
                 kind = kind_for_file(entry.name)
                 if kind is not None and next(path.rglob("*.parquet"), None) is not None:
                     self.result.sources.append(Found(kind, label + "/", path, "parquet"))  # partitioned
                 else:
                     self.folder(path, label + "/")
             elif entry.is_file():
-                self.file(path, label, prefix or LOOSE_XML, folder)
+                self.file(entry.path, label, prefix or LOOSE_XML, folder)
 
     def finish(self) -> Discovery:
         for (container, kind_name), documents in self.xml.items():

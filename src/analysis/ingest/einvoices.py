@@ -72,13 +72,13 @@ class Document:
     """One XML file: where it is (a path, or a member of a zip) and how messages name it."""
 
     label: str
-    path: Path
+    path: Path | str  # a str for a loose file: a year's hundred thousand Path objects cost seconds
     member: str | None = None
 
     def read(self, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
         """The file's bytes, at most ``limit`` + 1 of them (a longer one is refused by the caller)."""
         if self.member is None:
-            with self.path.open("rb") as handle:
+            with open(self.path, "rb") as handle:
                 return handle.read(limit + 1)
         with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as handle:
             return handle.read(limit + 1)

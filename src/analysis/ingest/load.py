@@ -217,16 +217,25 @@ def _line_count(count: int, last_block: bytes) -> int:
     return count + (not last_block.endswith(b"\n"))
 
 
-def _utf8_lines(path: Path) -> int | None:
-    """The number of lines of a file that is valid UTF-8 (None otherwise), in one pass."""
-    count, block = 0, b"\n"
+def _in_place_encoding(block: bytes) -> str | None:
+    """How DuckDB can read a block of whole lines where it lies: ``ascii``, ``utf-8``, ``latin-1``
+    (cp1252 without its bytes 0x80-0x9F, € ’ – and the like, the only ones where the two differ),
+    or None: only a UTF-8 copy reads it exactly (lines in both encodings, or those bytes)."""
+    if block.isascii():
+        return "ascii"
+    high = block.translate(None, _ASCII_BUT_NEWLINE)  # what is left of a line: its non-ASCII bytes
+    if not _MAYBE_UTF8.search(high):
+        return None if _CP1252_ONLY.search(high) else "latin-1"
     try:
-        for block in _line_blocks(path):
-            count += block.count(b"\n")
-            block.decode("utf-8")
-    except (UnicodeDecodeError, _LineTooLong):
+        block.decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    return _line_count(count, block)
+    return "utf-8"
+
+
+def _high_lines(block: bytes) -> int:
+    """Lines of a block with a byte beyond ASCII (those read as cp1252, in a Windows export)."""
+    return sum(1 for line in block.translate(None, _ASCII_BUT_NEWLINE).split(b"\n") if line)
 
 
 @dataclass
@@ -293,6 +302,35 @@ def _parquet_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order:
 _NO_VALUE = "\x01\x02\x03"  # DuckDB's null string: a field is '' when empty, NULL only when missing
 
 
+def _read_parts(con: duckdb.DuckDBPyConnection, table: str, text: Utf8Text, delimiter: str, skip: int,
+                columns: str) -> int | None:
+    """Read ``text`` part after part into ``table``; the rows read, None when DuckDB refuses a part
+    (the rest of the parts is only taken and deleted)."""
+    read = (f"SELECT * FROM read_csv(?, delim = ?, header = false, skip = ?, columns = {columns}, quote = '\"',"
+            f" escape = '\"', strict_mode = true, auto_detect = false, null_padding = true, nullstr = ?,"
+            f" max_line_size = {MAX_LINE_BYTES}, encoding = '{text.encoding}')")
+    readable, number = True, -1
+    for number, part in enumerate(text.parts()):
+        try:
+            if readable:
+                con.execute(f"CREATE TEMP TABLE {table.split('.')[1]} AS {read}" if number == 0
+                            else f"INSERT INTO {table} {read}", [str(part), delimiter, skip if number == 0 else 0, _NO_VALUE])
+        except duckdb.Error:
+            readable = False
+        finally:
+            text.done_with(part)
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] if readable and number >= 0 else None
+
+
+def _guards_fit(con: duckdb.DuckDBPyConnection, table: str, fields: int) -> bool:
+    """Whether an Excel-guarded file read with ``;=`` as its separator split as its guards say: every
+    row has its fields and a guarded first one. A field not guarded (``;123;``) or ``;=`` inside a
+    value (``="a;=b"``) shows as a row of the wrong length, and the file is read again unguarded."""
+    wrong = con.execute(f"SELECT count(*) FROM {table} WHERE f{fields} IS NOT NULL OR f{fields - 1} IS NULL"
+                        " OR NOT (f0 LIKE '=\"%\"' OR f0 IN ('=', ''))").fetchall()[0][0]
+    return wrong == 0
+
+
 def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int, text: Utf8Text) -> Relation | None:
     """The source's UTF-8 ``text`` read by DuckDB's parallel CSV reader, part after part, into a
     scratch table whose row ids give the line numbers; None when that cannot be exact: the text
@@ -304,31 +342,39 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
     file is therefore read with one column more than the header, padded with NULL: a row with a
     value there has too many fields, one with NULL in the header's last column too few, and either
     is quarantined with the reason, as the Python reader does.
+
+    An Excel-guarded file (``="a";="b"``) is read with the separator and ``=`` as one separator, so
+    the guards need no rewriting (that pass took a third of a KMD table's reading); only the first
+    field keeps its ``="…"``, removed here. Where the guards do not split the file that way, it is
+    read again from a copy with the guards rewritten.
     """
     fields = source.fields
     columns = "{" + ", ".join(f"'f{i}': 'VARCHAR'" for i in range(fields + 1)) + "}"
     table = f"temp.csv_{order}"
-    read = (f"SELECT * FROM read_csv(?, delim = ?, header = false, skip = ?, columns = {columns}, quote = '\"',"
-            f" escape = '\"', strict_mode = true, auto_detect = false, null_padding = true, nullstr = ?,"
-            f" max_line_size = {MAX_LINE_BYTES})")
-    readable = True
-    for number, part in enumerate(text.parts()):
-        try:
-            if readable:
-                con.execute(f"CREATE TEMP TABLE csv_{order} AS {read}" if number == 0 else f"INSERT INTO {table} {read}",
-                            [str(part), source.delimiter, source.header_lines if number == 0 else 0, _NO_VALUE])
-        except duckdb.Error:
-            readable = False  # the rest of the parts is only taken and deleted
-        finally:
-            text.done_with(part)
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] if readable else None
+    while True:
+        guarded = source.guarded and text.keeps_guards
+        rows = _read_parts(con, table, text, source.delimiter + ("=" if guarded else ""), source.header_lines, columns)
+        if text.in_place and not text.fits:  # the file changes encoding after its first block: a copy reads it
+            again = Utf8Text(source, order, text.copy.parent, keep_guards=text.keeps_guards, in_place=False)
+        elif guarded and rows is not None and not _guards_fit(con, table, fields):
+            again = Utf8Text(source, order, text.copy.parent, keep_guards=False, in_place=False)
+        else:
+            break
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        again.prepare()
+        text = again
     if text.lines is None or rows is None or rows + source.header_lines != text.lines:  # blank lines, quoted newlines
         con.execute(f"DROP TABLE IF EXISTS {table}")
         return None
+    if text.cp1252_lines:
+        source.encoding_note = f"{text.cp1252_lines} line(s) read as cp1252"
     present = " + ".join(f"(f{i} IS NOT NULL)::INTEGER" for i in range(fields))
     expected = f"expected {fields} fields separated by '{source.delimiter}', found "
     error = f"CASE WHEN f{fields} IS NOT NULL THEN ? WHEN f{fields - 1} IS NULL THEN ? || ({present}) END"
-    selected = ", ".join(f"CASE WHEN _error IS NULL THEN coalesce(f{position}, '') END AS {name}"
+    values = {position: f"coalesce(f{position}, '')" for position in source.positions.values()}
+    if guarded:
+        values[0] = "CASE WHEN f0 LIKE '=\"%\"' THEN replace(f0[3:-2], '\"\"', '\"') ELSE '' END"
+    selected = ", ".join(f"CASE WHEN _error IS NULL THEN {values[position]} END AS {name}"
                          for name, position in source.positions.items())
     inner = (f"SELECT ? AS _file, ? AS _file_order, _row + 1 + ? AS _line, _error, {selected}"
              f" FROM (SELECT *, rowid AS _row, {error} AS _error FROM {table})")
@@ -339,6 +385,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
 
 
 _MAYBE_UTF8 = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")  # a lead byte and a continuation byte: maybe UTF-8
+_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")  # where cp1252 and latin-1 differ
 _ASCII_BUT_NEWLINE = bytes(b for b in range(128) if b != ord("\n"))
 
 
@@ -409,37 +456,65 @@ def transcode(path: Path, target: Path, guard_delimiter: str | None = None,
 
 
 class Utf8Text:
-    """A CSV source as DuckDB's reader takes it: the file itself when it is UTF-8, else a UTF-8 copy
-    in parts, in which ``cp1252_lines`` lines were decoded as cp1252.
+    """A CSV source as DuckDB's reader takes it: the file where it lies when DuckDB can decode it
+    (UTF-8, or a Windows export whose bytes mean the same in latin-1), else a UTF-8 copy in parts,
+    each line decoded as UTF-8 where it can be and as cp1252 otherwise (``cp1252_lines`` of them).
 
     ``prepare`` is only Python file work, no DuckDB: the ingest runs it in a thread ahead of the
-    reading, and DuckDB reads each part while the next is written, so that neither of the two
-    cores waits for the other.
+    reading. A file read where it lies is handed on at once, on the evidence of its first block,
+    and checked to the end while DuckDB reads it (``fits`` says whether the rest agreed); a copy is
+    handed on part by part, read while the next is written. Either way neither core waits.
+    ``keep_guards=False`` makes a copy with Excel's ``="…"`` guards as plain quotes.
     """
 
-    def __init__(self, source: SourceFile, order: int, scratch: Path) -> None:
-        self.source, self.copy = source, scratch / f"{order}.utf8.csv"
+    def __init__(self, source: SourceFile, order: int, scratch: Path, keep_guards: bool = True,
+                 in_place: bool = True) -> None:
+        self.source, self.copy = source, scratch / f"{order}.{'g' if keep_guards else 'u'}.utf8.csv"
+        self.keeps_guards = keep_guards or not source.guarded  # else the copy's guards are plain quotes
+        self.in_place = in_place and self.keeps_guards
+        self.encoding = "utf-8"
+        self.fits = True  # False when a file read in place proved not to be in its first block's encoding
         self.lines: int | None = None  # None until prepared, and when the text cannot be made
         self.cp1252_lines = 0
         self._parts: queue.Queue[Path | BaseException | None] = queue.Queue()
 
     def prepare(self) -> None:
-        """Write the text (a UTF-8 file is taken as it is), handing each part on as it is complete."""
+        """Hand on the file or its copy's parts; count the lines."""
         try:
-            lines = None if self.source.guarded else _utf8_lines(self.source.path)
-            if lines is not None:
-                self._parts.put(self.source.path)
-                self.lines = lines
-                return
-            transcoded = transcode(self.source.path, self.copy, self.source.delimiter if self.source.guarded else None,
-                                   self._parts.put)
-            if transcoded is not None:
-                self.cp1252_lines, self.lines = transcoded
+            if not (self.in_place and self._in_place()):
+                self.in_place = False
+                transcoded = transcode(self.source.path, self.copy, None if self.keeps_guards else self.source.delimiter,
+                                       self._parts.put)
+                if transcoded is not None:
+                    self.cp1252_lines, self.lines = transcoded
         except BaseException as error:  # handed to the reader, which raises it
             self._parts.put(error)
             raise
         finally:
             self._parts.put(None)
+
+    def _in_place(self) -> bool:
+        """Hand on the file itself if its first block can be read in place, then check the rest."""
+        blocks = _line_blocks(self.source.path, _PART_BYTES)
+        try:
+            block = next(blocks, b"\n")
+            encoding = _in_place_encoding(block)
+            if encoding is None:
+                return False
+            self.encoding = "latin-1" if encoding == "latin-1" else "utf-8"
+            self._parts.put(self.source.path)
+            count, high = block.count(b"\n"), _high_lines(block) if encoding == "latin-1" else 0
+            for block in blocks:
+                found = _in_place_encoding(block)
+                if found != "ascii" and found != encoding and not (encoding == "ascii" and found == "utf-8"):
+                    self.fits = False
+                    return True
+                count += block.count(b"\n")
+                high += _high_lines(block) if found == "latin-1" else 0
+        except _LineTooLong:  # left to the Python reader, which reports the line
+            return True
+        self.lines, self.cp1252_lines = _line_count(count, block), high
+        return True
 
     def parts(self) -> Iterator[Path]:
         """The parts in order, each as soon as it is written; after the last, ``lines`` is known."""
@@ -466,9 +541,7 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: 
     if source.format == "parquet":
         return _parquet_relation(con, source, order)
     relation = None if text is None else _csv_relation(con, source, order, text)
-    if relation is not None and text is not None:
-        if text.cp1252_lines:
-            source.encoding_note = f"{text.cp1252_lines} line(s) read as cp1252"
+    if relation is not None:
         return relation
     table = _stage_table(source.kind)
     for chunk in chunks:
