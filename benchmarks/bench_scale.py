@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -30,35 +31,9 @@ import time
 from pathlib import Path
 
 PHASE = r"""
-import json, os, sys, threading, time, resource
+import json, sys, time, resource
 from pathlib import Path
 phase, args = sys.argv[1], json.loads(sys.argv[2])
-tree_peak = [0]
-
-
-def rss_of_tree():  # this process and its children (the XML workers), from /proc: bytes
-    pids, total = {os.getpid()}, 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) in pids or int(entry) in pids:
-                    pids.add(int(entry))
-                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-            except (OSError, IndexError, ValueError):
-                pass
-    return total
-
-
-def sample():
-    while True:
-        tree_peak[0] = max(tree_peak[0], rss_of_tree())
-        time.sleep(0.05)
-
-
-if os.path.isdir("/proc"):
-    threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
 result = {}
 if phase == "generate":
@@ -81,7 +56,6 @@ elif phase == "copy":  # the floor: the invoice Parquet copied into a DuckDB fil
 result["seconds"] = time.perf_counter() - start
 result["max_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 result["worker_max_rss_gib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # XML workers
-result["tree_peak_gib"] = tree_peak[0] / 2**30  # sampled every 50 ms: the process and its workers together
 print(json.dumps(result))
 """
 
@@ -126,10 +100,51 @@ def invoice_copy(raw: Path, db: Path, memory_limit: str, repeat: int) -> float |
     return statistics.median(runs)
 
 
-def run_phase(phase: str, **args) -> dict:
-    out = subprocess.run([sys.executable, "-c", PHASE, phase, json.dumps(args)], check=True, capture_output=True,
-                         text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and its descendants (the XML workers), from /proc; 0 elsewhere."""
+    parents: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    if not os.path.isdir("/proc"):
+        return 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)], sizes[int(entry)] = int(fields[1]), int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    tree, added = {pid}, True
+    while added:
+        added = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                added = True
+    return sum(sizes.get(member, 0) for member in tree)
+
+
+def run_phase(phase: str, sample_memory: bool = False, **args) -> dict:
+    """Run a phase in a process of its own and return its figures. With ``sample_memory``, also the
+    peak memory of the process and its workers together (``tree_peak_gib``), read from /proc every
+    50 ms: for a run of its own, not a timed one, because reading a busy process's /proc entries
+    now and then stalled its DuckDB reads for seconds (4 s runs took 14 s)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([sys.executable, "-c", PHASE, phase, json.dumps(args)], stdout=out, stderr=err,
+                                   text=True)
+        peak = 0
+        while process.poll() is None:
+            if sample_memory:
+                peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, phase, out.read(), err.read())
+        result = json.loads(out.read().strip().splitlines()[-1])
+    if sample_memory:
+        result["tree_peak_gib"] = peak / 2**30
+    return result
 
 
 def timed(function, repeat: int = 5) -> float:

@@ -55,14 +55,17 @@ def main() -> None:
                 runs[form].append(run_phase("ingest", raw=str(raw), db=str(work / f"{form}.duckdb"), memory_limit="3GB"))
         results = {form: {"seconds": statistics.median(r["seconds"] for r in done), "lines": done[0]["invoice_lines"],
                           "rss": max(r["max_rss_gib"] for r in done), "workers_rss": max(r["worker_max_rss_gib"] for r in done),
-                          "tree": max(r["tree_peak_gib"] for r in done), "all": [round(r["seconds"], 2) for r in done]}
+                          "all": [round(r["seconds"], 2) for r in done]}
                    for form, done in runs.items()}
+        # One more XML run, not timed, for the memory of the process and its workers together.
+        results["xml"]["tree"] = run_phase("ingest", sample_memory=True, raw=str(xml_raw), db=str(work / "xml.duckdb"),
+                                           memory_limit="3GB")["tree_peak_gib"]
         xml, csv, kmd = results["xml"], results["csv"], results["kmd"]
         print(f"XML: {documents:,} OIOUBL documents, {xml['lines']:,} invoice lines; CSV: {csv['lines']:,} lines")
         print(f"XML ingest: {xml['seconds']:.2f} s (runs {xml['all']}) = {documents / xml['seconds']:,.0f} documents/s,"
               f" {xml['lines'] / xml['seconds']:,.0f} lines/s; peak {xml['rss']:.2f} GiB, each of its"
               f" {os.cpu_count()} worker processes {xml['workers_rss']:.2f} GiB at most; the process and its workers"
-              f" together (sampled) {xml['tree']:.2f} GiB  [target: >= 2,000 documents/s, < 1 GiB]")
+              f" together (sampled in a run of its own) {xml['tree']:.2f} GiB  [target: >= 2,000 documents/s, < 1 GiB]")
         print(f"CSV ingest (baseline): {csv['seconds']:.2f} s (runs {csv['all']}) ="
               f" {csv['lines'] / csv['seconds']:,.0f} lines/s; peak {csv['rss']:.2f} GiB")
         ansi = results["cp1252"]

@@ -153,7 +153,7 @@ def test_build_help_lists_every_notebook_with_its_parameters_defaults_and_meanin
     for name, path in discover_notebooks().items():
         assert f"  {name} ({path.name})" in shown
     assert "    n = 30  number of units with the lowest rate that are cut" in shown
-    assert "    basis = \"amount\"  amount for the share of kroner" in shown
+    assert "    basis = \"amount\"  rate in kroner (amount) or in number of invoices (count)" in shown
 
 
 def test_csv_for_programs_and_for_danish_excel(small_db: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:

@@ -154,12 +154,12 @@ def test_real_like_data_with_unspsc_alone_is_flagged_and_not_ranked(real_like: d
     low, high = found.rate_range
     assert low < municipal_rate(real_like["truth"]) < high
     with pytest.raises(ParameterError, match="unclassified_reason"):
-        params.penalty(str(db))
+        params.penalty(db_path=str(db))
     with pytest.raises(ParameterError, match="unclassified_reason"):
-        params.ehandel_status(str(db))
-    params.benchmark(str(db))  # ranks no units: shows the coverage, refuses nothing
+        params.ehandel_status(db_path=str(db))
+    params.benchmark(db_path=str(db))  # ranks no units: shows the coverage, refuses nothing
     # (without art rules the budget file gives no goods budgets either: another key)
-    resolved = params.penalty(str(db), key="eligible", unclassified_reason="Kun kataloglinjer har UNSPSC")
+    resolved = params.penalty(db_path=str(db), key="eligible", unclassified_reason="Kun kataloglinjer har UNSPSC")
     assert "»Kun kataloglinjer har UNSPSC«" in resolved["ranking_note"]
 
 
@@ -221,7 +221,7 @@ def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the
     assert sum(items.values()) == read and set(items) == {"varebudget til enhederne", "ikke varekøb (art)"}
     cuts = {}
     for name in ("truth", "real"):
-        resolved = params.penalty(str(real_like[name]))
+        resolved = params.penalty(db_path=str(real_like[name]))
         with duckdb.connect(str(real_like[name]), read_only=True) as con:
             units = rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
         cuts[name] = simulate(units, resolved["parameters"]).selected.set_index("ean")["cut"]
@@ -242,12 +242,12 @@ def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp
     assert any("no goods budgets" in w for w in report.warnings)
     with pytest.raises(ParameterError, match="key budget: 1 of the 1 selected units have no goods budget.*budgetter.*"
                                              "key eligible, missed or equal.*budget_basis spend"):
-        params.penalty(str(db), n=1, **JANUARY)
-    resolved = params.penalty(str(db), n=1, budget_basis="spend", **JANUARY)
+        params.penalty(db_path=str(db), n=1, **JANUARY)
+    resolved = params.penalty(db_path=str(db), n=1, budget_basis="spend", **JANUARY)
     described = resolved["parameters"].describe()
     assert described["Fordelingsnøgle"] == "varebudget (afledt af e-handelsegnet forbrug)"
     assert "afledt" in described["Varebudget"]
-    assert params.penalty(str(db), n=1, key="eligible", **JANUARY)["parameters"].key == "eligible"
+    assert params.penalty(db_path=str(db), n=1, key="eligible", **JANUARY)["parameters"].key == "eligible"
 
 
 @pytest.mark.parametrize(("crosswalk", "message"), [
@@ -297,4 +297,4 @@ def test_a_database_with_nothing_classified_says_so_when_no_rate_can_be_given(tm
     ingest(raw, db)
     with pytest.raises(ParameterError, match="no e-handel eligible purchases: 100% of its spend \\(1,000.00 kr.\\) is"
                                              " classified by no eligibility rule; add rules to egnethed.csv"):
-        params.ehandel_status(str(db))
+        params.ehandel_status(db_path=str(db))

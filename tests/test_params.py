@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import json
 import re
 
 import pytest
@@ -99,3 +102,71 @@ def test_the_year_before_is_compared_only_when_the_data_cover_all_of_it(small_db
         assert label == "01-11-2023 - 31-10-2024" and before is None
     finally:
         con.close()
+
+
+def test_every_notebooks_parameters_cell_is_written_from_the_one_spec() -> None:
+    """Each parameter is declared once, in analysis.spec: a notebook's parameters cell holds exactly
+    its validator's names with the spec's defaults and help (rewrite with python -m analysis.spec)."""
+    from analysis import spec
+    from analysis.build import declared_parameters, discover_notebooks
+
+    for name, path in discover_notebooks().items():
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        cell = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+        assert "".join(cell["source"]) == spec.parameters_cell(params.names(name)), (
+            f"{path.name}: its parameters cell differs from analysis.spec; run python -m analysis.spec")
+        assert declared_parameters(path) == {p: spec.SPECS[p].default for p in params.names(name)}
+
+
+def test_the_validators_write_no_default_of_their_own() -> None:
+    """The validators' defaults are the spec's, set by defaults_from_spec: none is written in their
+    signatures, where a second copy could drift (ten places declared the amount once)."""
+    from analysis import spec
+
+    validators = {function.__name__ for function in params.VALIDATORS.values()}
+    tree = ast.parse(inspect.getsource(params))
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in validators]
+    assert len(functions) == len(validators)
+    for function in functions:
+        assert not function.args.args and not function.args.defaults, function.name  # keyword-only, no defaults
+        assert not any(function.args.kw_defaults), function.name
+    for notebook, validator in params.VALIDATORS.items():
+        assert validator.__kwdefaults__ == {p: spec.SPECS[p].default for p in params.names(notebook)}, notebook
+
+
+def test_analysis_penalty_takes_its_options_defaults_and_help_from_the_spec() -> None:
+    from analysis import spec
+    from analysis.cli import make_parser
+
+    parser = make_parser()
+    args = parser.parse_args(["penalty"])
+    options = {"n": "n", "amount": "amount", "key": "key", "basis": "basis", "min_spend": "min_spend",
+               "exempt": "exempt_eans", "exempt_type": "exempt_types", "cap": "cap", "budget_basis": "budget_basis",
+               "max_unclassified": "max_unclassified", "replicates": "replicates", "case_number": "case_number"}
+    assert {option: getattr(args, option) for option in options} == {
+        option: spec.SPECS[name].default for option, name in options.items()}
+    penalty_parser = next(a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith("penalty"))
+    help_text = " ".join(penalty_parser.format_help().split())
+    assert all(" ".join(spec.SPECS[name].help.split()) in help_text for name in options.values())
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("n", 0, "n: must be a whole number from 1 to 10000, not 0"),
+    ("n", 2.5, "n: must be a whole number"),
+    ("amount", 10**13, "amount: must be a whole number from 1 to 1e+12"),
+    ("cap", 1.5, "cap: must be a number from 0 to 1, not 1.5"),
+    ("key", "budgett", "key: must be one of budget, eligible, missed, equal, not 'budgett'"),
+    ("follow_up_window", "6m", "follow_up_window: must be one of 12m, ytd"),
+    ("year", 26, "year: must be a whole number from 1990 to 2100, not 26"),
+])
+def test_a_value_outside_the_spec_is_refused_naming_the_parameter(name: str, value, message: str) -> None:
+    from analysis import spec
+
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        spec.check(name, value)
+
+
+def test_a_validator_refuses_by_the_spec_before_anything_is_computed(small_db) -> None:
+    with pytest.raises(ParameterError, match=re.escape("top_n: must be a whole number from 1 to 50, not 0")):
+        params.ehandel_status(db_path=str(small_db), top_n=0)
+    assert params.ehandel_status(db_path=str(small_db))["top_n"] == 10  # the spec's default

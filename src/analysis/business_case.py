@@ -30,6 +30,8 @@ from .budget import thousands
 from .errors import ParameterError
 from .penalty import allocate
 
+CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "Øget brug af e-handel (ØU08)"}
+
 
 @dataclass(frozen=True)
 class BusinessCase:

@@ -14,14 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import coverage, db, params, rates
+from . import coverage, db, params, rates, spec
 from .formats import kr, pct
-from .penalty import DEFAULT_AMOUNT, DEFAULT_N
 from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .ingest.load import municipality_name
 from .ingest.provenance import fingerprint, recorded, up_to_date
 from .params import text_list, year_range
-from .penalty import BUDGET_BASES
 from .paths import DEFAULT_DATABASE, SYNTHETIC_RAW_DIR
 from .errors import AnalysisError
 
@@ -314,26 +312,29 @@ def make_parser() -> argparse.ArgumentParser:
 
     pen = sub.add_parser(formatter_class=_Help, name="penalty", help="simulate the ØU08 cut: who loses how much")
     pen.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
-    pen.add_argument("--year", type=int, help="measurement year (default: the latest complete year)")
-    pen.add_argument("--n", type=int, default=DEFAULT_N, help="number of units to cut")
-    pen.add_argument("--amount", type=int, default=DEFAULT_AMOUNT, help="kroner to cut in total")
-    pen.add_argument("--key", default="budget", help="budget, eligible, missed or equal")
-    pen.add_argument("--basis", default="amount", choices=("amount", "count"), help="rate in kroner or invoices")
-    pen.add_argument("--min-spend", type=float, default=0.0, help="minimum eligible spend to be ranked, kr.")
-    pen.add_argument("--exempt", help="comma-separated EANs that are not ranked")
-    pen.add_argument("--exempt-type", help="comma-separated unit types that are not ranked, e.g. botilbud")
-    pen.add_argument("--cap", type=float, help="largest cut as a share of a unit's goods budget, e.g. 0.05;"
-                     " 0 or absent: no cap (as in the notebooks)")
-    pen.add_argument("--max-unclassified", type=float, default=coverage.MAX_UNCLASSIFIED,
-                     help="largest unclassified share of the spend before units are ranked only with a reason")
-    pen.add_argument("--unclassified-reason", default="", help="why units are ranked although more is unclassified")
-    pen.add_argument("--budget-basis", choices=tuple(BUDGET_BASES), default="file",
-                     help="goods budgets from the units or budget file, or derived from eligible spend")
+    # The options that are notebook parameters too take their default and help from the one spec.
+    option = spec.SPECS
+    pen.add_argument("--year", type=int, help=option["year"].help)
+    pen.add_argument("--n", type=int, default=option["n"].default, help=option["n"].help)
+    pen.add_argument("--amount", type=int, default=option["amount"].default, help=option["amount"].help)
+    pen.add_argument("--key", default=option["key"].default, help=option["key"].help)
+    pen.add_argument("--basis", default=option["basis"].default, choices=option["basis"].choices,
+                     help=option["basis"].help)
+    pen.add_argument("--min-spend", type=float, default=option["min_spend"].default, help=option["min_spend"].help)
+    pen.add_argument("--exempt", default=option["exempt_eans"].default, help=option["exempt_eans"].help)
+    pen.add_argument("--exempt-type", default=option["exempt_types"].default, help=option["exempt_types"].help)
+    pen.add_argument("--cap", type=float, default=option["cap"].default, help=option["cap"].help)
+    pen.add_argument("--max-unclassified", type=float, default=option["max_unclassified"].default,
+                     help=option["max_unclassified"].help)
+    pen.add_argument("--unclassified-reason", default=option["unclassified_reason"].default,
+                     help=option["unclassified_reason"].help)
+    pen.add_argument("--budget-basis", choices=option["budget_basis"].choices, default=option["budget_basis"].default,
+                     help=option["budget_basis"].help)
     pen.add_argument("--format", choices=("table", "csv", "excel"), default="table", help=FORMAT_HELP)
     pen.add_argument("--xlsx", type=Path, help="also write the Excel workbook (with selection probabilities)")
-    pen.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates for the workbook")
-    pen.add_argument("--case-number", default="", help="case number (sagsnr.) in the workbook's header")
-    pen.add_argument("--report-date", default="", help="the workbook's date (yyyy-mm-dd); empty for today")
+    pen.add_argument("--replicates", type=int, default=option["replicates"].default, help=option["replicates"].help)
+    pen.add_argument("--case-number", default=option["case_number"].default, help=option["case_number"].help)
+    pen.add_argument("--report-date", default=option["report_date"].default, help=option["report_date"].help)
     pen.set_defaults(func=cmd_penalty)
 
     exp = sub.add_parser(formatter_class=_Help, name="explore", help="start the scenario explorer (Voilà) on localhost")

@@ -25,8 +25,9 @@ from .errors import ParameterError
 from .formats import kr
 from .params import text_list
 from .paths import TEMPLATE_DIR
-from .penalty import (BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, PenaltyParameters, PenaltyResult, selection_probability,
+from .penalty import (BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability,
                       simulate)
+from .spec import SPECS
 from .tables import table
 
 COLUMNS = {"rank": ("Nr.", "int"), "name": ("Enhed", "text"), "unit_type": ("Type", "text"),
@@ -59,18 +60,19 @@ class Explorer:
         self.workbook: bytes = b""
         units = self._data[self.default_year][0]
         ranked = int(units["rate"].notna().sum())
+        label = {name: spec.label for name, spec in SPECS.items()}  # the parameters' Danish names, declared once
         self.controls = {
-            "year": w.Dropdown(options=self.years, value=self.default_year, description="Måleår"),
-            "n": w.IntSlider(value=min(DEFAULT_N, ranked), min=1, max=ranked, description="Antal enheder"),
-            "amount": w.IntSlider(value=DEFAULT_AMOUNT, min=100_000, max=5_000_000, step=50_000, description="Beløb",
-                                  readout=False),
-            "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value="budget",
-                              description="Nøgle"),
-            "min_spend": w.IntSlider(value=0, min=0, max=500_000, step=10_000, description="Minimum (kr.)"),
-            "cap": w.FloatSlider(value=0.0, min=0.0, max=0.25, step=0.005, description="Loft", readout=False),
+            "year": w.Dropdown(options=self.years, value=self.default_year, description=label["year"]),
+            "n": w.IntSlider(value=min(SPECS["n"].default, ranked), min=1, max=ranked, description=label["n"]),
+            "amount": w.IntSlider(value=SPECS["amount"].default, min=100_000, max=5_000_000, step=50_000,
+                                  description=label["amount"], readout=False),
+            "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value=SPECS["key"].default,
+                              description=label["key"]),
+            "min_spend": w.IntSlider(value=0, min=0, max=500_000, step=10_000, description=label["min_spend"]),
+            "cap": w.FloatSlider(value=0.0, min=0.0, max=0.25, step=0.005, description=label["cap"], readout=False),
             "exempt_types": w.SelectMultiple(options=sorted(units["unit_type"].unique()), value=(),
-                                             description="Fritag typer", rows=4),
-            "exempt_eans": w.Text(value="", description="Fritag EAN", placeholder="EAN-numre, kommasepareret"),
+                                             description=label["exempt_types"], rows=4),
+            "exempt_eans": w.Text(value="", description=label["exempt_eans"], placeholder="EAN-numre, kommasepareret"),
         }
         for control in self.controls.values():
             control.style = {"description_width": "110px"}

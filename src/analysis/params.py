@@ -23,9 +23,10 @@ from . import coverage, db, rates
 from .ingest import provenance
 from .paths import DEFAULT_DATABASE
 from .proposal import TEMPLATE
-from .business_case import DigitalPost, eboks_case, ehandel_case
+from .business_case import CASES, DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
-from .penalty import DEFAULT_AMOUNT, DEFAULT_N, MAX_AMOUNT, PenaltyParameters, Response, simulate
+from .spec import check, defaults_from_spec
+from .penalty import PenaltyParameters, Response, simulate
 from .savings import Assumptions, Position, savings
 
 BASES = {"amount": "kroner", "count": "antal fakturaer"}
@@ -60,36 +61,30 @@ def whole_number(name: str, value: Any, low: int, high: int) -> int:
     return value
 
 
-def choice(name: str, value: Any, allowed: dict[str, str] | tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ParameterError(f"{name}: must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
 def classification(con, first: date, last: date, period: str, max_unclassified: float,
                    unclassified_reason: str) -> dict[str, Any]:
     """The period's classification coverage, and the sentence every report prints when units are
     ranked although more than ``max_unclassified`` of the spend is unclassified (refused without a
     reason: see coverage.check_ranking)."""
     found = coverage.coverage_between(con, first, last, period)
-    limit = share("max_unclassified", max_unclassified)
+    limit = check("max_unclassified", max_unclassified)
     return {"coverage": found, "ranking_note": coverage.check_ranking(found, limit, str(unclassified_reason))}
 
 
-def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, top_n: int = 10,
-                   basis: str = "amount", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
-                   unclassified_reason: str = "", report_date: str = "", case_number: str = "") -> dict[str, Any]:
+@defaults_from_spec
+def ehandel_status(*, db_path: str, year: int | None, level: int, top_n: int, basis: str,
+                   max_unclassified: float, unclassified_reason: str, report_date: str,
+                   case_number: str) -> dict[str, Any]:
     """Parameters of 01_ehandel_status, resolved: the database path, the year (default: latest
     complete year), organisation level, how many lowest/highest units to list, the basis, and the
     classification coverage (units are listed lowest first only when it is good enough, or a
     reason is given)."""
     path = database_path(db_path)
-    if year is not None:
-        whole_number("year", year, 1990, 2100)
+    check("year", year)
     con = db.connect(path)
     try:
         resolved_year = rates.check_year(con, year)
-        basis = rates.check_basis(con, choice("basis", basis, BASES))
+        basis = rates.check_basis(con, check("basis", basis))
         classified = classification(con, *rates.measurement_period(resolved_year), str(resolved_year),
                                     max_unclassified, unclassified_reason)
     finally:
@@ -98,8 +93,8 @@ def ehandel_status(db_path: str = "", year: int | None = None, level: int = 2, t
         **classified,
         "db_path": path,
         "year": resolved_year,
-        "level": whole_number("level", level, 1, 4),
-        "top_n": whole_number("top_n", top_n, 1, 50),
+        "level": check("level", level),
+        "top_n": check("top_n", top_n),
         "basis": basis,
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
@@ -161,23 +156,15 @@ def budget_years_note(years: tuple[int, ...], measured: int) -> str | None:
 
 def price_level(price_year: int, years: tuple[int, ...]) -> int:
     """The budget table's price year: the one given, or (0) the first budget year."""
-    return whole_number("price_year", price_year, 1990, 2100) if price_year else years[0]
+    return whole_number("price_year", check("price_year", price_year), 1990, 2100) if price_year else years[0]
 
 
-def share(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ParameterError(f"{name}: must be a number from {low:g} to {high:g}, not {value!r}")
-    return float(value)
-
-
-def penalty(db_path: str = "", year: int | None = None, period_start: str = "", period_end: str = "",
-            follow_up_date: str = "", follow_up_window: str = "12m", n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
-            key: str = "budget", basis: str = "amount",
-            min_spend: float = 0.0, exempt_eans: str = "", exempt_types: str = "", cap: float = 0.0,
-            budget_basis: str = "file", replicates: int = 1000, seed: int = 2026, budget_years: str = "",
-            target_rate: float = 0.6, gap_closure: float = 0.3, drift: float = 0.01,
-            max_unclassified: float = coverage.MAX_UNCLASSIFIED, unclassified_reason: str = "", output_dir: str = "",
-            report_date: str = "", case_number: str = "") -> dict[str, Any]:
+@defaults_from_spec
+def penalty(*, db_path: str, year: int | None, period_start: str, period_end: str, follow_up_date: str,
+            follow_up_window: str, n: int, amount: int, key: str, basis: str, min_spend: float,
+            exempt_eans: str, exempt_types: str, cap: float, budget_basis: str, replicates: int, seed: int,
+            budget_years: str, target_rate: float, gap_closure: float, drift: float, max_unclassified: float,
+            unclassified_reason: str, output_dir: str, report_date: str, case_number: str) -> dict[str, Any]:
     """Parameters of 03_penalty, resolved into the engine's objects and a measurement period (a
     year, given days, or a budget follow-up's twelve months or year to date); the ranking is
     refused when too much of the period's spend is unclassified and no reason is given, and when
@@ -220,13 +207,13 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
         "follow_up": follow_up,
         "year": last.year,
         "parameters": PenaltyParameters(
-            n=whole_number("n", n, 1, 10_000), amount=whole_number("amount", amount, 1, MAX_AMOUNT), key=key,
-            basis=basis, min_spend=share("min_spend", min_spend, 0, 1e12), exempt_eans=text_list(exempt_eans),
-            exempt_types=text_list(exempt_types), cap=share("cap", cap) or None, budget_basis=budget_basis),
-        "response": Response(years=resolve_budget_years(budget_years, last.year), target_rate=share("target_rate", target_rate),
-                             gap_closure=share("gap_closure", gap_closure), drift=share("drift", drift, -1, 1)),
-        "replicates": whole_number("replicates", replicates, 100, 100_000),
-        "seed": whole_number("seed", seed, 0, 2**32 - 1),
+            n=check("n", n), amount=check("amount", amount), key=key,
+            basis=basis, min_spend=check("min_spend", min_spend), exempt_eans=text_list(exempt_eans),
+            exempt_types=text_list(exempt_types), cap=check("cap", cap) or None, budget_basis=budget_basis),
+        "response": Response(years=resolve_budget_years(budget_years, last.year), target_rate=check("target_rate", target_rate),
+                             gap_closure=check("gap_closure", gap_closure), drift=check("drift", drift)),
+        "replicates": check("replicates", replicates),
+        "seed": check("seed", seed),
         "output_dir": Path(output_dir) if output_dir else None,
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
@@ -237,11 +224,10 @@ def penalty(db_path: str = "", year: int | None = None, period_start: str = "", 
     return resolved
 
 
-def benchmark(db_path: str = "", year: int | None = None,
-              comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
-              target: str = "Københavns Kommune", saving_per_invoice: float = 62.0, price_effect: float = 0.0,
-              benchmark_file: str = "", amount: int = DEFAULT_AMOUNT, report_date: str = "",
-              case_number: str = "") -> dict[str, Any]:
+@defaults_from_spec
+def benchmark(*, db_path: str, year: int | None, comparators: str, target: str, saving_per_invoice: float,
+              price_effect: float, benchmark_file: str, amount: int, report_date: str,
+              case_number: str) -> dict[str, Any]:
     """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
     (a number or a benchmark's name), the savings assumptions and the proposal's amount (shown
     beside the savings)."""
@@ -260,23 +246,19 @@ def benchmark(db_path: str = "", year: int | None = None,
         "comparators": bench.comparators(table, names),
         "target_rate": rate,
         "target_label": label,
-        "assumptions": Assumptions(share("saving_per_invoice", saving_per_invoice, 0, 10_000),
-                                   share("price_effect", price_effect, 0, 0.5)),
-        "amount": whole_number("amount", amount, 1, MAX_AMOUNT),
+        "assumptions": Assumptions(check("saving_per_invoice", saving_per_invoice),
+                                   check("price_effect", price_effect)),
+        "amount": check("amount", amount),
     }
 
 
-def briefing(db_path: str = "", year: int | None = None, follow_up_date: str = "", follow_up_window: str = "12m",
-             n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
-             key: str = "budget", basis: str = "amount", min_spend: float = 0.0, exempt_eans: str = "",
-             exempt_types: str = "", cap: float = 0.0, budget_basis: str = "file", replicates: int = 1000,
-             seed: int = 2026,
-             budget_years: str = "", price_year: int = 0, target: str = "Københavns Kommune",
-             comparators: str = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune",
-             saving_per_invoice: float = 62.0, price_effect: float = 0.0, proposal: str = "ØU08",
-             committee: str = "Økonomiudvalget", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
-             unclassified_reason: str = "", output_dir: str = "", report_date: str = "",
-             case_number: str = "") -> dict[str, Any]:
+@defaults_from_spec
+def briefing(*, db_path: str, year: int | None, follow_up_date: str, follow_up_window: str, n: int,
+             amount: int, key: str, basis: str, min_spend: float, exempt_eans: str, exempt_types: str,
+             cap: float, budget_basis: str, replicates: int, seed: int, budget_years: str, price_year: int,
+             target: str, comparators: str, saving_per_invoice: float, price_effect: float, proposal: str,
+             committee: str, max_unclassified: float, unclassified_reason: str, output_dir: str,
+             report_date: str, case_number: str) -> dict[str, Any]:
     """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
     year (0: the first budget year), the proposal number and the committee."""
     resolved = penalty(db_path=db_path, year=year, follow_up_date=follow_up_date, follow_up_window=follow_up_window,
@@ -299,13 +281,12 @@ def briefing(db_path: str = "", year: int | None = None, follow_up_date: str = "
     }
 
 
-def proposal_form(db_path: str = "", year: int | None = None, n: int = DEFAULT_N, amount: int = DEFAULT_AMOUNT,
-                  budget_years: str = "", price_year: int = 0, proposal: str = "ØU08",
-                  proposal_title: str = "Øget brug af e-handel", committee: str = "Økonomiudvalget",
-                  proposer: str = "Administrationen", expense_type: str = "Serviceudgifter",
-                  current_budget: float = 0.0, fte_change: float = 0.0, target: str = "Københavns Kommune",
-                  template_file: str = "", max_unclassified: float = coverage.MAX_UNCLASSIFIED,
-                  unclassified_reason: str = "", output_dir: str = "", report_date: str = "") -> dict[str, Any]:
+@defaults_from_spec
+def proposal_form(*, db_path: str, year: int | None, n: int, amount: int, budget_years: str, price_year: int,
+                  proposal: str, proposal_title: str, committee: str, proposer: str, expense_type: str,
+                  current_budget: float, fte_change: float, target: str, template_file: str,
+                  max_unclassified: float, unclassified_reason: str, output_dir: str,
+                  report_date: str) -> dict[str, Any]:
     """Parameters of 06_proposal_form: the penalty's N, amount, year and budget years (checked as
     03 checks them), the form's header fields, the budget table's current budget and staff change,
     the benchmark the status compares with, and the template with the sections' fixed wording."""
@@ -332,38 +313,34 @@ def proposal_form(db_path: str = "", year: int | None = None, n: int = DEFAULT_N
         **{name: str(value).strip() for name, value in fields.items()},
         "budget_years": years,
         "price_year": price_level(price_year, years),
-        "current_budget": share("current_budget", current_budget, 0, 1e12) or None,
-        "fte_change": share("fte_change", fte_change, -10_000, 10_000) or None,
+        "current_budget": check("current_budget", current_budget) or None,
+        "fte_change": check("fte_change", fte_change) or None,
         "target_rate": target_rate,
         "target_label": target_label,
         "template": template,
     }
 
 
-CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "Øget brug af e-handel (ØU08)"}
-
-
-def business_case(db_path: str = "", case: str = "eboks", department_share: float = 0.5,
-                  discount_rate: float = 0.04, print_and_envelope: float = 1.5, minutes_saved: float = 1.0,
-                  hourly_cost: float = 400.0, year: int | None = None, amount: int = DEFAULT_AMOUNT,
-                  budget_years: str = "", target: str = "Københavns Kommune",
-                  saving_per_invoice: float = 62.0, price_effect: float = 0.0, report_date: str = "",
-                  case_number: str = "") -> dict[str, Any]:
+@defaults_from_spec
+def business_case(*, db_path: str, case: str, department_share: float, discount_rate: float,
+                  print_and_envelope: float, minutes_saved: float, hourly_cost: float, year: int | None,
+                  amount: int, budget_years: str, target: str, saving_per_invoice: float, price_effect: float,
+                  report_date: str, case_number: str) -> dict[str, Any]:
     """Parameters of 05_business_case. The e-Boks case needs no database; the e-handel case takes
     its gain from the savings case of the municipality's data (as 02_benchmark computes it)."""
-    choice("case", case, CASES)
+    check("case", case)
     resolved: dict[str, Any] = {
         "case": case,
         "title": CASES[case],
-        "discount_rate": share("discount_rate", discount_rate, -0.2, 0.5),
+        "discount_rate": check("discount_rate", discount_rate),
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
         "budget_note": None,
-        "digital_post": DigitalPost(print_and_envelope=share("print_and_envelope", print_and_envelope, 0, 100),
-                                    minutes_saved=share("minutes_saved", minutes_saved, 0, 120),
-                                    hourly_cost=share("hourly_cost", hourly_cost, 0, 5_000)),
+        "digital_post": DigitalPost(print_and_envelope=check("print_and_envelope", print_and_envelope),
+                                    minutes_saved=check("minutes_saved", minutes_saved),
+                                    hourly_cost=check("hourly_cost", hourly_cost)),
     }
-    department_share = share("department_share", department_share)
+    department_share = check("department_share", department_share)
     if case == "eboks":
         resolved["business_case"] = replace(eboks_case(), department_share=department_share)
         resolved["municipality"] = "Københavns Kommune"
@@ -382,7 +359,7 @@ def business_case(db_path: str = "", case: str = "eboks", department_share: floa
                              " invoice counts (a single-table export without invoice numbers)")
     years = resolve_budget_years(budget_years, compared["year"])
     resolved["budget_note"] = budget_years_note(years, compared["year"])
-    case_object = ehandel_case(whole_number("amount", amount, 1, MAX_AMOUNT), years, gain["total_saving"])
+    case_object = ehandel_case(check("amount", amount), years, gain["total_saving"])
     resolved.update({"business_case": replace(case_object, department_share=department_share), "savings": gain,
                      "target_label": compared["target_label"], "year": compared["year"]})
     return resolved
