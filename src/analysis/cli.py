@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import coverage, db, params, rates, spec
+from . import coverage, db, labels, params, rates, spec
+from .labels import LABELS
 from .formats import kr, pct
 from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .ingest.load import municipality_name
@@ -88,11 +89,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda column: column if pd.api.types.is_numeric_dtype(column) else column.map(safe))
 
 
-MONEY_COLUMNS = ("eligible_amount", "ehandel_amount", "missed_amount", "goods_budget", "cut")
-SHARE_COLUMNS = ("rate", "count_rate", "classified_share", "rate_if_eligible", "cut_share_of_budget")
-EXTRA_HEADERS = {"org_name": "Organisation", "units": "Enheder", "classified_share": "Klassificeret andel",
-                 "rate_if_eligible": "E-handelsprocent hvis uklassificeret er egnet",
-                 "tied_at_cutoff": "Samme procent som ved afskæringen"}
+MONEY_COLUMNS = tuple(name for name, label in LABELS.items() if label.format == "kr")
+SHARE_COLUMNS = tuple(name for name, label in LABELS.items() if label.format == "pct")
 
 
 def plural(count: int, noun: str) -> str:
@@ -114,13 +112,9 @@ def write_csv(frame: pd.DataFrame, style: str, money: tuple[str, ...] = ()) -> N
             out[column] = out[column].astype(float).round(6)
     out = csv_safe(out)
     if style == "excel":
-        from .excel import ALLOCATION, PROBABILITY  # the workbook's Danish headers (openpyxl: only when asked)
-
         for column in out.columns[out.dtypes == bool]:
             out[column] = out[column].map({True: "ja", False: "nej"})
-
-        headers = {**{column: header for column, header, *_ in ALLOCATION + PROBABILITY}, **EXTRA_HEADERS}
-        text = "\ufeff" + out.rename(columns=headers).to_csv(index=False, sep=";", decimal=",")
+        text = "\ufeff" + out.rename(columns=labels.headers()).to_csv(index=False, sep=";", decimal=",")
     else:
         text = out.to_csv(index=False)
     sys.stdout.flush()

@@ -29,10 +29,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import text
 from .documents import stamped_zip, write_whole
 from .formats import long_date
+from .labels import KRONER, PERCENT, sheet_columns
 from .penalty import BASES, PenaltyResult
 
-KRONER = '#,##0 "kr."'
-PERCENT = "0.0 %"
 FORMATS = {"count": "0", "kroner": KRONER, "cap": '0.0 %" af varebudgettet"', "text": None}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 FONT = "Calibri"  # openpyxl's default; named, or a styled cell falls back to another font
@@ -40,22 +39,12 @@ LINE_HEIGHT = 15  # points per line of 11 pt text
 THIN = Side(style="thin", color="808080")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
-ALLOCATION = [  # (column, Danish header, number format or None for text, width)
-    ("rank", "Placering", "0", 10), ("ean", "EAN-nummer", None, 15), ("name", "Enhed", None, 30),
-    ("level2", "EAN-niveau 2", None, 18), ("unit_type", "Enhedstype", None, 15), ("status", "Status", None, 18),
-    ("goods_budget", "Varebudget", KRONER, 15), ("eligible_amount", "E-handelsegnet forbrug", KRONER, 16),
-    ("ehandel_amount", "Heraf e-handlet", KRONER, 15), ("missed_amount", "Ikke e-handlet", KRONER, 15),
-    ("rate", "E-handelsprocent", PERCENT, 17), ("count_rate", "E-handelsprocent (antal)", PERCENT, 17),
-    ("key_value", "Fordelingsnøgle", "#,##0", 16), ("cut", "Reduktion", KRONER, 15),
-    ("cut_share_of_budget", "Reduktion i pct. af varebudget", PERCENT, 13),
-]
+ALLOCATION = sheet_columns("rank", "ean", "name", "level2", "unit_type", "status", "goods_budget", "eligible_amount",
+                           "ehandel_amount", "missed_amount", "rate", "count_rate", "key_value", "cut",
+                           "cut_share_of_budget")  # (column, Danish header, number format or None for text, width)
 TOTALLED = ("goods_budget", "eligible_amount", "ehandel_amount", "missed_amount", "cut")
-PROBABILITY = [
-    ("rank", "Placering", "0", 10), ("ean", "EAN-nummer", None, 15), ("name", "Enhed", None, 30),
-    ("unit_type", "Enhedstype", None, 15), ("eligible_amount", "E-handelsegnet forbrug", KRONER, 16),
-    ("rate_value", "E-handelsprocent", PERCENT, 17), ("probability", "Sandsynlighed for at blive udvalgt", PERCENT, 16),
-    ("selected_text", "Udvalgt", None, 10), ("uncertain_text", "Usikker placering", None, 10),
-]
+PROBABILITY = sheet_columns("rank", "ean", "name", "unit_type", "eligible_amount", "rate_value", "probability",
+                            "selected_text", "uncertain_text", rate_value="rate")
 HEADER_ROW = 8  # title, five header lines, a blank row; pd.read_excel(path, header=HEADER_ROW - 1)
 PARAMETERS = [("label", "Parameter", None, 40), ("value", "Værdi", None, 60)]
 

@@ -20,7 +20,7 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
-from . import charts, db, excel, rates
+from . import charts, db, excel, labels, rates
 from .errors import ParameterError
 from .formats import kr
 from .params import text_list
@@ -30,9 +30,7 @@ from .penalty import (BASES, KEYS, PenaltyParameters, PenaltyResult, selection_p
 from .spec import SPECS
 from .tables import table
 
-COLUMNS = {"rank": ("Nr.", "int"), "name": ("Enhed", "text"), "unit_type": ("Type", "text"),
-           "rate": ("E-handelsprocent", "pct"), "eligible_amount": ("E-handelsegnet", "kr"),
-           "key_value": ("Nøgle", "int"), "cut": ("Reduktion", "kr"), "cut_share_of_budget": ("Pct. af budget", "pct")}
+COLUMNS = labels.columns("rank", "name", "unit_type", "rate", "eligible_amount", "key_value", "cut", "cut_share_of_budget")
 CSS = TEMPLATE_DIR / "briefing" / "report.css"  # the reports' one style, tables included
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
