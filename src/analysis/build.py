@@ -361,7 +361,14 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
 
 
 def write_pdf(html: str, path: Path) -> None:
-    """Render the HTML as an A4 PDF (WeasyPrint: pip-installable, no LaTeX, no browser)."""
+    """Render the HTML as an A4 PDF (WeasyPrint: pip-installable, no LaTeX, no browser).
+
+    The embedded fonts are subsets that fontTools stamps with the second they are written (their
+    ``head`` table), so two builds of the same inputs gave PDFs differing in a few bytes; with
+    SOURCE_DATE_EPOCH (the reproducible-builds convention, which fontTools honours) they carry a
+    fixed stamp instead, unless the caller has set one of its own.
+    """
     from weasyprint import HTML  # imported here: loading Pango costs time the CLI's other commands don't need
 
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     HTML(string=html).write_pdf(path)
