@@ -170,3 +170,25 @@ def test_a_validator_refuses_by_the_spec_before_anything_is_computed(small_db) -
     with pytest.raises(ParameterError, match=re.escape("top_n: must be a whole number from 1 to 50, not 0")):
         params.ehandel_status(db_path=str(small_db), top_n=0)
     assert params.ehandel_status(db_path=str(small_db))["top_n"] == 10  # the spec's default
+
+
+def test_the_penalty_check_hands_on_the_units_and_the_result_so_no_notebook_reads_or_simulates_again(
+        small_db) -> None:
+    """03, 04 and 06 read the period's units and simulated the proposal once in the parameters'
+    check and once more in the notebook: now the check's are used."""
+    from analysis import db, rates
+    from analysis.build import discover_notebooks
+    from analysis.penalty import simulate
+
+    resolved = params.penalty(db_path=str(small_db), n=5)
+    con = db.connect(resolved["db_path"])
+    try:
+        units = rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
+    finally:
+        con.close()
+    assert resolved["units"].equals(units)
+    assert resolved["result"].table.equals(simulate(units, resolved["parameters"]).table)
+    for name in ("penalty", "briefing", "proposal_form"):
+        code = json.loads(discover_notebooks()[name].read_text(encoding="utf-8"))
+        text = "".join("".join(cell["source"]) for cell in code["cells"])
+        assert "unit_rates_between(" not in text and "simulate(units, pp)" not in text, name

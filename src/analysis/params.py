@@ -220,7 +220,10 @@ def penalty(*, db_path: str, year: int | None, period_start: str, period_end: st
     }
     resolved["budget_label"] = years_label(resolved["response"].years)
     resolved["budget_note"] = budget_years_note(resolved["response"].years, resolved["year"])
-    simulate(units, resolved["parameters"])  # N larger than the ranked units, a cap too small, …: refused now
+    # N larger than the ranked units, a cap too small, …: refused now. The period's units and the
+    # proposal's result are handed on, so that the notebook neither reads nor simulates them again.
+    resolved["units"] = units
+    resolved["result"] = simulate(units, resolved["parameters"])
     return resolved
 
 
@@ -309,7 +312,7 @@ def proposal_form(*, db_path: str, year: int | None, n: int, amount: int, budget
     return {
         **{key: resolved[key] for key in ("db_path", "year", "first_day", "last_day", "period", "parameters",
                                           "budget_label", "budget_note", "coverage", "ranking_note", "output_dir",
-                                          "report_date")},
+                                          "report_date", "units")},
         **{name: str(value).strip() for name, value in fields.items()},
         "budget_years": years,
         "price_year": price_level(price_year, years),
