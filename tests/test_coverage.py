@@ -160,7 +160,7 @@ def test_real_like_data_with_unspsc_alone_is_flagged_and_not_ranked(real_like: d
     params.benchmark(db_path=str(db))  # ranks no units: shows the coverage, refuses nothing
     # (without art rules the budget file gives no goods budgets either: another key)
     resolved = params.penalty(db_path=str(db), key="eligible", unclassified_reason="Kun kataloglinjer har UNSPSC")
-    assert "»Kun kataloglinjer har UNSPSC«" in resolved["ranking_note"]
+    assert "»Kun kataloglinjer har UNSPSC«" in resolved.ranking_note
 
 
 def test_orders_are_matched_on_buyer_and_supplier_and_cross_matches_listed(real_like: dict[str, Path]) -> None:
@@ -223,8 +223,8 @@ def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the
     for name in ("truth", "real"):
         resolved = params.penalty(db_path=str(real_like[name]))
         with duckdb.connect(str(real_like[name]), read_only=True) as con:
-            units = rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
-        cuts[name] = simulate(units, resolved["parameters"]).selected.set_index("ean")["cut"]
+            units = rates.unit_rates_between(con, resolved.first_day, resolved.last_day)
+        cuts[name] = simulate(units, resolved.parameters).selected.set_index("ean")["cut"]
     assert cuts["real"].equals(cuts["truth"]) and cuts["real"].sum() == 1_500_000
 
 
@@ -244,10 +244,10 @@ def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp
                                              "key eligible, missed or equal.*budget_basis spend"):
         params.penalty(db_path=str(db), n=1, **JANUARY)
     resolved = params.penalty(db_path=str(db), n=1, budget_basis="spend", **JANUARY)
-    described = resolved["parameters"].describe()
+    described = resolved.parameters.describe()
     assert described["Fordelingsnøgle"] == "varebudget (afledt af e-handelsegnet forbrug)"
     assert "afledt" in described["Varebudget"]
-    assert params.penalty(db_path=str(db), n=1, key="eligible", **JANUARY)["parameters"].key == "eligible"
+    assert params.penalty(db_path=str(db), n=1, key="eligible", **JANUARY).parameters.key == "eligible"
 
 
 @pytest.mark.parametrize(("crosswalk", "message"), [

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analysis import excel, rates
+from analysis import db, excel, rates
 from analysis.explorer import Explorer
 from analysis.penalty import PenaltyParameters, simulate
 from analysis.paths import PROJECT_ROOT
@@ -57,6 +57,18 @@ def test_panel_recomputes_with_the_engine_and_refuses_impossible_settings(small_
     assert "Ikke muligt: the cap is too small" in explorer.status.value
     assert len(explorer.result.selected) == 5  # the last possible scenario stays on screen
 
+
+
+def test_notebook_03_starts_the_one_panel_at_its_own_parameters(small_db: Path) -> None:
+    """Notebook 03's panel is the explorer (one panel, not two), started at the report's scenario."""
+    with db.connect(small_db) as con:
+        exempt = con.execute("SELECT min(ean) FROM units").fetchone()[0]
+    start = PenaltyParameters(n=7, amount=1_000_000, key="missed", min_spend=10_000.0, cap=0.3, exempt_eans=(exempt,))
+    explorer = Explorer(small_db, replicates=50, start=start, year=2025)
+    assert explorer.parameters() == start
+    explorer.recompute()
+    assert "Opdateret" in explorer.status.value, explorer.status.value
+    assert len(explorer.result.selected) == 7 and int(explorer.result.selected["cut"].sum()) == 1_000_000
 
 def free_port() -> int:
     with socket.socket() as sock:

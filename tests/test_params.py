@@ -68,13 +68,13 @@ def test_a_budget_follow_up_ranks_on_whole_months_up_to_its_date(small_db: Path)
     assert rates.follow_up_period(date(2025, 11, 30), "12m") == (date(2024, 12, 1), date(2025, 11, 30))
     assert rates.follow_up_period(date(2025, 11, 15), "ytd") == (date(2025, 1, 1), date(2025, 10, 31))
     resolved = params.penalty(db_path=str(small_db), follow_up_date="2025-11-15", n=5)
-    assert (resolved["first_day"], resolved["last_day"], resolved["months"]) == (date(2024, 11, 1), date(2025, 10, 31), 12)
-    assert resolved["period"] == "01-11-2024 - 31-10-2025" and resolved["follow_up"] == (date(2025, 11, 15), "12m")
-    assert text.follow_up(*resolved["follow_up"], resolved["first_day"], resolved["last_day"]).replace("\u00a0", " ") == (
+    assert (resolved.first_day, resolved.last_day, resolved.months) == (date(2024, 11, 1), date(2025, 10, 31), 12)
+    assert resolved.period == "01-11-2024 - 31-10-2025" and resolved.follow_up == (date(2025, 11, 15), "12m")
+    assert text.follow_up(*resolved.follow_up, resolved.first_day, resolved.last_day).replace("\u00a0", " ") == (
         "Budgetopfølgning pr. 15. november 2025: måleperioden er de seneste 12 måneder, november 2024 - oktober 2025"
         " (12 måneder).")
     ytd = params.penalty(db_path=str(small_db), follow_up_date="2025-07-01", follow_up_window="ytd", n=5)
-    assert (ytd["first_day"], ytd["last_day"], ytd["months"]) == (date(2025, 1, 1), date(2025, 6, 30), 6)
+    assert (ytd.first_day, ytd.last_day, ytd.months) == (date(2025, 1, 1), date(2025, 6, 30), 6)
 
 
 @pytest.mark.parametrize(("given", "message"), [
@@ -169,26 +169,54 @@ def test_a_value_outside_the_spec_is_refused_naming_the_parameter(name: str, val
 def test_a_validator_refuses_by_the_spec_before_anything_is_computed(small_db) -> None:
     with pytest.raises(ParameterError, match=re.escape("top_n: must be a whole number from 1 to 50, not 0")):
         params.ehandel_status(db_path=str(small_db), top_n=0)
-    assert params.ehandel_status(db_path=str(small_db))["top_n"] == 10  # the spec's default
+    assert params.ehandel_status(db_path=str(small_db)).top_n == 10  # the spec's default
 
 
 def test_the_penalty_check_hands_on_the_units_and_the_result_so_no_notebook_reads_or_simulates_again(
         small_db) -> None:
     """03, 04 and 06 read the period's units and simulated the proposal once in the parameters'
     check and once more in the notebook: now the check's are used."""
-    from analysis import db, rates
+    from analysis import rates
     from analysis.build import discover_notebooks
     from analysis.penalty import simulate
 
     resolved = params.penalty(db_path=str(small_db), n=5)
-    con = db.connect(resolved["db_path"])
-    try:
-        units = rates.unit_rates_between(con, resolved["first_day"], resolved["last_day"])
-    finally:
-        con.close()
-    assert resolved["units"].equals(units)
-    assert resolved["result"].table.equals(simulate(units, resolved["parameters"]).table)
+    with resolved.db as con:
+        units = rates.unit_rates_between(con, resolved.first_day, resolved.last_day)
+    assert resolved.units.equals(units)
+    assert resolved.result.table.equals(simulate(units, resolved.parameters).table)
     for name in ("penalty", "briefing", "proposal_form"):
         code = json.loads(discover_notebooks()[name].read_text(encoding="utf-8"))
         text = "".join("".join(cell["source"]) for cell in code["cells"])
         assert "unit_rates_between(" not in text and "simulate(units, pp)" not in text, name
+
+
+@pytest.mark.parametrize("notebook", ["ehandel_status", "benchmark", "penalty", "briefing", "proposal_form",
+                                      "business_case"])
+def test_a_notebook_opens_its_database_once_and_gets_one_typed_inputs_object(
+        notebook: str, small_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks of a notebook's parameters (the briefing's run the penalty's and the benchmark's)
+    and the notebook itself read through one connection; the notebook gets a typed object, not a
+    dict, and its code opens no other connection."""
+    import dataclasses
+
+    from analysis import db, inputs
+    from analysis.build import discover_notebooks
+    from analysis.spec import SPECS
+
+    opened = []
+    connect = db.connect
+    monkeypatch.setattr(db, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    values = {name: SPECS[name].default for name in params.names(notebook)} | {"db_path": str(small_db), "n": 5}
+    values = {name: value for name, value in values.items() if name in params.names(notebook)}
+    if notebook == "business_case":
+        values["case"] = "ehandel"
+    namespace = {**values, "In": []}
+    resolved = params.from_notebook(notebook, namespace)
+    assert len(opened) == 1, f"{notebook}: the database was opened {len(opened)} times"
+    assert dataclasses.is_dataclass(resolved) and isinstance(resolved, inputs.Inputs)
+    assert resolved.db.con.execute("SELECT count(*) FROM units").fetchone()[0] > 0  # still open for the notebook
+    resolved.db.close()
+    assert len(opened) == 1 and re.fullmatch(r"[0-9a-f]{12}", resolved.scenario_id)
+    code = json.loads(discover_notebooks()[notebook].read_text(encoding="utf-8"))
+    assert "db.connect(" not in "".join("".join(cell["source"]) for cell in code["cells"])

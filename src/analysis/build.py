@@ -127,12 +127,12 @@ def coerce(name: str, text: str, default: Any) -> Any:
 
 
 def resolve(notebooks: dict[str, Path], db_path: Path | None,
-            given: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+            given: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, params.Inputs]]:
     """Each notebook's full parameter set, validated; unknown names are an error.
 
     Text values (from ``-p``) are converted to the type of the notebook's default; values from a
     YAML file arrive typed and are used as they are. Returns the values passed to papermill and
-    the validated (resolved) values, per notebook.
+    the notebook's inputs (with its scenario id), per notebook.
     """
     declared = {name: declared_parameters(path) for name, path in notebooks.items()}
     known = set().union(*(d.keys() for d in declared.values()))
@@ -170,14 +170,13 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         notebooks = {name: notebooks[name] for name in only}
     resolved, checked = resolve(notebooks, db_path, parameters or {})
     if run is None:  # the report year; a build of notebooks without one (the e-Boks case) uses this year
-        run = str(next((c["year"] for c in checked.values() if "year" in c), date.today().year))
+        run = str(next((c.year for c in checked.values() if getattr(c, "year", None)), date.today().year))
     final = reports_dir / check_run_name(run)
     if final.exists() and not _written_by_a_build(final):
         raise ParameterError(f"run: {final} exists and was not written by analysis build, so it is not replaced;"
                              " choose another run name")
     record = {name: _comparable(values) for name, values in resolved.items()}
-    ids = {name: params.scenario_id(name, values, params.data_fingerprint(checked[name]))
-           for name, values in resolved.items()}
+    ids = {name: inputs.scenario_id for name, inputs in checked.items()}
     if only and final.exists():
         recorded, recorded_ids = _check_same_scenario(final, record)
         record, ids = {**recorded, **record}, {**recorded_ids, **ids}

@@ -236,10 +236,10 @@ def cmd_explore(args: argparse.Namespace) -> None:
     import os
     import subprocess
 
-    from .params import database_path
+    from .inputs import Database
     from .paths import NOTEBOOK_DIR
 
-    env = {**os.environ, "ANALYSIS_DB": str(database_path(args.db))}
+    env = {**os.environ, "ANALYSIS_DB": str(Database(args.db).path)}
     print(f"Scenario explorer on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)", flush=True)
     command = [sys.executable, "-m", "voila", str(NOTEBOOK_DIR / "explorer.ipynb"), f"--port={args.port}",
                "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=False"]

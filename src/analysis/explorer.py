@@ -36,9 +36,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Explorer:
-    """Widgets and their recomputation for one database."""
+    """Widgets and their recomputation for one database: the one scenario panel, in Voilà (``analysis
+    explore``) and at the end of notebook 03, which starts it at its own parameters (``start``)."""
 
-    def __init__(self, db_path: Path, replicates: int = 1000) -> None:
+    def __init__(self, db_path: Path, replicates: int = 1000, start: PenaltyParameters | None = None,
+                 year: int | None = None) -> None:
         con = db.connect(db_path)
         try:
             self.years = rates.years(con)
@@ -56,22 +58,29 @@ class Explorer:
         self._probability = lru_cache(maxsize=64)(self._bootstrap)
         self.result: PenaltyResult | None = None
         self.workbook: bytes = b""
-        units = self._data[self.default_year][0]
+        year = year if year in self.years else self.default_year
+        units = self._data[year][0]
         ranked = int(units["rate"].notna().sum())
+        first = start or PenaltyParameters(n=min(SPECS["n"].default, ranked))
+        types = sorted(units["unit_type"].unique())
         label = {name: spec.label for name, spec in SPECS.items()}  # the parameters' Danish names, declared once
         self.controls = {
-            "year": w.Dropdown(options=self.years, value=self.default_year, description=label["year"]),
-            "n": w.IntSlider(value=min(SPECS["n"].default, ranked), min=1, max=ranked, description=label["n"]),
-            "amount": w.IntSlider(value=SPECS["amount"].default, min=100_000, max=5_000_000, step=50_000,
+            "year": w.Dropdown(options=self.years, value=year, description=label["year"]),
+            "n": w.IntSlider(value=min(first.n, ranked), min=1, max=ranked, description=label["n"]),
+            "amount": w.IntSlider(value=first.amount, min=100_000, max=max(5_000_000, first.amount), step=50_000,
                                   description=label["amount"], readout=False),
-            "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value=SPECS["key"].default,
+            "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value=first.key,
                               description=label["key"]),
-            "min_spend": w.IntSlider(value=0, min=0, max=500_000, step=10_000, description=label["min_spend"]),
-            "cap": w.FloatSlider(value=0.0, min=0.0, max=0.25, step=0.005, description=label["cap"], readout=False),
-            "exempt_types": w.SelectMultiple(options=sorted(units["unit_type"].unique()), value=(),
+            "min_spend": w.IntSlider(value=int(first.min_spend), min=0, max=max(500_000, int(first.min_spend)),
+                                     step=10_000, description=label["min_spend"]),
+            "cap": w.FloatSlider(value=first.cap or 0.0, min=0.0, max=max(0.25, first.cap or 0.0), step=0.005, description=label["cap"],
+                                 readout=False),
+            "exempt_types": w.SelectMultiple(options=types, value=tuple(t for t in first.exempt_types if t in types),
                                              description=label["exempt_types"], rows=4),
-            "exempt_eans": w.Text(value="", description=label["exempt_eans"], placeholder="EAN-numre, kommasepareret"),
+            "exempt_eans": w.Text(value=", ".join(first.exempt_eans), description=label["exempt_eans"],
+                                  placeholder="EAN-numre, kommasepareret"),
         }
+        self.basis, self.budget_basis = first.basis, first.budget_basis
         for control in self.controls.values():
             control.style = {"description_width": "110px"}
             control.layout = w.Layout(width="360px")
@@ -86,9 +95,10 @@ class Explorer:
 
     def parameters(self) -> PenaltyParameters:
         values = {name: control.value for name, control in self.controls.items()}
-        return PenaltyParameters(n=values["n"], amount=values["amount"], key=values["key"],
+        return PenaltyParameters(n=values["n"], amount=values["amount"], key=values["key"], basis=self.basis,
                                  min_spend=float(values["min_spend"]), cap=values["cap"] or None,
-                                 exempt_types=tuple(values["exempt_types"]), exempt_eans=text_list(values["exempt_eans"]))
+                                 exempt_types=tuple(values["exempt_types"]), exempt_eans=text_list(values["exempt_eans"]),
+                                 budget_basis=self.budget_basis)
 
     def _bootstrap(self, year: int, parameters: PenaltyParameters) -> pd.DataFrame:
         units, documents = self._data[year]

@@ -2,42 +2,37 @@
 
 The build validates every notebook's parameters before any notebook runs; each notebook calls
 the same function in its first cell, so a plain ``papermill -p`` run is checked the same way.
+A validator turns the parameters' values into the notebook's typed inputs (``analysis.inputs``),
+reading the database through the one connection the notebook then goes on using.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import hashlib
 import inspect
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from . import benchmark as bench
-from . import coverage, db, rates
-from .ingest import provenance
-from .paths import DEFAULT_DATABASE
-from .proposal import TEMPLATE
+from . import coverage, rates
 from .business_case import CASES, DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
-from .spec import check, defaults_from_spec
+from .ingest import provenance
+from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, Inputs, PenaltyInputs,
+                     ProposalInputs, StatusInputs, database)
 from .penalty import PenaltyParameters, Response, simulate
+from .proposal import TEMPLATE
 from .savings import Assumptions, Position, savings
+from .spec import check, defaults_from_spec
 
 BASES = {"amount": "kroner", "count": "antal fakturaer"}
-
-
-def database_path(db_path: str | Path) -> Path:
-    """'' means the default database; the file must exist."""
-    path = Path(db_path) if str(db_path) else DEFAULT_DATABASE
-    if not path.exists():
-        raise ParameterError(f"db_path: {path} does not exist; build it with 'make data' or 'analysis ingest'")
-    return path.resolve()
 
 
 def parse_date(text: str) -> date:
@@ -71,34 +66,27 @@ def classification(con, first: date, last: date, period: str, max_unclassified: 
     return {"coverage": found, "ranking_note": coverage.check_ranking(found, limit, str(unclassified_reason))}
 
 
+def fields(inputs: Inputs) -> dict[str, Any]:
+    """An inputs object's fields by name, to build a notebook's inputs on another's."""
+    return {f.name: getattr(inputs, f.name) for f in dataclasses.fields(inputs)}
+
+
 @defaults_from_spec
-def ehandel_status(*, db_path: str, year: int | None, level: int, top_n: int, basis: str,
+def ehandel_status(*, db_path: str | Database, year: int | None, level: int, top_n: int, basis: str,
                    max_unclassified: float, unclassified_reason: str, report_date: str,
-                   case_number: str) -> dict[str, Any]:
-    """Parameters of 01_ehandel_status, resolved: the database path, the year (default: latest
-    complete year), organisation level, how many lowest/highest units to list, the basis, and the
-    classification coverage (units are listed lowest first only when it is good enough, or a
-    reason is given)."""
-    path = database_path(db_path)
+                   case_number: str) -> StatusInputs:
+    """Parameters of 01_ehandel_status, resolved: the year (default: latest complete year),
+    organisation level, how many lowest/highest units to list, the basis, and the classification
+    coverage (units are listed lowest first only when it is good enough, or a reason is given)."""
+    source = database(db_path)
     check("year", year)
-    con = db.connect(path)
-    try:
-        resolved_year = rates.check_year(con, year)
-        basis = rates.check_basis(con, check("basis", basis))
-        classified = classification(con, *rates.measurement_period(resolved_year), str(resolved_year),
-                                    max_unclassified, unclassified_reason)
-    finally:
-        con.close()
-    return {
-        **classified,
-        "db_path": path,
-        "year": resolved_year,
-        "level": check("level", level),
-        "top_n": check("top_n", top_n),
-        "basis": basis,
-        "report_date": parse_date(report_date),
-        "case_number": str(case_number),
-    }
+    resolved_year = rates.check_year(source.con, year)
+    basis = rates.check_basis(source.con, check("basis", basis))
+    return StatusInputs(
+        **classification(source.con, *rates.measurement_period(resolved_year), str(resolved_year), max_unclassified,
+                         unclassified_reason),
+        db=source, year=resolved_year, level=check("level", level), top_n=check("top_n", top_n), basis=basis,
+        report_date=parse_date(report_date), case_number=str(case_number))
 
 
 def text_list(text: str) -> tuple[str, ...]:
@@ -160,108 +148,85 @@ def price_level(price_year: int, years: tuple[int, ...]) -> int:
 
 
 @defaults_from_spec
-def penalty(*, db_path: str, year: int | None, period_start: str, period_end: str, follow_up_date: str,
+def penalty(*, db_path: str | Database, year: int | None, period_start: str, period_end: str, follow_up_date: str,
             follow_up_window: str, n: int, amount: int, key: str, basis: str, min_spend: float,
             exempt_eans: str, exempt_types: str, cap: float, budget_basis: str, replicates: int, seed: int,
             budget_years: str, target_rate: float, gap_closure: float, drift: float, max_unclassified: float,
-            unclassified_reason: str, output_dir: str, report_date: str, case_number: str) -> dict[str, Any]:
+            unclassified_reason: str, output_dir: str, report_date: str, case_number: str) -> PenaltyInputs:
     """Parameters of 03_penalty, resolved into the engine's objects and a measurement period (a
     year, given days, or a budget follow-up's twelve months or year to date); the ranking is
     refused when too much of the period's spend is unclassified and no reason is given, and when
     the data cover only part of the period's months."""
-
-    path = database_path(db_path)
-    con = db.connect(path)
-    try:
-        follow_up = (parse_day("follow_up_date", follow_up_date), follow_up_window) if follow_up_date else None
-        if follow_up:
-            if period_start or period_end or year is not None:
-                raise ParameterError("follow_up_date: give a follow-up date or a year or period, not both")
-            first, last = rates.follow_up_period(*follow_up)
-        elif period_start or period_end:
-            first, last = rates.measurement_period(start=period_start or None, end=period_end or None)
-        else:
-            first, last = rates.measurement_period(rates.check_year(con, year))
-        label = rates.period_label(first, last)
-        covered, months = rates.months_with_data(con, first, last), rates.months_between(first, last)
-        if not covered:
-            raise ParameterError(f"period {label}: no eligible purchases in the database")
-        if covered < months:
-            raise ParameterError(
-                f"period {label}: the data hold purchases in {covered} of its {months} months, so units would be"
-                " ranked on part of a period as if it were whole; give period_start and period_end for twelve months"
-                " the data cover (an export from July to June, say), or for a budget follow-up an earlier"
-                " follow_up_date or follow_up_window ytd")
-        units = rates.unit_rates_between(con, first, last)
-        rates.check_basis(con, basis)
-        classified = classification(con, first, last, label, max_unclassified, unclassified_reason)
-    finally:
-        con.close()
-    resolved = {
-        **classified,
-        "db_path": path,
-        "first_day": first,
-        "last_day": last,
-        "period": label,
-        "months": months,
-        "follow_up": follow_up,
-        "year": last.year,
-        "parameters": PenaltyParameters(
-            n=check("n", n), amount=check("amount", amount), key=key,
-            basis=basis, min_spend=check("min_spend", min_spend), exempt_eans=text_list(exempt_eans),
-            exempt_types=text_list(exempt_types), cap=check("cap", cap) or None, budget_basis=budget_basis),
-        "response": Response(years=resolve_budget_years(budget_years, last.year), target_rate=check("target_rate", target_rate),
-                             gap_closure=check("gap_closure", gap_closure), drift=check("drift", drift)),
-        "replicates": check("replicates", replicates),
-        "seed": check("seed", seed),
-        "output_dir": Path(output_dir) if output_dir else None,
-        "report_date": parse_date(report_date),
-        "case_number": str(case_number),
-    }
-    resolved["budget_label"] = years_label(resolved["response"].years)
-    resolved["budget_note"] = budget_years_note(resolved["response"].years, resolved["year"])
-    # N larger than the ranked units, a cap too small, …: refused now. The period's units and the
-    # proposal's result are handed on, so that the notebook neither reads nor simulates them again.
-    resolved["units"] = units
-    resolved["result"] = simulate(units, resolved["parameters"])
-    return resolved
+    source = database(db_path)
+    con = source.con
+    follow_up = (parse_day("follow_up_date", follow_up_date), follow_up_window) if follow_up_date else None
+    if follow_up:
+        if period_start or period_end or year is not None:
+            raise ParameterError("follow_up_date: give a follow-up date or a year or period, not both")
+        first, last = rates.follow_up_period(*follow_up)
+    elif period_start or period_end:
+        first, last = rates.measurement_period(start=period_start or None, end=period_end or None)
+    else:
+        first, last = rates.measurement_period(rates.check_year(con, year))
+    label = rates.period_label(first, last)
+    covered, months = rates.months_with_data(con, first, last), rates.months_between(first, last)
+    if not covered:
+        raise ParameterError(f"period {label}: no eligible purchases in the database")
+    if covered < months:
+        raise ParameterError(
+            f"period {label}: the data hold purchases in {covered} of its {months} months, so units would be"
+            " ranked on part of a period as if it were whole; give period_start and period_end for twelve months"
+            " the data cover (an export from July to June, say), or for a budget follow-up an earlier"
+            " follow_up_date or follow_up_window ytd")
+    units = rates.unit_rates_between(con, first, last)
+    rates.check_basis(con, basis)
+    parameters = PenaltyParameters(
+        n=check("n", n), amount=check("amount", amount), key=key, basis=basis, min_spend=check("min_spend", min_spend),
+        exempt_eans=text_list(exempt_eans), exempt_types=text_list(exempt_types), cap=check("cap", cap) or None,
+        budget_basis=budget_basis)
+    response = Response(years=resolve_budget_years(budget_years, last.year),
+                        target_rate=check("target_rate", target_rate), gap_closure=check("gap_closure", gap_closure),
+                        drift=check("drift", drift))
+    return PenaltyInputs(
+        **classification(con, first, last, label, max_unclassified, unclassified_reason),
+        db=source, first_day=first, last_day=last, period=label, months=months, follow_up=follow_up, year=last.year,
+        parameters=parameters, response=response, replicates=check("replicates", replicates),
+        seed=check("seed", seed), output_dir=Path(output_dir) if output_dir else None,
+        report_date=parse_date(report_date), case_number=str(case_number), budget_label=years_label(response.years),
+        budget_note=budget_years_note(response.years, last.year),
+        # N larger than the ranked units, a cap too small, …: refused now. The period's units and the
+        # proposal's result are handed on, so that the notebook neither reads nor simulates them again.
+        units=units, result=simulate(units, parameters))
 
 
 @defaults_from_spec
-def benchmark(*, db_path: str, year: int | None, comparators: str, target: str, saving_per_invoice: float,
-              price_effect: float, benchmark_file: str, amount: int, report_date: str,
-              case_number: str) -> dict[str, Any]:
+def benchmark(*, db_path: str | Database, year: int | None, comparators: str, target: str,
+              saving_per_invoice: float, price_effect: float, benchmark_file: str, amount: int, report_date: str,
+              case_number: str) -> BenchmarkInputs:
     """Parameters of 02_benchmark: the year, the benchmark rows and comparators, the target rate
     (a number or a benchmark's name), the savings assumptions and the proposal's amount (shown
     beside the savings)."""
     # No units are ranked here, so no limit on the unclassified share; the coverage is still shown.
-    resolved = ehandel_status(db_path=db_path, year=year, max_unclassified=1.0, report_date=report_date,
-                              case_number=case_number)
+    status = ehandel_status(db_path=db_path, year=year, max_unclassified=1.0, report_date=report_date,
+                            case_number=case_number)
     table = bench.load_benchmarks(benchmark_file or None)
-    names = text_list(comparators)
     rate, label = bench.target_rate(table, target)
-    first, last = rates.measurement_period(resolved["year"])
-    return {
-        **{key: resolved[key] for key in ("db_path", "year", "report_date", "case_number", "coverage")},
-        "first_day": first,
-        "last_day": last,
-        "benchmarks": table,
-        "comparators": bench.comparators(table, names),
-        "target_rate": rate,
-        "target_label": label,
-        "assumptions": Assumptions(check("saving_per_invoice", saving_per_invoice),
-                                   check("price_effect", price_effect)),
-        "amount": check("amount", amount),
-    }
+    first, last = rates.measurement_period(status.year)
+    return BenchmarkInputs(
+        db=status.db, year=status.year, report_date=status.report_date, case_number=status.case_number,
+        coverage=status.coverage, first_day=first, last_day=last, benchmarks=table,
+        comparators=bench.comparators(table, text_list(comparators)), target_rate=rate, target_label=label,
+        assumptions=Assumptions(check("saving_per_invoice", saving_per_invoice), check("price_effect", price_effect)),
+        amount=check("amount", amount))
 
 
 @defaults_from_spec
-def briefing(*, db_path: str, year: int | None, follow_up_date: str, follow_up_window: str, n: int,
+def briefing(*, db_path: str | Database, year: int | None, follow_up_date: str, follow_up_window: str, n: int,
              amount: int, key: str, basis: str, min_spend: float, exempt_eans: str, exempt_types: str,
              cap: float, budget_basis: str, replicates: int, seed: int, budget_years: str, price_year: int,
              target: str, comparators: str, saving_per_invoice: float, price_effect: float, proposal: str,
              committee: str, max_unclassified: float, unclassified_reason: str, output_dir: str,
-             report_date: str, case_number: str) -> dict[str, Any]:
+             report_date: str, case_number: str) -> BriefingInputs:
     """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
     year (0: the first budget year), the proposal number and the committee."""
     resolved = penalty(db_path=db_path, year=year, follow_up_date=follow_up_date, follow_up_window=follow_up_window,
@@ -270,26 +235,23 @@ def briefing(*, db_path: str, year: int | None, follow_up_date: str, follow_up_w
                        replicates=replicates, seed=seed, budget_years=budget_years, max_unclassified=max_unclassified,
                        unclassified_reason=unclassified_reason, output_dir=output_dir, report_date=report_date,
                        case_number=case_number)
-    compared = benchmark(db_path=db_path, year=resolved["year"], comparators=comparators, target=target,
+    compared = benchmark(db_path=resolved.db, year=resolved.year, comparators=comparators, target=target,
                          saving_per_invoice=saving_per_invoice, price_effect=price_effect, amount=amount,
                          report_date=report_date, case_number=case_number)
-    years = resolved["response"].years
-    return {
-        **resolved,
-        **{k: compared[k] for k in ("benchmarks", "comparators", "target_rate", "target_label", "assumptions")},
-        "budget_years": years,
-        "price_year": price_level(price_year, years),
-        "proposal": str(proposal),
-        "committee": str(committee),
-    }
+    years = resolved.response.years
+    return BriefingInputs(
+        **fields(resolved), benchmarks=compared.benchmarks, comparators=compared.comparators,
+        target_rate=compared.target_rate, target_label=compared.target_label, assumptions=compared.assumptions,
+        budget_years=years, price_year=price_level(price_year, years), proposal=str(proposal),
+        committee=str(committee))
 
 
 @defaults_from_spec
-def proposal_form(*, db_path: str, year: int | None, n: int, amount: int, budget_years: str, price_year: int,
-                  proposal: str, proposal_title: str, committee: str, proposer: str, expense_type: str,
-                  current_budget: float, fte_change: float, target: str, template_file: str,
+def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: int, budget_years: str,
+                  price_year: int, proposal: str, proposal_title: str, committee: str, proposer: str,
+                  expense_type: str, current_budget: float, fte_change: float, target: str, template_file: str,
                   max_unclassified: float, unclassified_reason: str, output_dir: str,
-                  report_date: str) -> dict[str, Any]:
+                  report_date: str) -> ProposalInputs:
     """Parameters of 06_proposal_form: the penalty's N, amount, year and budget years (checked as
     03 checks them), the form's header fields, the budget table's current budget and staff change,
     the benchmark the status compares with, and the template with the sections' fixed wording."""
@@ -298,79 +260,65 @@ def proposal_form(*, db_path: str, year: int | None, n: int, amount: int, budget
     resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key="equal", budget_years=budget_years,
                        max_unclassified=max_unclassified, unclassified_reason=unclassified_reason,
                        output_dir=output_dir, report_date=report_date)
-    fields = {"proposal": proposal, "proposal_title": proposal_title, "committee": committee, "proposer": proposer,
-              "expense_type": expense_type}
-    for name, value in fields.items():
+    fields_given = {"proposal": proposal, "proposal_title": proposal_title, "committee": committee,
+                    "proposer": proposer, "expense_type": expense_type}
+    for name, value in fields_given.items():
         if not isinstance(value, str) or not value.strip():
             raise ParameterError(f"{name}: the form's field must be a text, not {value!r}")
     template = Path(template_file) if template_file else TEMPLATE
     if not template.is_file():
         raise ParameterError(f"template_file: {template} does not exist")
-    years = resolved["response"].years
-    table = bench.load_benchmarks()
-    target_rate, target_label = bench.target_rate(table, target)
-    return {
-        **{key: resolved[key] for key in ("db_path", "year", "first_day", "last_day", "period", "parameters",
-                                          "budget_label", "budget_note", "coverage", "ranking_note", "output_dir",
-                                          "report_date", "units")},
-        **{name: str(value).strip() for name, value in fields.items()},
-        "budget_years": years,
-        "price_year": price_level(price_year, years),
-        "current_budget": check("current_budget", current_budget) or None,
-        "fte_change": check("fte_change", fte_change) or None,
-        "target_rate": target_rate,
-        "target_label": target_label,
-        "template": template,
-    }
+    years = resolved.response.years
+    target_rate, target_label = bench.target_rate(bench.load_benchmarks(), target)
+    return ProposalInputs(
+        **fields(resolved), **{name: value.strip() for name, value in fields_given.items()},
+        budget_years=years, price_year=price_level(price_year, years),
+        current_budget=check("current_budget", current_budget) or None,
+        fte_change=check("fte_change", fte_change) or None, target_rate=target_rate, target_label=target_label,
+        template=template)
 
 
 @defaults_from_spec
-def business_case(*, db_path: str, case: str, department_share: float, discount_rate: float,
+def business_case(*, db_path: str | Database, case: str, department_share: float, discount_rate: float,
                   print_and_envelope: float, minutes_saved: float, hourly_cost: float, year: int | None,
                   amount: int, budget_years: str, target: str, saving_per_invoice: float, price_effect: float,
-                  report_date: str, case_number: str) -> dict[str, Any]:
+                  report_date: str, case_number: str) -> BusinessCaseInputs:
     """Parameters of 05_business_case. The e-Boks case needs no database; the e-handel case takes
     its gain from the savings case of the municipality's data (as 02_benchmark computes it)."""
     check("case", case)
-    resolved: dict[str, Any] = {
+    common = {
+        "db": database(db_path),
         "case": case,
         "title": CASES[case],
         "discount_rate": check("discount_rate", discount_rate),
         "report_date": parse_date(report_date),
         "case_number": str(case_number),
-        "budget_note": None,
         "digital_post": DigitalPost(print_and_envelope=check("print_and_envelope", print_and_envelope),
                                     minutes_saved=check("minutes_saved", minutes_saved),
                                     hourly_cost=check("hourly_cost", hourly_cost)),
     }
     department_share = check("department_share", department_share)
     if case == "eboks":
-        resolved["business_case"] = replace(eboks_case(), department_share=department_share)
-        resolved["municipality"] = "Københavns Kommune"
-        return resolved
-    compared = benchmark(db_path=db_path, year=year, target=target, saving_per_invoice=saving_per_invoice,
+        return BusinessCaseInputs(**common, municipality="Københavns Kommune",
+                                  business_case=dataclasses.replace(eboks_case(), department_share=department_share))
+    compared = benchmark(db_path=common["db"], year=year, target=target, saving_per_invoice=saving_per_invoice,
                          price_effect=price_effect, report_date=report_date, case_number=case_number)
-    con = db.connect(compared["db_path"])
-    try:
-        current = rates.municipality_rates(con).set_index("period").loc[str(compared["year"])]
-        resolved["municipality"] = db.meta(con)["municipality"]
-    finally:
-        con.close()
-    gain = savings(Position.of(current), compared["target_rate"], compared["assumptions"])
+    current = rates.municipality_rates(compared.db.con).set_index("period").loc[str(compared.year)]
+    gain = savings(Position.of(current), compared.target_rate, compared.assumptions)
     if math.isnan(gain["total_saving"]):
         raise ParameterError("case ehandel: the saving is counted per e-handled invoice, and this database has no"
                              " invoice counts (a single-table export without invoice numbers)")
-    years = resolve_budget_years(budget_years, compared["year"])
-    resolved["budget_note"] = budget_years_note(years, compared["year"])
+    years = resolve_budget_years(budget_years, compared.year)
     case_object = ehandel_case(check("amount", amount), years, gain["total_saving"])
-    resolved.update({"business_case": replace(case_object, department_share=department_share), "savings": gain,
-                     "target_label": compared["target_label"], "year": compared["year"]})
-    return resolved
+    return BusinessCaseInputs(
+        **common, municipality=compared.db.meta["municipality"], budget_note=budget_years_note(years, compared.year),
+        business_case=dataclasses.replace(case_object, department_share=department_share), savings=gain,
+        target_label=compared.target_label, year=compared.year)
 
 
 # Notebook name (file name without the number) -> its validator; keyword names match the
 # notebook's parameters cell.
-VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
+VALIDATORS: dict[str, Callable[..., Inputs]] = {
     "ehandel_status": ehandel_status,
     "benchmark": benchmark,
     "penalty": penalty,
@@ -380,9 +328,20 @@ VALIDATORS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def validate(notebook: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Run the notebook's validator on its parameters (as the parameters cell names them)."""
-    return VALIDATORS[notebook](**parameters)
+def validate(notebook: str, parameters: dict[str, Any], keep_open: bool = False) -> Inputs:
+    """Run the notebook's validator on its parameters (as the parameters cell names them): the
+    notebook's inputs, with their scenario id. The database is closed again unless ``keep_open``
+    (a notebook goes on reading through the connection its checks opened)."""
+    source = database(parameters["db_path"])
+    try:
+        resolved = VALIDATORS[notebook](**{**parameters, "db_path": source})
+        fingerprint = source.meta.get("fingerprint", "") if source.opened else ""  # the e-Boks case reads none
+    except BaseException:
+        source.close()
+        raise
+    if not keep_open:
+        source.close()
+    return dataclasses.replace(resolved, scenario_id=scenario_id(notebook, parameters, fingerprint))
 
 
 def names(notebook: str) -> list[str]:
@@ -419,19 +378,9 @@ def scenario_id(notebook: str, values: dict[str, Any], data_fingerprint: str) ->
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def data_fingerprint(resolved: dict[str, Any]) -> str:
-    """The fingerprint the ingest recorded of the database's raw files; '' for a report without one."""
-    if "db_path" not in resolved:
-        return ""
-    con = db.connect(resolved["db_path"])
-    try:
-        return db.meta(con).get("fingerprint", "")
-    finally:
-        con.close()
-
-
-def from_notebook(notebook: str, namespace: dict[str, Any]) -> dict[str, Any]:
-    """The notebook's parameters, validated, from its namespace after the parameters cell.
+def from_notebook(notebook: str, namespace: dict[str, Any]) -> Inputs:
+    """The notebook's inputs, from its namespace after the parameters cell, with the database open
+    for the notebook to go on reading (``with p.db as con:`` closes it).
 
     A name papermill injected that the notebook does not declare (``-p yaer 2024``) is refused
     with the closest known name: papermill itself only logs a warning and runs with the default,
@@ -439,10 +388,7 @@ def from_notebook(notebook: str, namespace: dict[str, Any]) -> dict[str, Any]:
     """
     known = names(notebook)
     refuse_unknown(injected(namespace.get("In", [])), known, notebook)
-    values = {name: namespace[name] for name in known}
-    resolved = validate(notebook, values)
-    resolved["scenario_id"] = scenario_id(notebook, values, data_fingerprint(resolved))
-    return resolved
+    return validate(notebook, {name: namespace[name] for name in known}, keep_open=True)
 
 
 def refuse_unknown(given: Iterable[str], known: Iterable[str], what: str) -> None:
