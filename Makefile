@@ -20,10 +20,11 @@ briefing: database
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The loop while editing: every test but those marked slow, on two cores (make test, and CI, run
-# them all, one at a time).
+# The loop while editing: every test but those marked slow (a test that takes a second or more:
+# builds, browsers, most ingests), property tests with a sixth of their examples, on two cores.
+# make test, and CI, run them all, one at a time.
 test-fast: $(INSTALLED)
-	$(BIN)/python -m pytest -q -m "not slow" -n 2 $(PYTEST_ARGS)
+	FAST_TESTS=1 $(BIN)/python -m pytest -q -m "not slow" -n 2 $(PYTEST_ARGS)
 
 setup: $(INSTALLED)
 

@@ -112,6 +112,7 @@ def random_purchases(folder: Path, seed: int) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
 def test_mandatory_areas_and_compliance_match_pandas(tmp_path: Path, seed: int) -> None:
     frame = random_purchases(tmp_path / "raw", seed)

@@ -60,6 +60,7 @@ def outside(fig: Figure) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_every_chart_keeps_its_title_labels_and_names_inside_the_figure(data: dict[str, pd.DataFrame]) -> None:
     parameters = PenaltyParameters(n=8)
     result = simulate(data["units"], parameters)

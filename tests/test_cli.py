@@ -49,6 +49,7 @@ def test_demo_data_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert (tmp_path / "fakturalinjer_2025.csv").exists() and (tmp_path / "SYNTETISK.txt").exists()
 
 
+@pytest.mark.slow
 def test_penalty_table_csv_and_workbook(small_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["penalty", "--db", str(small_db), "--n", "5", "--key", "missed", "--format", "csv",
                  "--xlsx", str(tmp_path / "s.xlsx"), "--replicates", "100"]) == 0
@@ -100,6 +101,7 @@ def test_rates_say_why_there_is_no_count_rate(tmp_path: Path, capsys: pytest.Cap
     assert "30,0\u00a0%" in out
 
 
+@pytest.mark.slow
 def test_penalty_refuses_to_rank_on_mostly_unclassified_spend_unless_given_a_reason(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from helpers import CVR, EANS
@@ -127,6 +129,7 @@ def test_csv_output_cannot_carry_a_spreadsheet_formula() -> None:
     assert csv_safe(frame)["rate"].tolist() == [0.1, -0.2, 0, 1, 0.5]
 
 
+@pytest.mark.slow
 def test_output_piped_into_head_ends_quietly_and_help_shows_defaults(small_db: Path) -> None:
     """`analysis rates | head` printed a BrokenPipeError traceback; --help left out most defaults."""
     import subprocess
@@ -142,6 +145,7 @@ def test_output_piped_into_head_ends_quietly_and_help_shows_defaults(small_db: P
     assert "the DuckDB database (default:" in " ".join(shown.split())
 
 
+@pytest.mark.slow
 def test_build_help_lists_every_notebook_with_its_parameters_defaults_and_meaning() -> None:
     import subprocess
     import sys
@@ -200,6 +204,7 @@ def tie_and_credit_note_db(tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_every_penalty_output_lists_tied_units_units_not_ranked_and_large_cuts(
         tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     from helpers import EANS

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from helpers import CVR, EANS, minimal_raw
+from helpers import CVR, EANS, examples, minimal_raw
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +70,7 @@ line = st.tuples(st.sampled_from([*coverage.RULES, coverage.UNCLASSIFIED]), st.b
                  st.integers(1, 10**6))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(line, min_size=1, max_size=30), st.lists(st.tuples(st.booleans(), st.integers(1, 10**6)), max_size=5))
 def test_unclassified_lines_never_change_the_classified_rate_and_every_rate_is_a_share(
         classified: list[tuple], unclassified: list[tuple]) -> None:
@@ -135,6 +135,7 @@ def municipal_rate(db: Path) -> float:
         return float(con.execute("SELECT rate FROM municipality_period_rates WHERE period = '2025'").fetchone()[0])
 
 
+@pytest.mark.slow
 def test_real_like_data_with_the_art_rules_gives_the_fully_classified_rate(real_like: dict[str, Path]) -> None:
     truth, real = municipal_rate(real_like["truth"]), municipal_rate(real_like["real"])
     assert abs(real - truth) < 0.005, (real, truth)
@@ -144,6 +145,7 @@ def test_real_like_data_with_the_art_rules_gives_the_fully_classified_rate(real_
     assert set(found.by_rule()["rule"]) == {"unspsc", "art"}
 
 
+@pytest.mark.slow
 def test_real_like_data_with_unspsc_alone_is_flagged_and_not_ranked(real_like: dict[str, Path]) -> None:
     db = real_like["unspsc_only"]
     assert municipal_rate(db) > municipal_rate(real_like["truth"]) + 0.3  # the inflated rate
@@ -163,6 +165,7 @@ def test_real_like_data_with_unspsc_alone_is_flagged_and_not_ranked(real_like: d
     assert "»Kun kataloglinjer har UNSPSC«" in resolved.ranking_note
 
 
+@pytest.mark.slow
 def test_orders_are_matched_on_buyer_and_supplier_and_cross_matches_listed(real_like: dict[str, Path]) -> None:
     """Invoices quoting another buyer's or supplier's order number are not e-handel, and are listed;
     matched on the number alone they would inflate the rate."""
@@ -202,6 +205,7 @@ def test_an_invoice_quoting_an_order_of_another_buyer_is_not_ehandel(tmp_path: P
 # --- goods budgets from a budget file by cost centre and art -------------------------------------------
 
 
+@pytest.mark.slow
 def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the_same_penalty(
         real_like: dict[str, Path]) -> None:
     """The real-like set has no Varebudget: its budget file (arts 2.2/2.7/2.9 and 4.9, one cost centre
@@ -231,6 +235,7 @@ def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the
 JANUARY = {"period_start": "2025-01-01", "period_end": "2025-01-31"}  # the months minimal_raw's data cover
 
 
+@pytest.mark.slow
 def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp_path: Path) -> None:
     from helpers import UNIT_HEADER, unit_row, write_csv
 
@@ -255,6 +260,7 @@ def test_without_goods_budgets_the_budget_key_is_refused_naming_the_ways_out(tmp
     ([["C1", EANS[0], "0,5"], ["C1", EANS[1], ""]], "C1 \\(some blank, some given\\)"),
     (None, "budgetter \\(budgetter…\\) without omkostningssteder"),
 ])
+@pytest.mark.slow
 def test_a_budget_file_needs_a_crosswalk_whose_shares_add_up(tmp_path: Path, crosswalk: list | None,
                                                             message: str) -> None:
     from helpers import write_csv

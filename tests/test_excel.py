@@ -51,6 +51,7 @@ def rows(sheet) -> list[tuple]:
     return list(sheet.iter_rows(values_only=True))
 
 
+@pytest.mark.slow
 def test_every_sheet_opens_with_the_title_block_and_prints_landscape_fitted_to_width(workbook_file: Path) -> None:
     workbook = openpyxl.load_workbook(workbook_file)
     assert workbook.sheetnames == ["Fordeling", "Parametre", "Sandsynlighed"]

@@ -44,6 +44,7 @@ def engine_cuts(db: Path, **parameters) -> dict[str, int]:
     return {row.ean: int(row.cut) for row in table.itertuples() if row.cut}
 
 
+@pytest.mark.slow
 def test_panel_recomputes_with_the_engine_and_refuses_impossible_settings(small_db: Path) -> None:
     explorer = Explorer(small_db, replicates=100)
     explorer.recompute()
@@ -59,6 +60,7 @@ def test_panel_recomputes_with_the_engine_and_refuses_impossible_settings(small_
 
 
 
+@pytest.mark.slow
 def test_notebook_03_starts_the_one_panel_at_its_own_parameters(small_db: Path) -> None:
     """Notebook 03's panel is the explorer (one panel, not two), started at the report's scenario."""
     with db.connect(small_db) as con:

@@ -23,6 +23,7 @@ def _lines(raw: Path, rows: list[str], trailing_blank_line: bool = False) -> Pat
     return raw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reader", ["duckdb", "python"])
 def test_an_unquoted_separator_in_a_value_never_shifts_an_amount(tmp_path: Path, reader: str) -> None:
     """``Batterier AA;4`` unquoted, with the last column empty: DuckDB's reader took the extra empty
@@ -62,6 +63,7 @@ def _orders_text(raw: Path) -> str:
     return (raw / "ordrer.csv").read_text(encoding="utf-8-sig")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ordrer.csv", "ordrer.csv.gz"])
 def test_a_gzip_compressed_export_is_read_as_the_file_inside(tmp_path: Path, name: str) -> None:
     """A gzip file named .csv skipped the orders with a warning, and every rate became 0 %."""
@@ -109,6 +111,7 @@ def test_a_card_file_without_its_header_line_is_refused_without_echoing_the_card
     assert "Jens" not in message and "Netto" not in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
 def test_kommune_txt_is_read_in_any_encoding_notepad_saves(tmp_path: Path, encoding: str) -> None:
     raw = minimal_raw(tmp_path / "raw")
@@ -120,6 +123,7 @@ def test_kommune_txt_is_read_in_any_encoding_notepad_saves(tmp_path: Path, encod
 
 @pytest.mark.parametrize("budget, reason", [("774.000,00-", "is negative"),
                                             ("774.000,00 DKK ex", "is not a valid amount")])
+@pytest.mark.slow
 def test_one_bad_goods_budget_keeps_its_unit_and_purchases(tmp_path: Path, budget: str, reason: str) -> None:
     """A budget written 774.000,00- quarantined the unit, then every purchase of it, with exit 0.
     Now the budget is blanked and counted; the unit and its invoice lines stay."""
@@ -138,6 +142,7 @@ def test_one_bad_goods_budget_keeps_its_unit_and_purchases(tmp_path: Path, budge
 
 @pytest.mark.parametrize("text, kroner", [("1234.50", "1234.50"), ("1.2345E+03", "1234.50"), ("100.555", None),
                                           ("100.5", "100.50")])
+@pytest.mark.slow
 def test_decimal_point_amounts_are_exact_or_quarantined_never_rounded(tmp_path: Path, text: str,
                                                                       kroner: str | None) -> None:
     """In a comma-separated file 100.555 was rounded to 100.56 without a word."""
@@ -170,6 +175,7 @@ def test_the_reconciliation_counts_rows_whose_amount_it_could_not_read(tmp_path:
     assert query(db, "SELECT rows_unpriced FROM ingest_files WHERE kind = 'invoice_lines'") == [(1,)]
 
 
+@pytest.mark.slow
 def test_control_characters_in_names_are_spaces_and_messages_escape_them(tmp_path: Path, capsys) -> None:
     """Word's soft line break (\\x0b) in a unit name broke ``penalty --xlsx`` with a traceback; an
     ESC in a value reached the terminal. Names are cleaned at ingest; messages show escapes."""
@@ -235,6 +241,7 @@ def test_a_second_ingest_into_the_same_database_is_refused_while_the_first_runs(
     assert db.exists() and not lock.exists()
 
 
+@pytest.mark.slow
 def test_a_stale_wal_of_the_old_database_does_not_break_the_new_one(tmp_path: Path) -> None:
     """A read-write session killed before its checkpoint leaves db.duckdb.wal; the ingest reported
     success, and then the new database could not be opened ("WAL does not match database file")."""
@@ -268,6 +275,7 @@ def test_a_file_that_lost_most_of_its_rows_for_several_reasons_stops_the_ingest(
         ingest(raw, tmp_path / "db.duckdb")
 
 
+@pytest.mark.slow
 def test_the_database_is_rebuilt_whenever_its_raw_folder_or_files_differ(tmp_path: Path, capsys) -> None:
     """`make report RAW=<folder>` skipped the ingest when the exports' dates were older than the
     database (unzipped files keep theirs) and built the reports from the synthetic database."""

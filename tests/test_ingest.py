@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from helpers import CVR, EANS, LINE_HEADER, danish, minimal_raw, quarantine, query, unit_row, write_csv
+from helpers import CVR, EANS, LINE_HEADER, danish, examples, minimal_raw, quarantine, query, unit_row, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -192,6 +192,7 @@ def test_a_file_that_fails_while_read_ahead_stops_the_ingest_cleanly(tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.duckdb", "raw"]
 
 
+@pytest.mark.slow
 def test_reingesting_the_same_files_does_not_duplicate(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     db = tmp_path / "e.duckdb"
@@ -239,6 +240,7 @@ def test_units_with_a_duplicate_ean_are_quarantined_and_a_negative_budget_blanke
 
 
 
+@pytest.mark.slow
 def test_partitioned_parquet_folders_from_several_municipalities(tmp_path: Path) -> None:
     from analysis.synthetic import generate
 
@@ -283,6 +285,7 @@ def test_utf8_copies_of_windows_exports_are_removed_once_read(tmp_path: Path) ->
     assert copies_when_checking == []
 
 
+@pytest.mark.slow
 def test_duckdb_reader_and_python_reader_load_the_same_rows(tmp_path: Path) -> None:
     """A clean file goes through DuckDB's CSV reader; the same rows with a blank line in between
     (which would shift DuckDB's line numbers) go through the Python reader. Same result."""
@@ -305,6 +308,7 @@ def test_duckdb_reader_and_python_reader_load_the_same_rows(tmp_path: Path) -> N
         ("amount", "abc", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)")]
 
 
+@pytest.mark.slow
 def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path: Path, monkeypatch) -> None:
     """A Windows export's UTF-8 copy is written and read in parts (DuckDB reads one while the next
     is written): the row ids that give line numbers continue across parts, and a quoted line break
@@ -342,6 +346,7 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
     assert [row[0] for row in quoted[0]] == [row[0] for row in whole[0]]
 
 
+@pytest.mark.slow
 def test_a_windows_export_is_read_where_it_lies_when_latin1_means_the_same_and_copied_when_not(
         tmp_path: Path, monkeypatch) -> None:
     """cp1252 and latin-1 agree but for the bytes 0x80-0x9F, so a Windows export without them is
@@ -383,6 +388,7 @@ def test_a_windows_export_is_read_where_it_lies_when_latin1_means_the_same_and_c
     assert {row[1] for row in results["ASCII first, cp1252 late"]} == {"Kobmand", "Købmand Ærø"}
 
 
+@pytest.mark.slow
 def test_a_guarded_file_with_some_fields_not_guarded_reads_like_a_plain_one(tmp_path: Path) -> None:
     """A guarded file is read with ``;=`` as its separator; where a field is not guarded (a number
     written plainly) or a value holds ``;=``, that split is wrong and the file is read again with its
@@ -441,7 +447,7 @@ def _line_by_line(block: bytes) -> tuple[bytes, int]:
     return b"\n".join(out), converted
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.tuples(st.text(alphabet="abcæøåÆØÅé€’–;\"=", max_size=12),
                           st.sampled_from(["utf-8", "cp1252"])), max_size=8))
 def test_transcoding_a_block_equals_decoding_it_line_by_line(lines: list[tuple[str, str]]) -> None:
@@ -473,6 +479,7 @@ def test_two_amount_columns_take_the_one_excluding_vat_and_other_pairs_are_refus
     assert query(tmp_path / "e.duckdb", "SELECT amount FROM invoice_lines") == [(Decimal("1000.00"),)]
 
 
+@pytest.mark.slow
 def test_credit_notes_net_against_purchases_whatever_the_sign_convention(tmp_path: Path) -> None:
     """Kreditnota lines written positive are negated; a file mixing both conventions is refused."""
     header = [*LINE_HEADER, "Dokumenttype"]
@@ -511,6 +518,7 @@ def test_a_file_whose_rows_nearly_all_share_one_problem_stops_the_ingest_with_a_
     ("1 234,50", "1234.50"), ("1\u00a0234\u00a0567,50", "1234567.50"), ("100,500", "100.50"), ("1.234,50 DKK", "1234.50"),
     ("1,2345E+03", "1234.50"), ("-1,5e2", "-150.00"), ("1,23456E+01", None),
     ("100,555", None), ("1.50", None), ("12 34", None)])
+@pytest.mark.slow
 def test_amounts_as_danish_exports_write_them_are_read_exactly_or_quarantined(
         tmp_path: Path, text: str, kroner: str | None) -> None:
     """Trailing minus (SAP/KMD), parentheses, kr., the Unicode minus, spaces as thousands: exact; three

@@ -85,6 +85,7 @@ def test_each_report_notebook_declares_exactly_its_validators_parameters_and_def
             assert eval(default) == signature[name].default, f"{path.name}: {name} = {default}"  # noqa: S307
 
 
+@pytest.mark.slow
 def test_the_git_filter_make_setup_installs_keeps_outputs_out_of_git(tmp_path: Path) -> None:
     """JupyterLab's autosave writes outputs into the tracked notebook; git add must take it without."""
     import shutil

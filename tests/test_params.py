@@ -193,6 +193,7 @@ def test_the_penalty_check_hands_on_the_units_and_the_result_so_no_notebook_read
 
 @pytest.mark.parametrize("notebook", ["ehandel_status", "benchmark", "penalty", "briefing", "proposal_form",
                                       "business_case"])
+@pytest.mark.slow
 def test_a_notebook_opens_its_database_once_and_gets_one_typed_inputs_object(
         notebook: str, small_db, monkeypatch: pytest.MonkeyPatch) -> None:
     """The checks of a notebook's parameters (the briefing's run the penalty's and the benchmark's)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import db, rates
+from helpers import examples
 from analysis.errors import ParameterError
 from analysis.penalty import (
     MAX_AMOUNT, STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response,
@@ -139,7 +140,7 @@ def municipalities(draw):
     return units, parameters
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(municipalities())
 def test_properties_of_every_allocation(case) -> None:
     units, parameters = case

@@ -81,6 +81,7 @@ def expected_unit_rates(data: dict[str, pd.DataFrame], year: int) -> pd.DataFram
     return frame.sort_values("ean").reset_index(drop=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_unit_org_and_municipality_rates_match_pandas(tmp_path: Path, seed: int) -> None:
     data = random_municipality(tmp_path / "raw", seed)
@@ -113,6 +114,7 @@ def test_unit_org_and_municipality_rates_match_pandas(tmp_path: Path, seed: int)
     con.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [4, 5])
 def test_monthly_totals_equal_the_definition(tmp_path: Path, seed: int) -> None:
     """unit_month and category_month (built for speed) equal count(DISTINCT document_id) over purchases."""

@@ -48,6 +48,7 @@ def hand_sum(folder: Path) -> tuple[int, Decimal]:
     return documents, total
 
 
+@pytest.mark.slow
 @needs_realdata
 @pytest.mark.parametrize("version", ["oioubl-2.02", "oioubl-3.0"])
 def test_each_real_oioubl_folder_ingests_and_its_kroner_agree_with_a_hand_sum(tmp_path: Path, version: str) -> None:
@@ -146,6 +147,7 @@ def test_xml_that_is_not_an_invoice_is_skipped_and_broken_xml_is_quarantined(tmp
                          " line 4, column 11)")]
 
 
+@pytest.mark.slow
 def test_zip_members_are_read_and_named_archive_member(tmp_path: Path) -> None:
     source = minimal_raw(tmp_path / "plain")
     raw = tmp_path / "raw"
@@ -163,6 +165,7 @@ def test_zip_members_are_read_and_named_archive_member(tmp_path: Path) -> None:
     assert not list(db.parent.glob(".e.duckdb.*"))  # the unpacked copies went with the work folder
 
 
+@pytest.mark.slow
 def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -194,6 +197,7 @@ def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> No
         (EANS[1], Decimal("100000.00")), (EANS[0], Decimal("200000.00"))]
 
 
+@pytest.mark.slow
 def test_an_excel_workbook_inside_a_zip_reads_like_the_workbook_itself(tmp_path: Path) -> None:
     """A mailed export: a zip holding the workbook (every sheet named archive.zip:book.xlsx:sheet)."""
     (tmp_path / "plain").mkdir()
@@ -239,6 +243,7 @@ def test_a_guarded_cp1252_export_in_a_zip_reads_like_a_plain_one(tmp_path: Path)
         ("F3", 1, Decimal("5000.00"), "Vikar")]
 
 
+@pytest.mark.slow
 def test_a_kmd_custom_data_file_is_read_by_its_second_header_row(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     technical = ["Metadata", "Dato1", "Tekst1", "Tekst2", "Tekst3", "Numerisk1"]
@@ -252,6 +257,7 @@ def test_a_kmd_custom_data_file_is_read_by_its_second_header_row(tmp_path: Path)
     assert query(db, "SELECT count(*) FROM invoice_lines WHERE is_ehandel") == [(1,)]
 
 
+@pytest.mark.slow
 def test_varekode_is_an_item_number_and_a_bad_optional_value_keeps_its_row(tmp_path: Path) -> None:
     """Danish ERPs write item numbers in Varekode: it is no UNSPSC alias, and a bad UNSPSC is blanked."""
     raw = minimal_raw(tmp_path / "raw")
@@ -308,6 +314,7 @@ def test_the_synthetic_municipality_as_oioubl_xml_gives_the_same_rates_to_the_or
         small_db, "SELECT sum(amount), count(*) FROM invoice_lines")
 
 
+@pytest.mark.slow
 def test_foreign_and_cpr_registered_suppliers_are_kept_without_a_cvr(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     template = (Path(__file__).parent / "data" / "foreign_supplier.xml")
@@ -359,6 +366,7 @@ KMD_ROWS = [
 ]
 
 
+@pytest.mark.slow
 def test_the_kmd_ehandel_table_goes_in_unconverted_with_its_ordretype_flag(tmp_path: Path) -> None:
     """A zip, guarded cp1252, Custom Data header, no units file, no orders, no invoice numbers."""
     raw = tmp_path / "raw"
@@ -391,6 +399,7 @@ def test_the_kmd_ehandel_table_goes_in_unconverted_with_its_ordretype_flag(tmp_p
         ("Katalog", True, "invoice")]
 
 
+@pytest.mark.slow
 def test_an_ordretype_not_in_the_values_file_stops_the_ingest_until_it_is_mapped(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -488,6 +497,7 @@ def test_the_synthetic_municipality_as_the_kmd_table_gives_the_same_kroner_rates
                      " OR eligible_documents IS NOT NULL") == [(0,)]
 
 
+@pytest.mark.slow
 @needs_realdata
 def test_documents_read_by_worker_processes_give_the_same_rows_in_the_same_order() -> None:
     from analysis.ingest.einvoices import Document, open_documents

@@ -109,6 +109,7 @@ def test_fuzzed_invoice_files_end_loaded_quarantined_or_in_a_clear_error(tmp_pat
     con.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("length", [MAX_LINE_BYTES + 1000, 3 * MAX_LINE_BYTES])  # within one read block, or across
 def test_a_line_longer_than_the_limit_is_quarantined_unread(tmp_path: Path, length: int) -> None:
     raw = minimal_raw(tmp_path / "raw")
@@ -153,6 +154,7 @@ def test_killing_the_ingest_never_harms_the_previous_database(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.duckdb", "raw"]
 
 
+@pytest.mark.slow
 def test_reports_can_read_while_an_ingest_replaces_the_database(tmp_path: Path) -> None:
     raw = minimal_raw(tmp_path / "raw")
     db = tmp_path / "e.duckdb"

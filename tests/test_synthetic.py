@@ -16,6 +16,7 @@ def digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_same_seed_same_files_other_seed_other_files(tmp_path: Path) -> None:
     generate(tmp_path / "a", seed=3, years=(2025,), scale=0.05)
     generate(tmp_path / "b", seed=3, years=(2025,), scale=0.05)
@@ -53,6 +54,7 @@ def test_magnitudes_like_hoeje_taastrup(full_year: Path) -> None:
     con.close()
 
 
+@pytest.mark.slow
 def test_small_purchases_credit_notes_and_seasonality(full_year: Path) -> None:
     con = duckdb.connect(str(full_year), read_only=True)
     under_250 = con.execute("""
@@ -69,6 +71,7 @@ def test_small_purchases_credit_notes_and_seasonality(full_year: Path) -> None:
     con.close()
 
 
+@pytest.mark.slow
 def test_identifiers_are_valid(full_year: Path) -> None:
     con = duckdb.connect(str(full_year), read_only=True)
     assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0  # every EAN, CVR and date valid

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import EANS, minimal_raw
+from helpers import EANS, examples, minimal_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -58,7 +58,7 @@ def rows_of(documents: list[bytes], folder: Path):
     return [row for chunk in chunks for row in chunk.to_pylist()]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(0, 2**32), min_size=1, max_size=5))
 def test_every_mutated_document_gives_rows_or_a_reason(tmp_path_factory, seeds: list[int]) -> None:
     folder = tmp_path_factory.mktemp("fuzz")
