@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from analysis.build import build_reports, discover_notebooks
+from analysis.report.build import build_reports, discover_notebooks
 from analysis.paths import DEFAULT_DATABASE, NOTEBOOK_DIR, TEMPLATE_DIR
 
 BIN = Path(sys.executable).parent

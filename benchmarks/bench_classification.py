@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="classification scans (median)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the data (default: a temporary one)")
     args = parser.parse_args()
-    from analysis.synthetic import generate
+    from analysis.synthetic.municipality import generate
 
     work = Path(tempfile.mkdtemp(dir=args.work))
     try:

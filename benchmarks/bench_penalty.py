@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import db, rates
+from analysis import db
+from analysis.engines import rates
 from analysis.ingest import ingest
-from analysis.penalty import PenaltyParameters, rank_units, selection_probability, simulate
-from analysis.synthetic import generate
+from analysis.engines.penalty import PenaltyParameters, rank_units, selection_probability, simulate
+from analysis.synthetic.municipality import generate
 
 
 def timed(function, repeat: int) -> list[float]:

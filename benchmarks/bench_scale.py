@@ -37,7 +37,7 @@ phase, args = sys.argv[1], json.loads(sys.argv[2])
 start = time.perf_counter()
 result = {}
 if phase == "generate":
-    from analysis.synthetic import generate
+    from analysis.synthetic.municipality import generate
     s = generate(Path(args["out"]), seed=7, years=tuple(args["years"]), scale=args["scale"],
                  municipalities=args["municipalities"], file_format=args["format"])
     result = {"lines": s.invoice_lines, "cards": s.card_transactions, "orders": s.orders, "units": s.units}
@@ -162,7 +162,7 @@ def queries(db: Path, year: int, with_pandas: bool = True) -> dict:
     import duckdb
     import pandas as pd
 
-    from analysis import rates
+    from analysis.engines import rates
 
     con = duckdb.connect(str(db), read_only=True)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)

@@ -1,7 +1,7 @@
 """OIOUBL XML and the KMD/TrueLink table ingested beside the CSV path, on the same invoice lines.
 
 Writes a synthetic municipality, then the same invoice lines as one OIOUBL 2.02 file per document
-(analysis.oioubl_export) and as the KMD Insight table in a guarded cp1252 zip (analysis.kmd_export),
+(analysis.synthetic.oioubl_export) and as the KMD Insight table in a guarded cp1252 zip (analysis.synthetic.kmd_export),
 and ingests each form in a process of its own (so its peak memory is its own). Prints, with the
 targets of issue #15 beside them:
   * XML ingest                                  >= 2,000 documents/s on 2 cores, peak memory < 1 GiB
@@ -34,9 +34,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="ingests per form (median seconds)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the data (default: a temporary one)")
     args = parser.parse_args()
-    from analysis.kmd_export import write_kmd_table
-    from analysis.oioubl_export import write_oioubl
-    from analysis.synthetic import generate
+    from analysis.synthetic.kmd_export import write_kmd_table
+    from analysis.synthetic.oioubl_export import write_oioubl
+    from analysis.synthetic.municipality import generate
 
     work = Path(tempfile.mkdtemp(dir=args.work))
     try:

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
 
 from analysis.ingest import ingest  # noqa: E402
-from analysis.synthetic import generate  # noqa: E402
+from analysis.synthetic.municipality import generate  # noqa: E402
 
 
 @pytest.fixture(scope="session")

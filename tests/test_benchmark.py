@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from helpers import CVR, EANS, LINE_HEADER, ORDER_HEADER, UNIT_HEADER, danish, write_csv
 
-from analysis import compliance, db, rates
-from analysis.benchmark import comparators, gap, load_benchmarks, target_rate
+from analysis.engines import compliance, rates
+from analysis import db
+from analysis.engines.benchmark import comparators, gap, load_benchmarks, target_rate
 from analysis.errors import InputError, ParameterError
 from analysis.ingest import ingest
-from analysis.savings import Assumptions, Position, savings, sensitivity
+from analysis.engines.savings import Assumptions, Position, savings, sensitivity
 
 HEADER = ["Kommune", "Land", "År", "Mål", "Værdi", "Kilde", "URL", "Læst", "Note"]
 

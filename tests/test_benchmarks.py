@@ -34,7 +34,7 @@ def test_replicated_set_ingests_without_duplicates_and_keeps_the_rates(tmp_path)
     and every rate stays as it was, with twice the documents."""
     from analysis import db
     from analysis.ingest import ingest
-    from analysis.synthetic import generate
+    from analysis.synthetic.municipality import generate
 
     generate(tmp_path / "one", seed=3, years=(2025,), scale=0.1, municipalities=2, file_format="parquet")
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "replicate.py"), str(tmp_path / "one"),

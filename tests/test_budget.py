@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.budget import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html, thousands
+from analysis.report.budget_table import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html, thousands
 from analysis.errors import ParameterError
 
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.business_case import (
-    TABLE_1_PRINTED, TABLE_1_ROWS, BusinessCase, DigitalPost, digital_post_gain, distribute, distribution_key,
-    eboks_case, ehandel_case, evaluate, in_thousands, net_present_value, payback_year, postage,
+from analysis.engines.business_case import (
+    TABLE_1_PRINTED,
+    TABLE_1_ROWS,
+    BusinessCase,
+    DigitalPost,
+    digital_post_gain,
+    distribute,
+    distribution_key,
+    eboks_case,
+    ehandel_case,
+    evaluate,
+    in_thousands,
+    net_present_value,
+    payback_year,
+    postage,
 )
 from analysis.errors import ParameterError
 

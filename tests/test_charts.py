@@ -10,8 +10,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis import benchmark, charts, db, rates
-from analysis.penalty import PenaltyParameters, selection_probability, simulate
+from analysis.engines import benchmark, rates
+from analysis.report import charts
+from analysis import db
+from analysis.engines.penalty import PenaltyParameters, selection_probability, simulate
 
 LONG = "Sandsynlighed for at blive udvalgt, enhederne omkring afskæringen (1000 genudtræk), måleperiode 2025"
 

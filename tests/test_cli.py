@@ -150,7 +150,7 @@ def test_build_help_lists_every_notebook_with_its_parameters_defaults_and_meanin
     import subprocess
     import sys
 
-    from analysis.build import discover_notebooks
+    from analysis.report.build import discover_notebooks
 
     shown = subprocess.run([sys.executable, "-m", "analysis.cli", "build", "--help"], capture_output=True, text=True,
                            check=True).stdout
@@ -209,7 +209,7 @@ def test_every_penalty_output_lists_tied_units_units_not_ranked_and_large_cuts(
         tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     from helpers import EANS
 
-    from analysis import penalty
+    from analysis.engines import penalty
 
     db = tie_and_credit_note_db(tmp_path)
     capsysbinary.readouterr()

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from analysis import db, params, rates, text
-from analysis.build import build_reports
+from analysis import db, params
+from analysis.engines import rates
+from analysis.report import text
+from analysis.report.build import build_reports
 from analysis.formats import pct
-from analysis.penalty import Certainty, PenaltyParameters, selection_probability, simulate
+from analysis.engines.penalty import Certainty, PenaltyParameters, selection_probability, simulate
 
 PARAMETERS = {"year": "2024", "amount": "2000000", "n": "12", "key": "missed", "budget_basis": "spend", "case": "ehandel",
               "replicates": "300", "report_date": "2026-11-23", "case_number": "26-999"}

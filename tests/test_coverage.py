@@ -15,12 +15,13 @@ from helpers import CVR, EANS, examples, minimal_raw
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import coverage, params, rates
-from analysis.coverage import Coverage, check_ranking, coverage_between
+from analysis.engines import coverage, rates
+from analysis import params
+from analysis.engines.coverage import Coverage, check_ranking, coverage_between
 from analysis.errors import ParameterError
 from analysis.ingest import ingest
 from analysis.paths import REFERENCE_DIR
-from analysis.synthetic import generate
+from analysis.synthetic.municipality import generate
 
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
 
@@ -210,7 +211,7 @@ def test_budgets_by_cost_centre_and_art_give_every_unit_its_goods_budget_and_the
         real_like: dict[str, Path]) -> None:
     """The real-like set has no Varebudget: its budget file (arts 2.2/2.7/2.9 and 4.9, one cost centre
     shared half and half by two units) gives each unit the truth's budget to the krone, and the same cuts."""
-    from analysis.penalty import simulate
+    from analysis.engines.penalty import simulate
 
     budgets = {}
     for name in ("truth", "real"):

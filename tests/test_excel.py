@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from analysis import db, excel, penalty, rates
+from analysis import db
+from analysis.report import excel
+from analysis.engines import penalty, rates
 from analysis.formats import long_date
 
 HEADER = excel.SheetHeader("Eksempel Kommune", "2025", date(2026, 11, 23), "26-123",

@@ -15,9 +15,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analysis import db, excel, rates
-from analysis.explorer import Explorer
-from analysis.penalty import PenaltyParameters, simulate
+from analysis import db
+from analysis.report import excel
+from analysis.engines import rates
+from analysis.report.explorer import Explorer
+from analysis.engines.penalty import PenaltyParameters, simulate
 from analysis.paths import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -242,7 +242,7 @@ def test_units_with_a_duplicate_ean_are_quarantined_and_a_negative_budget_blanke
 
 @pytest.mark.slow
 def test_partitioned_parquet_folders_from_several_municipalities(tmp_path: Path) -> None:
-    from analysis.synthetic import generate
+    from analysis.synthetic.municipality import generate
 
     summary = generate(tmp_path / "raw", seed=5, years=(2025,), scale=0.05, municipalities=3, file_format="parquet")
     db = tmp_path / "e.duckdb"

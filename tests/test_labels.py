@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from analysis import labels
-from analysis.labels import LABELS
+from analysis.report import labels
+from analysis.report.labels import LABELS
 from analysis.paths import NOTEBOOK_DIR, PACKAGE_DIR
 
 
@@ -20,7 +20,7 @@ def code_of(path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", [*sorted(NOTEBOOK_DIR.glob("*.ipynb")), PACKAGE_DIR / "explorer.py"],
+@pytest.mark.parametrize("path", [*sorted(NOTEBOOK_DIR.glob("*.ipynb")), PACKAGE_DIR / "report" / "explorer.py"],
                          ids=lambda path: path.name)
 def test_no_report_names_a_catalogued_column_on_its_own(path) -> None:
     """A header written beside a table drifts ("Sandsynlighed" in 03, "Sikkerhed" in 04 for the same
@@ -31,7 +31,7 @@ def test_no_report_names_a_catalogued_column_on_its_own(path) -> None:
 
 
 def test_the_workbook_and_the_danish_csv_use_the_catalogues_headers() -> None:
-    from analysis.excel import ALLOCATION, PROBABILITY
+    from analysis.report.excel import ALLOCATION, PROBABILITY
 
     for column, header, number_format, width in ALLOCATION:
         assert (header, number_format, width) == (LABELS[column].header, LABELS[column].excel, LABELS[column].width)

@@ -140,7 +140,7 @@ def readme_parameter_tables() -> dict[str, list[tuple[list[str], str]]]:
 
 
 def test_the_readme_documents_every_notebook_parameter_with_its_default() -> None:
-    from analysis.build import declared_parameters, discover_notebooks
+    from analysis.report.build import declared_parameters, discover_notebooks
 
     tables = readme_parameter_tables()
     for path in discover_notebooks().values():

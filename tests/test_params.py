@@ -62,7 +62,8 @@ def test_the_scenario_id_changes_with_figures_and_data_not_with_presentation() -
 def test_a_budget_follow_up_ranks_on_whole_months_up_to_its_date(small_db: Path) -> None:
     from datetime import date
 
-    from analysis import rates, text
+    from analysis.engines import rates
+    from analysis.report import text
 
     assert rates.follow_up_period(date(2025, 11, 15), "12m") == (date(2024, 11, 1), date(2025, 10, 31))
     assert rates.follow_up_period(date(2025, 11, 30), "12m") == (date(2024, 12, 1), date(2025, 11, 30))
@@ -92,7 +93,8 @@ def test_a_period_the_data_only_partly_cover_is_never_ranked(small_db: Path, giv
 def test_the_year_before_is_compared_only_when_the_data_cover_all_of_it(small_db: Path) -> None:
     from datetime import date
 
-    from analysis import db, rates
+    from analysis import db
+    from analysis.engines import rates
 
     con = db.connect(small_db)
     try:
@@ -108,7 +110,7 @@ def test_every_notebooks_parameters_cell_is_written_from_the_one_spec() -> None:
     """Each parameter is declared once, in analysis.spec: a notebook's parameters cell holds exactly
     its validator's names with the spec's defaults and help (rewrite with python -m analysis.spec)."""
     from analysis import spec
-    from analysis.build import declared_parameters, discover_notebooks
+    from analysis.report.build import declared_parameters, discover_notebooks
 
     for name, path in discover_notebooks().items():
         notebook = json.loads(path.read_text(encoding="utf-8"))
@@ -176,9 +178,9 @@ def test_the_penalty_check_hands_on_the_units_and_the_result_so_no_notebook_read
         small_db) -> None:
     """03, 04 and 06 read the period's units and simulated the proposal once in the parameters'
     check and once more in the notebook: now the check's are used."""
-    from analysis import rates
-    from analysis.build import discover_notebooks
-    from analysis.penalty import simulate
+    from analysis.engines import rates
+    from analysis.report.build import discover_notebooks
+    from analysis.engines.penalty import simulate
 
     resolved = params.penalty(db_path=str(small_db), n=5)
     with resolved.db as con:
@@ -202,7 +204,7 @@ def test_a_notebook_opens_its_database_once_and_gets_one_typed_inputs_object(
     import dataclasses
 
     from analysis import db, inputs
-    from analysis.build import discover_notebooks
+    from analysis.report.build import discover_notebooks
     from analysis.spec import SPECS
 
     opened = []

@@ -10,12 +10,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import db, rates
+from analysis import db
+from analysis.engines import rates
 from helpers import examples
 from analysis.errors import ParameterError
-from analysis.penalty import (
-    MAX_AMOUNT, STATUS_BELOW_MINIMUM, STATUS_EXEMPT, STATUS_NO_SPEND, STATUS_SELECTED, PenaltyParameters, Response,
-    allocate, budget_caps, compare, project, ratchet_alternatives, repeat_selection, selection_probability,
+from analysis.engines.penalty import (
+    MAX_AMOUNT,
+    STATUS_BELOW_MINIMUM,
+    STATUS_EXEMPT,
+    STATUS_NO_SPEND,
+    STATUS_SELECTED,
+    PenaltyParameters,
+    Response,
+    allocate,
+    budget_caps,
+    compare,
+    project,
+    ratchet_alternatives,
+    repeat_selection,
+    selection_probability,
     simulate,
 )
 

@@ -14,7 +14,7 @@ import papermill
 import pytest
 from pypdf import PdfReader
 
-from analysis import budget, proposal
+from analysis.report import budget_table, proposal
 from analysis.errors import ParameterError
 from analysis.paths import NOTEBOOK_DIR
 
@@ -32,7 +32,7 @@ def default_form() -> proposal.Form:
     years = (2026, 2027, 2028, 2029)
     return proposal.Form(budget_years=years, number="ØU08", title="Øget brug af e-handel", committee="Økonomiudvalget",
                          proposer="Administrationen", expense_type="Serviceudgifter", price_year=2026,
-                         table=budget.proposal_table(1_500_000, years),
+                         table=budget_table.proposal_table(1_500_000, years),
                          sections=proposal.sections(proposal.TEMPLATE, FIGURES))
 
 
@@ -56,7 +56,7 @@ def test_the_word_form_reproduces_the_seeds_header_table_and_sections(tmp_path: 
         assert field in seed and field in lines, field
     for row in ("Nuværende budget - - - -", "Budgetændring – drift", "Effektivisering -1.500 -1.500 -1.500 -1.500",
                 "Samlet ændring (Netto) -1.500 -1.500 -1.500 -1.500", "Personalekonsekvenser",
-                "Ændring i antal årsværk - - - -", budget.SIGN_NOTE):
+                "Ændring i antal årsværk - - - -", budget_table.SIGN_NOTE):
         assert row in seed and row in lines, row
     assert "Beløb i 1.000 kr. 2026-priser 2026 2027 2028 2029" in lines
     headings = [line for line in seed if re.match(r"[1-7]\. ", line)]
@@ -115,7 +115,7 @@ def test_the_notebook_builds_the_form_for_another_budget_period(small_db: Path, 
 
 @pytest.mark.slow
 def test_the_build_writes_the_form_as_pdf_and_word(small_db: Path, tmp_path: Path) -> None:
-    from analysis.build import build_reports
+    from analysis.report.build import build_reports
 
     build_reports(db_path=small_db, run="form", only=["proposal_form"], reports_dir=tmp_path,
                   parameters={"n": "10", "report_date": "2026-11-23"})

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from helpers import CARD_HEADER, LINE_HEADER, ORDER_HEADER, UNIT_HEADER, danish, gln, write_csv
 
-from analysis import db, rates
+from analysis import db
+from analysis.engines import rates
 from analysis.errors import ParameterError
 from analysis.ingest import ingest
 
@@ -186,7 +187,7 @@ def test_no_rate_on_zero_or_negative_eligible_spend(tmp_path: Path) -> None:
     from helpers import CVR, EANS, minimal_raw
 
     from analysis.ingest import ingest
-    from analysis.penalty import STATUS_NO_SPEND, PenaltyParameters, rank_units
+    from analysis.engines.penalty import STATUS_NO_SPEND, PenaltyParameters, rank_units
 
     raw = minimal_raw(tmp_path / "raw", lines=[
         ["F1", 1, "10-01-2025", EANS[0], CVR, "Kontor A/S", "44121701", "Kuglepenne", "1.000,00", "EH-1", ""],

@@ -298,7 +298,7 @@ def test_no_usable_rows_names_the_most_common_reasons_with_an_example(tmp_path: 
 @pytest.mark.slow
 def test_the_synthetic_municipality_as_oioubl_xml_gives_the_same_rates_to_the_ore(
         small_raw: Path, small_db: Path, tmp_path: Path) -> None:
-    from analysis.oioubl_export import write_oioubl
+    from analysis.synthetic.oioubl_export import write_oioubl
 
     raw = tmp_path / "xml"
     shutil.copytree(small_raw, raw)
@@ -480,7 +480,7 @@ def test_each_default_reference_file_reads_without_a_problem(file_name: str) -> 
 def test_the_synthetic_municipality_as_the_kmd_table_gives_the_same_kroner_rates_to_the_ore(
         small_raw: Path, small_db: Path, tmp_path: Path) -> None:
     """Ordretype and Varetype carry what orders and UNSPSC did; the invoices can no longer be counted."""
-    from analysis.kmd_export import write_kmd_table
+    from analysis.synthetic.kmd_export import write_kmd_table
 
     raw = tmp_path / "kmd"
     shutil.copytree(small_raw, raw)

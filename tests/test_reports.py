@@ -16,8 +16,10 @@ import papermill
 import pytest
 from pypdf import PdfReader
 
-from analysis import db, excel, rates
-from analysis.build import build_reports, discover_notebooks, scenario_ids
+from analysis import db
+from analysis.report import excel
+from analysis.engines import rates
+from analysis.report.build import build_reports, discover_notebooks, scenario_ids
 from analysis.errors import BuildError, ParameterError
 from analysis.formats import mio_kr, pct, points
 from analysis.paths import NOTEBOOK_DIR
@@ -333,7 +335,7 @@ def kmd_built(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     import shutil
 
     from analysis.ingest import ingest
-    from analysis.kmd_export import write_kmd_table
+    from analysis.synthetic.kmd_export import write_kmd_table
 
     raw = tmp_path_factory.mktemp("kmd") / "raw"
     shutil.copytree(small_raw, raw)
@@ -368,7 +370,7 @@ def unspsc_only_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Reports on real-like data classified by UNSPSC alone (catalogue lines only): the trap of #16."""
     from analysis.ingest import ingest
     from analysis.paths import REFERENCE_DIR
-    from analysis.synthetic import generate
+    from analysis.synthetic.municipality import generate
 
     raw = tmp_path_factory.mktemp("unspsc_only") / "raw"
     generate(raw, seed=7, years=(2025,), scale=0.1, real_like=True)
@@ -429,7 +431,7 @@ def test_a_build_replaces_only_run_folders_that_a_build_wrote(small_db: Path, tm
 
 
 def test_an_image_description_is_escaped_in_the_html() -> None:
-    from analysis.build import to_html
+    from analysis.report.build import to_html
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")

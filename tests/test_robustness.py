@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from analysis.build import build_reports
+from analysis.report.build import build_reports
 from analysis.errors import InputError
 from analysis.ingest import ingest
 from analysis.ingest.readers import MAX_LINE_BYTES
-from analysis.synthetic import generate
+from analysis.synthetic.municipality import generate
 
 FUZZ_CASES = 150
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analysis import db, rates
-from analysis.synthetic import generate
+from analysis import db
+from analysis.engines import rates
+from analysis.synthetic.municipality import generate
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -7,10 +7,10 @@ import re
 import pandas as pd
 import pytest
 
-from analysis import text
+from analysis.report import text
 from analysis.formats import estimate, estimate_kr
-from analysis.penalty import Certainty, lowest_rate_first, uncertain
-from analysis.savings import Assumptions
+from analysis.engines.penalty import Certainty, lowest_rate_first, uncertain
+from analysis.engines.savings import Assumptions
 
 NBSP = "\u00a0"
 
@@ -106,7 +106,7 @@ def test_every_lowest_rate_list_breaks_ties_by_missed_spend_then_ean() -> None:
 
 
 def test_the_rules_sentence_has_one_full_stop_after_kroner_and_ties_in_ranking_order() -> None:
-    from analysis.penalty import PenaltyParameters
+    from analysis.engines.penalty import PenaltyParameters
 
     sentence = plain(text.rules(PenaltyParameters(min_spend=10_000, cap=0.05, exempt_types=("botilbud",)), ["B", "A"]))
     assert ".." not in sentence and "Minimum e-handelsegnet forbrug: 10.000 kr. Loft pr. enhed: 5,0 % af varebudgettet." \
@@ -123,7 +123,7 @@ def test_the_data_source_names_the_day_in_danish_and_the_folder() -> None:
 
 
 def test_units_left_out_of_the_ranking_and_large_cuts_are_said_in_danish() -> None:
-    from analysis.penalty import PenaltyParameters, simulate
+    from analysis.engines.penalty import PenaltyParameters, simulate
 
     units = pd.DataFrame({
         "ean": list("ABCDE"), "name": ["Skole A", "Skole B", "Botilbud C", "Skole D", "Skole E"],
@@ -149,12 +149,12 @@ def test_the_missing_count_rate_sentence_ends_once() -> None:
 
 
 def test_01_and_04_show_one_reconciliation_per_file_or_per_kind() -> None:
-    from analysis import report
+    from analysis.report import blocks
 
     ingest = pd.DataFrame({"file": ["a.csv", "b.xml"], "kind_label": ["Fakturalinjer", "Fakturalinjer"],
                            "rows_read": [3, 2], "rows_loaded": [2, 2], "rows_quarantined": [1, 0],
                            "amount_read": [300.0, 200.0], "amount_quarantined": [100.0, 0.0], "rows_unpriced": [0, 0]})
-    per_file, per_kind = report.reconciliation(ingest).data, report.reconciliation(ingest, by_file=False).data
+    per_file, per_kind = blocks.reconciliation(ingest).data, blocks.reconciliation(ingest, by_file=False).data
     assert "a.csv" in per_file and "a.csv" not in per_kind
     assert per_kind.count("Fakturalinjer") == 1 and "500" in per_kind
     caption = "Afstemning af indlæsningen: læst = indlæst + karantæne"
@@ -162,7 +162,7 @@ def test_01_and_04_show_one_reconciliation_per_file_or_per_kind() -> None:
 
 
 def test_the_ratchet_sentence_counts_the_units_cut_again_and_those_that_improved() -> None:
-    from analysis.penalty import Repeat
+    from analysis.engines.penalty import Repeat
 
     table = pd.DataFrame({"ean": list("ABCD"), "name": list("ABCD"), "rate_before": [0.1, 0.2, 0.3, 0.1],
                           "rate_now": [0.15, 0.1, 0.2, 0.4], "cut_before": [5, 5, 0, 5], "cut_now": [6, 4, 5, 0],

@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import coverage, db, labels, params, rates, spec
-from .labels import LABELS
+from .engines import coverage, rates
+from . import db, params, spec
+from .report import labels
+from .report.labels import LABELS
 from .formats import kr, pct
 from .ingest import ORDER_MATCHES, IngestReport, ingest
 from .ingest.load import municipality_name
@@ -26,7 +28,7 @@ from .errors import AnalysisError
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:
-    from .synthetic import generate
+    from .synthetic.municipality import generate
 
     summary = generate(args.out, seed=args.seed, years=args.years, scale=args.scale,
                        municipalities=args.municipalities, file_format=args.format, real_like=args.real_like)
@@ -171,7 +173,8 @@ def print_coverage(found: coverage.Coverage) -> None:
 
 
 def cmd_penalty(args: argparse.Namespace) -> None:
-    from . import excel, penalty
+    from .report import excel
+    from .engines import penalty
 
     parameters = penalty.PenaltyParameters(
         n=args.n, amount=args.amount, key=args.key, basis=args.basis, min_spend=args.min_spend,
@@ -254,7 +257,7 @@ def cmd_explore(args: argparse.Namespace) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> None:
-    from .build import build_reports, load_parameter_file  # heavy (papermill, nbconvert): only when building
+    from .report.build import build_reports, load_parameter_file  # heavy (papermill, nbconvert): only when building
 
     parameters = load_parameter_file(args.params) if args.params else {}
     parameters.update(dict(args.parameter or []))
@@ -375,7 +378,7 @@ class _NotebooksHelp(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
-        from .build import parameters_help
+        from .report.build import parameters_help
 
         parser.epilog = parameters_help()
         parser.print_help()

@@ -19,12 +19,12 @@ import duckdb
 import pandas as pd
 
 from . import db
-from .business_case import BusinessCase, DigitalPost
-from .coverage import Coverage
+from .engines.business_case import BusinessCase, DigitalPost
+from .engines.coverage import Coverage
 from .errors import ParameterError
 from .paths import DEFAULT_DATABASE
-from .penalty import PenaltyParameters, PenaltyResult, Response
-from .savings import Assumptions
+from .engines.penalty import PenaltyParameters, PenaltyResult, Response
+from .engines.savings import Assumptions
 
 
 class Database:

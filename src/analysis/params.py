@@ -20,16 +20,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import benchmark as bench
-from . import coverage, rates
-from .business_case import CASES, DigitalPost, eboks_case, ehandel_case
+from .engines import benchmark as bench
+from .engines import coverage, rates
+from .engines.business_case import CASES, DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
 from .ingest import provenance
 from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, Inputs, PenaltyInputs,
                      ProposalInputs, StatusInputs, database)
-from .penalty import PenaltyParameters, Response, simulate
-from .proposal import TEMPLATE
-from .savings import Assumptions, Position, savings
+from .engines.penalty import PenaltyParameters, Response, simulate
+from .report.proposal import TEMPLATE
+from .engines.savings import Assumptions, Position, savings
 from .spec import check, defaults_from_spec
 
 BASES = {"amount": "kroner", "count": "antal fakturaer"}

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .business_case import CASES
-from .coverage import MAX_UNCLASSIFIED
+from .engines.business_case import CASES
+from .engines.coverage import MAX_UNCLASSIFIED
 from .errors import ParameterError
-from .penalty import BASES, BUDGET_BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, MAX_AMOUNT
-from .rates import FOLLOW_UP_WINDOWS
+from .engines.penalty import BASES, BUDGET_BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, MAX_AMOUNT
+from .engines.rates import FOLLOW_UP_WINDOWS
 
 COMPARATORS = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune"
 TARGET = "Københavns Kommune"

@@ -11,8 +11,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from .errors import ParameterError
-from .paths import REFERENCE_DIR
+from ..errors import ParameterError
+from ..paths import REFERENCE_DIR
 
 GROUPS = {  # name -> the SQL columns grouped by
     "unit": "u.name AS name, u.unit_type AS unit_type",

@@ -12,8 +12,8 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from .errors import ParameterError
-from .formats import kr
+from ..errors import ParameterError
+from ..formats import kr
 
 PeriodType = Literal["year", "quarter", "month"]
 PERIOD_TYPES: tuple[str, ...] = ("year", "quarter", "month")
@@ -52,7 +52,7 @@ def check_basis(con: duckdb.DuckDBPyConnection, basis: str) -> str:
 def ehandel_definition(con: duckdb.DuckDBPyConnection) -> str:
     """How this database decides that a purchase is e-handel, in Danish (for every report's method
     note): the order matching rule the ingest used, and the Ordretype mapping of a single-table export."""
-    from .ingest import ORDER_MATCHES  # the ingest's own wording of its rules
+    from ..ingest import ORDER_MATCHES  # the ingest's own wording of its rules
 
     found = dict(con.execute("SELECT key, value FROM meta WHERE key = 'order_match'").fetchall())
     kinds = {row[0] for row in con.execute("SELECT DISTINCT kind FROM ingest_files WHERE rows_loaded > 0").fetchall()}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paths import DEFAULT_CATEGORIES
+from ..paths import DEFAULT_CATEGORIES
 
 TABLE_ZIP = "e-handelstabel-truelink.zip"
 # Randers Kommune's "ØKE-handelsfilter" (../shared/realdata/kmd-insight): technical and own names.

@@ -12,8 +12,8 @@ from datetime import date
 import pandas as pd
 from IPython.display import HTML
 
-from .coverage import Coverage
-from .formats import kr, long_date, number
+from ..engines.coverage import Coverage
+from ..formats import kr, long_date, number
 from .tables import table
 
 

@@ -18,9 +18,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from .errors import ParameterError
-from .formats import mio_kr, pct, points
-from .ingest.schema import RULE_KEYS
+from ..errors import ParameterError
+from ..formats import mio_kr, pct, points
+from ..ingest.schema import RULE_KEYS
 
 # The eligibility keys in their order of precedence (UNSPSC, then the rules file's), with the Danish
 # label reports use.

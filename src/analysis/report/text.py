@@ -14,11 +14,11 @@ from pathlib import Path
 
 from babel.dates import format_date
 
-from .formats import LOCALE, estimate, estimate_kr, kr, long_date, pct
-from .penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
-from .rates import FOLLOW_UP_WINDOWS, months_between
-from .report import escape
-from .savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
+from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, pct
+from ..engines.penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
+from ..engines.rates import FOLLOW_UP_WINDOWS, months_between
+from .blocks import escape
+from ..engines.savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
 
 
 def units(count: int) -> str:

@@ -28,9 +28,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import text
 from .documents import stamped_zip, write_whole
-from .formats import long_date
+from ..formats import long_date
 from .labels import KRONER, PERCENT, sheet_columns
-from .penalty import BASES, PenaltyResult
+from ..engines.penalty import BASES, PenaltyResult
 
 FORMATS = {"count": "0", "kroner": KRONER, "cap": '0.0 %" af varebudgettet"', "text": None}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")

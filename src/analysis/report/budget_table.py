@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 from IPython.display import HTML
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 SIGN_NOTE = "Note: (-) = mindreudgift/merindtægt, (+) = merudgift/mindreindtægt"
 

@@ -17,9 +17,9 @@ from IPython.display import Image, display
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .formats import number, pct
-from .paths import STYLE_DIR
-from .penalty import DISAGREEMENT
+from ..formats import number, pct
+from ..paths import STYLE_DIR
+from ..engines.penalty import DISAGREEMENT
 
 STYLE = STYLE_DIR / "rapport.mplstyle"
 TITLE_LENGTH = 75  # characters of a 9,5 pt bold title on a 6,3 in wide figure

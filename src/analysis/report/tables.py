@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 from IPython.display import HTML
 
-from .formats import kr, number, pct
+from ..formats import kr, number, pct
 
 FORMATS: dict[str, Callable[[object], str]] = {
     "kr": kr,

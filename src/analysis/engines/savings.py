@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 SAVING_PER_INVOICE = 62.0  # kr., Hjørring Kommune 2020 via SKI
 SAVING_SOURCE = "62 kr. pr. e-handlet faktura (Hjørring Kommune 2020, citeret af SKI)"

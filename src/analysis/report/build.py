@@ -31,9 +31,9 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm import tqdm
 from traitlets import default
 
-from . import params
-from .paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
-from .errors import BuildError, ParameterError
+from .. import params
+from ..paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
+from ..errors import BuildError, ParameterError
 
 KERNEL = "python3"
 NOTEBOOK_ONLY_TAG = "notebook-only"  # cells for the analyst in JupyterLab (widgets): not run or shown in reports

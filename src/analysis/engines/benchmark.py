@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ParameterError
-from .ingest import read_reference
-from .paths import REFERENCE_DIR
-from .ingest.schema import BENCHMARKS
+from ..errors import ParameterError
+from ..ingest import read_reference
+from ..paths import REFERENCE_DIR
+from ..ingest.schema import BENCHMARKS
 
 MEASURES = {"andel_kr": "andel af kroner", "andel_fakturaer": "andel af fakturaer"}
 _CHECKS = [

@@ -2,7 +2,7 @@
 
 The form of the seed (ØU08, budget 2026-2029): a header block (Budget, Prioriteringsforslag, Nr.,
 Overskrift, Udvalg, Forslagsstiller, Udgiftstype), the table "Beløb i 1.000 kr., <år>-priser"
-(``budget.proposal_table``) and sections 1-7. The fixed wording of the sections lives in one
+(``budget_table.proposal_table``) and sections 1-7. The fixed wording of the sections lives in one
 template file (``templates/proposal/prioriteringsforslag.md``, Jinja2) that the finance team
 edits; every figure in it is computed here (``figures``). Written as HTML for the PDF and as Word
 (python-docx), because agenda and case systems take Word documents.
@@ -24,11 +24,11 @@ from docx.shared import Pt
 from IPython.display import HTML
 from jinja2 import Environment, StrictUndefined, TemplateError
 
-from . import budget
+from . import budget_table
 from .documents import stamped_zip, write_whole
-from .errors import ParameterError
-from .formats import kr, mio_kr, pct
-from .paths import TEMPLATE_DIR
+from ..errors import ParameterError
+from ..formats import kr, mio_kr, pct
+from ..paths import TEMPLATE_DIR
 
 TEMPLATE = TEMPLATE_DIR / "proposal" / "prioriteringsforslag.md"
 DOCX_NAME = "prioriteringsforslag.docx"
@@ -45,7 +45,7 @@ class Form:
     proposer: str  # Forslagsstiller
     expense_type: str  # Udgiftstype
     price_year: int
-    table: pd.DataFrame  # budget.proposal_table: 1.000 kr. per budget year
+    table: pd.DataFrame  # budget_table.proposal_table: 1.000 kr. per budget year
     sections: list[tuple[str, list[str]]]  # (heading, paragraphs)
     scenario_id: str = ""  # params.scenario_id: same id, same data, parameters and code
 
@@ -119,7 +119,7 @@ def form_html(form: Form, municipality: str) -> list[HTML]:
                    f'<p class="proposal-budget">{html.escape(form.budget_label)}</p>'
                    f'<h1 class="proposal-kind">Prioriteringsforslag</h1><span class="doc-title">{html.escape(title)}</span>'
                    f'<table class="proposal-header">{rows}</table></div>'),
-              budget.table_html(form.table, form.price_year, budget.PROPOSAL_GROUPS)]
+              budget_table.table_html(form.table, form.price_year, budget_table.PROPOSAL_GROUPS)]
     for heading, paragraphs in form.sections:  # a heading keeps its first paragraph; pages break between paragraphs
         first, *rest = paragraphs or [""]
         blocks.append(HTML(f'<div class="proposal-form"><h2>{html.escape(heading)}</h2><p>{html.escape(first)}</p></div>'))
@@ -150,16 +150,16 @@ def write_docx(form: Form, path: Path, report_date: date) -> Path:
     for cell, year in zip(grid.rows[0].cells[1:], years):
         cell.text = str(year)
     for label, values in form.table.iterrows():
-        if label in budget.PROPOSAL_GROUPS:
+        if label in budget_table.PROPOSAL_GROUPS:
             group = grid.add_row().cells
-            group[0].text = budget.PROPOSAL_GROUPS[label]
+            group[0].text = budget_table.PROPOSAL_GROUPS[label]
             group[0].paragraphs[0].runs[0].bold = True
         cells = grid.add_row().cells
         cells[0].text = str(label)
         for cell, value in zip(cells[1:], values):
-            cell.text = budget.format_tkr(None if value != value else value)
+            cell.text = budget_table.format_tkr(None if value != value else value)
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    document.add_paragraph(budget.SIGN_NOTE).runs[0].italic = True
+    document.add_paragraph(budget_table.SIGN_NOTE).runs[0].italic = True
     for heading, paragraphs in form.sections:
         document.add_heading(heading, level=2)
         for paragraph in paragraphs:

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .formats import kr, pct
+from ..errors import ParameterError
+from ..formats import kr, pct
 
 KEYS = {
     "budget": ("goods_budget", "varebudget"),

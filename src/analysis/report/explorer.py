@@ -20,14 +20,15 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
-from . import charts, db, excel, labels, rates
-from .errors import ParameterError
-from .formats import kr
-from .params import text_list
-from .paths import TEMPLATE_DIR
-from .penalty import (BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability,
-                      simulate)
-from .spec import SPECS
+from . import charts, excel, labels
+from .. import db
+from ..engines import rates
+from ..errors import ParameterError
+from ..formats import kr
+from ..params import text_list
+from ..paths import TEMPLATE_DIR
+from ..engines.penalty import BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability, simulate
+from ..spec import SPECS
 from .tables import table
 
 COLUMNS = labels.columns("rank", "name", "unit_type", "rate", "eligible_amount", "key_value", "cut", "cut_share_of_budget")

@@ -1,0 +1,1 @@
+"""Every figure a report shows: rates, rankings, the penalty, savings, business cases."""

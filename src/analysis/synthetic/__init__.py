@@ -1,0 +1,1 @@
+"""The demo municipality's raw exports, in the forms real exports come in."""
