@@ -67,11 +67,31 @@ def test_pdf_shows_headline_figures_in_danish_format(built: Path, small_db: Path
     assert not re.search(r"\d,\d{3},\d{3}", text), "no English thousands separators"
 
 
+def body_and_outside(page) -> tuple[str, list[str]]:
+    """A page's text without its running footer (municipality · title, Side x af y), and the
+    pieces of text placed outside the page box."""
+    box, outside = page.mediabox, []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, _size: float) -> None:
+        x, y = tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        if text.strip() and not (float(box.left) - 1 <= x <= float(box.right) + 1
+                                 and float(box.bottom) - 1 <= y <= float(box.top) + 1):
+            outside.append(text)
+
+    lines = page.extract_text(visitor_text=visit).splitlines()
+    return "\n".join(line for line in lines if not re.search(r"Side \d+ af \d+$", line)), outside
+
+
 def test_pdf_pages_all_have_content(built: Path) -> None:
+    """Every page has body text beside its running footer (a page once held only the heading
+    "Bilag"), and no text lies outside the page box."""
     for pdf in sorted(built.glob("*.pdf")):
         pages = PdfReader(pdf).pages
         assert len(pages) >= 2, pdf.name
-        assert all(len(page.extract_text().strip()) > 40 for page in pages), f"{pdf.name}: an empty page"
+        for number, page in enumerate(pages, 1):
+            body, outside = body_and_outside(page)
+            assert len(body.strip()) > 40, f"{pdf.name} page {number}: no body content"
+            assert outside == [], f"{pdf.name} page {number}: text outside the page: {outside[:3]}"
         assert all(abs(float(page.mediabox.width) - 595.3) < 1 for page in pages), "A4 portrait"
         assert f"Side {len(pages)} af {len(pages)}" in pdf_text(pdf), "page numbers"
 
