@@ -47,6 +47,15 @@ def test_build_writes_notebook_html_and_pdf_per_report(built: Path) -> None:
     assert not any(p.name.startswith(".") for p in built.parent.iterdir())  # no half-written build left
 
 
+def test_the_build_records_the_run_in_the_register_beside_the_database(built: Path, small_db: Path) -> None:
+    """For analysis compare: the proposal's per-unit result outlives the run folder."""
+    from analysis import runs
+
+    recorded = runs.load(small_db, "test")
+    assert recorded.entry["parameters"]["n"] == 10 and recorded.entry["scenario_id"] == scenario_ids(built)["penalty"]
+    assert int(recorded.units["cut"].sum()) == 1_500_000 and int((recorded.units["cut"] > 0).sum()) == 10
+
+
 def test_pdf_shows_headline_figures_in_danish_format(built: Path, small_db: Path) -> None:
     con = db.connect(small_db)
     yearly = rates.municipality_rates(con).set_index("period")

@@ -267,6 +267,37 @@ def cmd_build(args: argparse.Namespace) -> None:
         print(path)
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Two runs of the register side by side, in Danish; without runs, the register's list."""
+    from . import runs
+    from .report import excel, tables, text
+
+    if not args.runs:
+        found = runs.runs(args.db)
+        print(f"Kørsler i {runs.register_dir(args.db)}:" if found else
+              f"Ingen kørsler i {runs.register_dir(args.db)} endnu: en build med 03_penalty eller 04_briefing gemmer en.")
+        for name in found:
+            entry = runs.load(args.db, name).entry
+            print(f"  {name}: måleperiode {entry['period']}, beregnings-id {entry['scenario_id']}, gemt {entry['recorded']}")
+        return
+    if len(args.runs) != 2:
+        raise AnalysisError(f"compare: give two runs (the earlier first), not {len(args.runs)}")
+    comparison = runs.compare(runs.load(args.db, args.runs[0]), runs.load(args.db, args.runs[1]))
+    print(text.run_comparison(comparison) + "\n")
+    shown = labels.columns(*comparison.table.columns.drop("ean"))
+    frame = pd.DataFrame({header: comparison.table[column].map(tables.FORMATS[style])
+                          for column, (header, style) in shown.items()})
+    print(frame.to_string(index=False))
+    if args.xlsx:
+        header = excel.SheetHeader(comparison.after.entry.get("municipality", ""),
+                                   f"{comparison.before.entry['period']} og {comparison.after.entry['period']}",
+                                   params.parse_date(args.report_date),
+                                   source=f"kørslerne {comparison.before.name} og {comparison.after.name}")
+        excel.write_comparison(args.xlsx, comparison.table,
+                               f"Sanktion for lav e-handel: {comparison.before.name} og {comparison.after.name}", header)
+        print(f"Wrote {args.xlsx}", file=sys.stderr)
+
+
 FORMAT_HELP = ("table: for reading (Danish amounts); csv: for programs (',' and '.'); excel: CSV for Danish Excel"
                " (';', decimal comma, Danish headers, UTF-8 with BOM), e.g. > enheder.csv")
 
@@ -339,6 +370,14 @@ def make_parser() -> argparse.ArgumentParser:
     exp.add_argument("--port", type=int, default=8866)
     exp.add_argument("--browser", action="store_true", help="also open a web browser")
     exp.set_defaults(func=cmd_explore)
+
+    cmp = sub.add_parser(formatter_class=_Help, name="compare",
+                         help="put two recorded runs side by side: who is cut again, new, gone; rates and cuts")
+    cmp.add_argument("runs", nargs="*", metavar="RUN", help="two runs, the earlier first (none: list the runs)")
+    cmp.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the database whose folder holds the register")
+    cmp.add_argument("--xlsx", type=Path, help="also write the comparison as an Excel workbook")
+    cmp.add_argument("--report-date", default="", help="date on the workbook (yyyy-mm-dd), empty for today")
+    cmp.set_defaults(func=cmd_compare)
 
     bld = sub.add_parser(formatter_class=_BuildHelp, name="build", help="run the notebooks and render HTML and PDF reports",
                          add_help=False)

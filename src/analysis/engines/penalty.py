@@ -404,17 +404,24 @@ class Repeat:
 
 def repeat_selection(before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters) -> Repeat:
     """The penalty on the period before (``before``, per-unit figures as ``now``) beside this one."""
-    rate = BASES[parameters.basis]
-    columns = ["ean", "name", rate, "cut", "status"]
-    earlier = simulate(before, parameters).table[columns].rename(
-        columns={rate: "rate_before", "cut": "cut_before", "status": "status_before"})
-    later = simulate(now, parameters).table[columns].rename(columns={rate: "rate_now", "cut": "cut_now"})
-    table = later.merge(earlier.drop(columns="name"), on="ean", how="outer")
-    table["name"] = table["name"].fillna(table["ean"])
+    return side_by_side(simulate(before, parameters).table, simulate(now, parameters).table,
+                        BASES[parameters.basis])
+
+
+def side_by_side(earlier: pd.DataFrame, later: pd.DataFrame, rate: str) -> Repeat:
+    """Two allocations' tables (``simulate(...).table``, or two recorded runs') unit by unit: every
+    unit selected in either, with its rate, rank and cut in both."""
+    columns = ["ean", "name", rate, "rank", "cut", "status"]
+    earlier = earlier[columns].rename(
+        columns={rate: "rate_before", "rank": "rank_before", "cut": "cut_before", "status": "status_before"})
+    later = later[columns].rename(columns={rate: "rate_now", "rank": "rank_now", "cut": "cut_now"})
+    table = later.merge(earlier.rename(columns={"name": "name_before"}), on="ean", how="outer")
+    table["name"] = table["name"].fillna(table["name_before"]).fillna(table["ean"])
     table["selected_before"] = table["status_before"].eq(STATUS_SELECTED)
     table["selected_now"] = table["status"].eq(STATUS_SELECTED)
     table[["cut_before", "cut_now"]] = table[["cut_before", "cut_now"]].fillna(0).astype(np.int64)
-    table = table[table["selected_before"] | table["selected_now"]].drop(columns=["status", "status_before"])
+    table = table[table["selected_before"] | table["selected_now"]].drop(columns=["status", "status_before",
+                                                                                  "name_before"])
     return Repeat(table.sort_values(["selected_now", "cut_now", "ean"], ascending=[False, False, True])
                   .reset_index(drop=True))
 

@@ -31,7 +31,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm import tqdm
 from traitlets import default
 
-from .. import params
+from .. import params, runs
 from ..paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
 from ..errors import BuildError, ParameterError
 
@@ -207,6 +207,11 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    # The run register beside the database keeps the proposal's per-unit result after the run
+    # folder is replaced, for analysis compare (03's, or else 04's: both use the proposal's rule).
+    ranking = next((name for name in ("penalty", "briefing") if name in checked), None)
+    if ranking is not None:
+        runs.record(checked[ranking].db.path, final.name, checked[ranking], resolved[ranking])
     return sorted(path for path in final.iterdir() if path.name != BUILD_MARKER)
 
 

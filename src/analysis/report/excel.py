@@ -209,6 +209,20 @@ def write_workbook(path: Path | BinaryIO, result: PenaltyResult, header: SheetHe
     return path
 
 
+COMPARISON = sheet_columns("ean", "name", "change", "rate_before", "rate_now", "rate_change", "rank_before",
+                           "rank_now", "cut_before", "cut_now", "cut_change")
+
+
+def write_comparison(path: Path, table: pd.DataFrame, title: str, header: SheetHeader) -> Path:
+    """Two recorded runs side by side (``analysis compare --xlsx``), one row per unit cut in either."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    header_row = _new_sheet(workbook, "Sammenligning", title, header, COMPARISON)
+    _table(workbook["Sammenligning"], header_row, table, COMPARISON)
+    write_whole(path, _reproducible_bytes(workbook, header.report_date))
+    return path
+
+
 def _reproducible_bytes(workbook: Workbook, report_date: date) -> bytes:
     """The workbook's bytes, the same for the same figures: the document's dates and the zip
     entries' times are the report date, not the moment of saving (openpyxl stamps both with now)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 KRONER = '#,##0 "kr."'  # the workbook's number formats
 PERCENT = "0.0 %"
+POINTS = "+0.0 %;-0.0 %;0.0 %"  # a change of a rate, signed
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,16 @@ LABELS: dict[str, Label] = {
     "probability": Label("Sandsynlighed for at blive udvalgt", "pct", PERCENT, 16, short="Sandsynlighed"),
     "selected_text": Label("Udvalgt", "text", None, 10),
     "uncertain_text": Label("Usikker placering", "text", None, 10),
+    # Two runs side by side (analysis compare): "før" is the earlier run, "nu" the later.
+    "change": Label("Ændring", "text", None, 20),
+    "rate_before": Label("E-handelsprocent før", "pct", PERCENT, 13, short="Procent før"),
+    "rate_now": Label("E-handelsprocent nu", "pct", PERCENT, 13, short="Procent nu"),
+    "rate_change": Label("Ændring i e-handelsprocent", "points", POINTS, 13, short="Forskel i procent"),
+    "rank_before": Label("Placering før", "int", "0", 10, short="Nr. før"),
+    "rank_now": Label("Placering nu", "int", "0", 10, short="Nr. nu"),
+    "cut_before": Label("Reduktion før", "kr", KRONER, 15),
+    "cut_now": Label("Reduktion nu", "kr", KRONER, 15),
+    "cut_change": Label("Ændring i reduktion", "kr", KRONER, 15),
 }
 
 

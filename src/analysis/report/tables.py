@@ -12,12 +12,13 @@ from collections.abc import Callable
 import pandas as pd
 from IPython.display import HTML
 
-from ..formats import kr, number, pct
+from ..formats import kr, number, pct, points
 
 FORMATS: dict[str, Callable[[object], str]] = {
     "kr": kr,
     "kr2": lambda value: kr(value, 2),
     "pct": pct,
+    "points": points,
     "int": number,
     "text": lambda value: "" if value is None or value != value else str(value),
 }
@@ -26,7 +27,7 @@ FORMATS: dict[str, Callable[[object], str]] = {
 def table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], caption: str | None = None,
           total: dict[str, object] | None = None) -> HTML:
     """Render ``frame`` with ``columns`` = {column: (Danish header, format)}; formats: kr, kr2 (øre), pct,
-    int, text.
+    int, text, points (a change of a rate).
 
     ``total`` adds a bold last row with already computed values (never summed here: a total of
     rates is not the sum of rates).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
@@ -19,6 +20,9 @@ from ..engines.penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParamet
 from ..engines.rates import FOLLOW_UP_WINDOWS, months_between
 from .blocks import escape
 from ..engines.savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
+
+if TYPE_CHECKING:
+    from ..runs import Comparison
 
 
 def units(count: int) -> str:
@@ -142,6 +146,22 @@ def repeat_selection(repeat: Repeat, before: str, now: str, n: int) -> str:
     if improved:
         text += (" En relativ rangering rammer de laveste, uanset hvor meget de har forbedret sig; en fast grænse for"
                  " e-handelsprocenten, et fradrag for forbedring eller et loft over reduktionen er alternativer.")
+    return text
+
+
+def run_comparison(comparison: Comparison) -> str:
+    """Two recorded runs side by side (``analysis compare``): who is cut again, and how many of
+    them although they improved; who is new, who left."""
+    before, now = comparison.before, comparison.after
+    again, improved = comparison.count("again"), comparison.again_improved
+    cut_before = again + comparison.count("left")
+    text = (f"I kørslen {before.name} (måleperiode {before.entry['period']}) blev {units(cut_before)} ramt. "
+            f"I kørslen {now.name} (måleperiode {now.entry['period']}) rammes {again} af dem igen")
+    text += f", selv om {improved} af dem har hævet e-handelsprocenten. " if improved else ". "
+    new, left = comparison.count("new"), comparison.count("left")
+    text += (f"{units(new).capitalize()} er {'ny' if new == 1 else 'nye'}, og {units(left)} er ikke længere udvalgt. "
+             f"Samlet reduktion {kr(int(comparison.table['cut_before'].sum()))} før og "
+             f"{kr(int(comparison.table['cut_now'].sum()))} nu.")
     return text
 
 
