@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from analysis import params, runs
+from analysis.engines import rates
 from analysis.engines.penalty import repeat_selection
+from analysis.report import text
 from analysis.errors import ParameterError
 from analysis.spec import SPECS
 
@@ -37,7 +39,7 @@ def register(small_db: Path, tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_two_recorded_runs_are_compared_as_the_engine_compares_two_years(register: Path) -> None:
     before, after = runs.load(register, "budget-2025"), runs.load(register, "budget-2026")
-    assert runs.runs(register) == ["budget-2025", "budget-2026"]  # by measurement period
+    assert [entry["run"] for entry in runs.entries(register)] == ["budget-2025", "budget-2026"]  # by period
     assert before.entry["period"] == "2024" and before.entry["parameters"]["n"] == 8
     comparison = runs.compare(before, after)
     table = comparison.table
@@ -48,12 +50,11 @@ def test_two_recorded_runs_are_compared_as_the_engine_compares_two_years(registe
     inputs = params.validate("penalty", {name: SPECS[name].default for name in params.names("penalty")}
                              | {"db_path": str(register), "year": 2025, "n": 8, "replicates": 100})
     with inputs.db as con:
-        from analysis.engines import rates
         _, units_2024 = rates.unit_rates_before(con, inputs.first_day, inputs.last_day)
     repeat = repeat_selection(units_2024, inputs.units, inputs.parameters)
     assert comparison.count("again") == len(repeat.again) and comparison.again_improved == len(repeat.improved_again)
     assert set(table.loc[table["change"] == "Nyt udvalgt", "ean"]) == set(repeat.new["ean"])
-    sentence = __import__("analysis.report.text", fromlist=["x"]).run_comparison(comparison)
+    sentence = text.run_comparison(comparison)
     assert sentence.startswith("I kørslen budget-2025 (måleperiode 2024) blev 8 enheder ramt.")
     assert "1.500.000\u00a0kr. før og 1.500.000\u00a0kr. nu." in sentence
 

@@ -273,12 +273,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from .report import excel, tables, text
 
     if not args.runs:
-        found = runs.runs(args.db)
+        found = runs.entries(args.db)
         print(f"Kørsler i {runs.register_dir(args.db)}:" if found else
               f"Ingen kørsler i {runs.register_dir(args.db)} endnu: en build med 03_penalty eller 04_briefing gemmer en.")
-        for name in found:
-            entry = runs.load(args.db, name).entry
-            print(f"  {name}: måleperiode {entry['period']}, beregnings-id {entry['scenario_id']}, gemt {entry['recorded']}")
+        for entry in found:
+            print(f"  {entry['run']}: måleperiode {entry['period']}, beregnings-id {entry['scenario_id']},"
+                  f" gemt {entry['recorded']}")
         return
     if len(args.runs) != 2:
         raise AnalysisError(f"compare: give two runs (the earlier first), not {len(args.runs)}")

@@ -12,10 +12,10 @@ the selection, who improved by how much, and how each unit's cut changed.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from .engines.penalty import BASES, Repeat, side_by_side
 from .errors import ParameterError
 from .ingest import provenance
 from .inputs import PenaltyInputs
+from .report.documents import replace_folder
 
 REGISTER = "runs"
 UNIT_COLUMNS = ["ean", "name", "unit_type", "eligible_amount", "goods_budget", "rate", "count_rate", "status", "rank",
@@ -59,14 +60,10 @@ def record(db_path: Path, run: str, inputs: PenaltyInputs, parameters: dict[str,
         (staging / "run.json").write_text(json.dumps(entry, ensure_ascii=False, indent=1, default=str),
                                           encoding="utf-8")
         inputs.result.table[UNIT_COLUMNS].to_parquet(staging / "units.parquet", index=False)
-        final = folder / run
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
+        return replace_folder(staging, folder / run)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return final
 
 
 @dataclass(frozen=True)
@@ -81,18 +78,18 @@ class Run:
         return self.entry["run"]
 
 
-def runs(db_path: Path) -> list[str]:
-    """The register's runs, oldest measurement period first."""
+def entries(db_path: Path) -> list[dict[str, Any]]:
+    """The register's records (without their units), oldest measurement period first."""
     folder = register_dir(db_path)
-    found = [load(db_path, path.name) for path in sorted(folder.iterdir()) if (path / "run.json").exists()] \
+    found = [json.loads(path.read_text(encoding="utf-8")) for path in folder.glob("*/run.json")] \
         if folder.exists() else []
-    return [run.name for run in sorted(found, key=lambda run: (run.entry["last_day"], run.name))]
+    return sorted(found, key=lambda entry: (entry["last_day"], entry["run"]))
 
 
 def load(db_path: Path, run: str) -> Run:
     path = register_dir(db_path) / run
     if not (path / "run.json").exists():
-        known = ", ".join(runs(db_path)) or "none yet (a build that ranks units records one)"
+        known = ", ".join(entry["run"] for entry in entries(db_path)) or "none yet (a build that ranks units records one)"
         raise ParameterError(f"run {run!r} is not in the register {register_dir(db_path)}; the runs are: {known}")
     return Run(json.loads((path / "run.json").read_text(encoding="utf-8")), pd.read_parquet(path / "units.parquet"))
 
@@ -117,7 +114,7 @@ class Comparison:
         """Units cut in both runs although their rate rose: what the relative ranking does to improvement."""
         return len(self.repeat.improved_again)
 
-    @property
+    @cached_property
     def table(self) -> pd.DataFrame:
         """One row per unit cut in either run: cut in both first, then new, then gone; largest cut first."""
         table = self.repeat.table

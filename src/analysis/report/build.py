@@ -32,6 +32,7 @@ from tqdm import tqdm
 from traitlets import default
 
 from .. import params, runs
+from .documents import replace_folder
 from ..paths import NOTEBOOK_DIR, REPORTS_DIR, TEMPLATE_DIR
 from ..errors import BuildError, ParameterError
 
@@ -201,9 +202,7 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
                 os.replace(path, final / path.name)
             staging.rmdir()
         else:
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(staging, final)
+            replace_folder(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,14 +1,16 @@
-"""Office files (the workbook, the Word proposal) written so that a rebuild gives the same bytes.
+"""Files written so that a reader never sees half of one, and a rebuild gives the same bytes.
 
-Both formats are zip archives whose entries the writing libraries stamp with the moment of
-saving; here every entry carries the report date instead, and the file is written whole and then
-moved into place, so a reader never sees half a file.
+Office files (the workbook, the Word proposal) are zip archives whose entries the writing
+libraries stamp with the moment of saving; here every entry carries the report date instead, and
+the file is written whole and then moved into place. A folder (a run of reports, a run's entry in
+the register) is written beside its place and then put there whole.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 from datetime import date, datetime, time
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
@@ -35,3 +37,12 @@ def write_whole(path: Path, data: bytes) -> Path:
     partial.write_bytes(data)
     os.replace(partial, path)
     return path
+
+
+def replace_folder(staging: Path, final: Path) -> Path:
+    """Put the folder ``staging`` (written beside ``final``, on the same file system) in the place of
+    ``final``, whose old content goes."""
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return final
