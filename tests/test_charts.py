@@ -79,6 +79,10 @@ def test_every_chart_keeps_its_title_labels_and_names_inside_the_figure(data: di
                                         pd.Series([-2e6, -1e6, 0.5e6], index=[2026, 2027, 2028]), LONG),
     }
     assert {name: outside(fig) for name, fig in figures.items() if outside(fig)} == {}
+    # A legend names what it shows: matplotlib's internal names ("_child11") never reach a reader.
+    hidden = {name: [text.get_text() for text in legend.get_texts() if text.get_text().startswith("_")]
+              for name, fig in figures.items() for ax in fig.axes if (legend := ax.get_legend())}
+    assert {name: labels for name, labels in hidden.items() if labels} == {}
 
 
 def test_the_probability_chart_names_units_in_full_up_to_a_readable_length(data: dict[str, pd.DataFrame]) -> None:

@@ -182,11 +182,11 @@ def cumulative(net: pd.Series, cumulative_net: pd.Series, title: str) -> Figure:
     fig, ax = _figure(title)
     years = [int(y) for y in net.index]
     ax.bar(years, net, color=["C2" if v >= 0 else "C1" for v in net], width=0.7)
-    ax.plot(years, cumulative_net, color="C0", marker="o", linewidth=1.6, label="Akkumuleret")
+    (line,) = ax.plot(years, cumulative_net, color="C0", marker="o", linewidth=1.6, label="Akkumuleret")
     ax.axhline(0, color="#404040", linewidth=0.8)
     ax.yaxis.set_major_formatter(MIO_KRONER)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("Mio. kr.")
     ax.legend(handles=[Patch(color="C2", label="Nettoeffekt pr. år: gevinst"),
-                       Patch(color="C1", label="Nettoeffekt pr. år: udgift"), *ax.get_lines()], loc="upper left")
+                       Patch(color="C1", label="Nettoeffekt pr. år: udgift"), line], loc="upper left")
     return fig
