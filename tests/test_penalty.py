@@ -16,6 +16,7 @@ from helpers import examples
 from analysis.errors import ParameterError
 from analysis.engines.penalty import (
     MAX_AMOUNT,
+    STATUS_ABOVE_THRESHOLD,
     STATUS_BELOW_MINIMUM,
     STATUS_EXEMPT,
     STATUS_NO_SPEND,
@@ -288,3 +289,57 @@ def test_alternatives_to_the_relative_rule_change_who_is_cut_again() -> None:
     assert table.loc[threshold, ["units", "again", "improved_again"]].tolist() == [1, 1, 1]  # only A is below 20 %
     assert table.loc[credit, ["units", "again", "improved_again"]].tolist() == [2, 1, 1]  # A again, C new
     assert threshold == "Kun enheder under 20,0\u00a0%"
+
+
+def test_a_threshold_cuts_only_units_below_it_and_n_becomes_a_maximum() -> None:
+    """Rates 0, 10, 30, 50, 90 %: below 20 % are A and B, so two are cut although N is 3, and the
+    amount falls on them; the units above are not 'not ranked' for want of figures."""
+    result = simulate(five_units(), PenaltyParameters(n=3, amount=1000, key="equal", threshold=0.2))
+    assert cuts(result) == {"A": 500, "B": 500} and result.cutoff_rate == pytest.approx(0.1)
+    assert result.table.set_index("ean").loc[["C", "D", "E"], "status"].eq(STATUS_ABOVE_THRESHOLD).all()
+    assert len(result.not_ranked) == 0
+    assert cuts(simulate(five_units(), PenaltyParameters(n=1, amount=1000, threshold=0.2))) == {"A": 1000}
+    with pytest.raises(ParameterError, match="below the threshold 5,0"):  # B to E: 10 % and more
+        simulate(five_units().iloc[1:], PenaltyParameters(n=3, amount=1000, threshold=0.05))
+
+
+def test_credit_for_improvement_ranks_on_the_rate_plus_its_rise() -> None:
+    """B rose from 0 % to 10 %: with credit 3 it is ranked on 10 + 3 × 10 = 40 %, behind C (30 %,
+    no rise); without credit it is second. A unit whose rate fell gets no credit, and none below 0."""
+    units = five_units().assign(rate_before=[0.0, 0.0, 0.3, 0.6, 0.9])
+    plain = simulate(units, PenaltyParameters(n=2, amount=1000, key="equal"))
+    credited = simulate(units, PenaltyParameters(n=2, amount=1000, key="equal", credit=3.0))
+    assert set(cuts(plain)) == {"A", "B"} and set(cuts(credited)) == {"A", "C"}
+    ranking = credited.table.set_index("ean")
+    assert ranking.loc["B", "ranking_rate"] == pytest.approx(0.4) and ranking.loc["B", "rank"] == 3
+    assert ranking.loc["D", "ranking_rate"] == pytest.approx(0.5)  # fell from 60 %: its own rate
+    assert cuts(simulate(units, PenaltyParameters(n=2, amount=1000, credit=0.0))) == cuts(
+        simulate(five_units(), PenaltyParameters(n=2, amount=1000)))  # no credit: the proposal's rule
+    with pytest.raises(ParameterError, match="credit: ranking with credit for improvement needs"):
+        simulate(five_units(), PenaltyParameters(n=2, amount=1000, credit=1.0))
+
+
+@pytest.mark.parametrize(("parameters", "message"), [
+    ({"threshold": 0.0}, "threshold: must be a rate above 0"), ({"threshold": 1.5}, "threshold"),
+    ({"credit": -1.0}, "credit: must be a number from 0 to 10"), ({"credit": float("nan")}, "credit")])
+def test_rules_against_the_ratchet_are_checked(parameters: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        PenaltyParameters(**parameters)
+
+
+def test_the_bootstrap_applies_the_threshold_in_every_replicate() -> None:
+    docs = [{"ean": ean, "document_id": f"{ean}{i}", "amount": 500.0, "is_ehandel": i < round(share * 300),
+             "is_credit_note": False}
+            for ean, share in zip("PQRS", [0.05, 0.19, 0.21, 0.9]) for i in range(300)]
+    documents = pd.DataFrame(docs)
+    summary = documents.assign(e=documents["amount"] * documents["is_ehandel"]).groupby("ean").agg(
+        eligible_amount=("amount", "sum"), ehandel_amount=("e", "sum")).reset_index()
+    units = summary.assign(name=summary["ean"], unit_type="skole", goods_budget=1e5,
+                           missed_amount=summary["eligible_amount"] - summary["ehandel_amount"],
+                           rate=summary["ehandel_amount"] / summary["eligible_amount"], count_rate=0.0)
+    result = selection_probability(documents, units, PenaltyParameters(n=3, amount=1000, threshold=0.2),
+                                   replicates=500, seed=3).set_index("ean")
+    assert result.loc["P", "probability"] == 1.0 and result.loc["S", "probability"] == 0.0
+    # Q and R lie either side of 20 %: each is cut in the replicates where it falls below it.
+    assert 0.1 < result.loc["Q", "probability"] < 1.0 and 0.0 < result.loc["R", "probability"] < 0.9
+    assert set(result.index) == set("PQRS") and result["selected"].sum() == int((units["rate"] < 0.2).sum())

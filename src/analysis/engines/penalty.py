@@ -8,7 +8,11 @@ Rules (stated in every output):
 * **Ranked units**: units with eligible spend of at least ``min_spend`` kr. and a rate from 0 to
   100 % that are not exempt (by EAN or by unit type). The others are listed with the reason they
   are not ranked (``PenaltyResult.not_ranked``).
-* **Order**: lowest rate first; equal rates are ordered by larger missed e-handel spend first, then
+* **Against the ratchet** (optional): with a ``threshold`` only units whose rate is below it can
+  be cut, so N is a maximum and a unit that passes the threshold is safe whatever the others do;
+  with ``credit`` a unit is ranked on its rate plus ``credit`` times its rise since the year before
+  (the units need ``rate_before``), so improvement counts even when others improve more.
+* **Order**: lowest rate first (with credit: the credited rate); equal rates are ordered by larger missed e-handel spend first, then
   by EAN, so the order is total and reproducible. Units whose rate equals the rate at the cut-off
   are flagged, so a tie decided by this rule is visible.
 * **Allocation**: A is shared in proportion to the key (goods budget, eligible spend, missed
@@ -31,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..formats import kr, pct
+from ..formats import kr, number, pct
 
 KEYS = {
     "budget": ("goods_budget", "varebudget"),
@@ -58,7 +62,9 @@ STATUS_NO_SPEND = "Ingen e-handelsegnede køb (forbrug på 0 kr. eller derunder)
 # Credit notes that net only against non-e-handel spend can push a rate below 0 % (or above
 # 100 %): such a unit would be ranked lowest and cut on an export quirk, so it is listed instead.
 STATUS_RATE_OUT_OF_RANGE = "E-handelsprocent under 0 % eller over 100 % (kreditnotaer; tjek købene)"
+STATUS_ABOVE_THRESHOLD = "E-handelsprocent på eller over grænsen"
 LARGE_CUT = 0.10  # a cut above this share of a unit's goods budget is pointed out in every report
+MAX_CREDIT = 10.0  # credit for improvement: a rise of 1 point counts as at most 10 points
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class PenaltyParameters:
     exempt_types: tuple[str, ...] = ()
     cap: float | None = None
     budget_basis: str = "file"
+    threshold: float | None = None  # only units below this rate can be cut; N is then a maximum
+    credit: float = 0.0  # ranked on rate + credit × the rise since the year before
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
@@ -91,6 +99,11 @@ class PenaltyParameters:
             raise ParameterError(f"cap: must be a share of the goods budget above 0 and at most 1, not {self.cap!r}")
         if self.budget_basis not in BUDGET_BASES:
             raise ParameterError(f"budget_basis: must be one of {', '.join(BUDGET_BASES)}, not {self.budget_basis!r}")
+        if self.threshold is not None and not (isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
+            raise ParameterError(f"threshold: must be a rate above 0 and at most 1, not {self.threshold!r}")
+        if not (isinstance(self.credit, (int, float)) and math.isfinite(self.credit)
+                and 0 <= self.credit <= MAX_CREDIT):
+            raise ParameterError(f"credit: must be a number from 0 to {MAX_CREDIT:g}, not {self.credit!r}")
 
     @property
     def key_label(self) -> str:
@@ -116,13 +129,17 @@ class PenaltyParameters:
             ("Fritagne enheder (EAN)", ", ".join(self.exempt_eans) or "ingen", "text"),
             ("Fritagne enhedstyper", ", ".join(self.exempt_types) or "ingen", "text"),
             ("Loft pr. enhed", "intet" if self.cap is None else float(self.cap), "text" if self.cap is None else "cap"),
+            ("Grænse for e-handelsprocent", "ingen" if self.threshold is None else float(self.threshold),
+             "text" if self.threshold is None else "share"),
+            ("Fradrag for forbedring", "intet" if not self.credit else
+             f"{number(self.credit, 1)} gange stigningen siden året før", "text"),
             ("Regel ved lige e-handelsprocent", "størst ikke e-handlet forbrug først, derefter EAN", "text"),
         ]
 
     def describe(self) -> dict[str, str]:
         """The parameters in Danish, as text for tables and sentences."""
         shown = {"count": str, "kroner": kr, "cap": lambda share: f"{pct(share)} af varebudgettet",
-                 "text": str}
+                 "share": pct, "text": str}
         return {label: shown[kind](value) for label, value, kind in self.facts()}
 
 
@@ -141,8 +158,9 @@ class PenaltyResult:
 
     @property
     def not_ranked(self) -> pd.DataFrame:
-        """Units left out of the ranking, each with its reason in ``status``."""
-        return self.table[self.table["rank"].isna()]
+        """Units left out of the ranking, each with its reason in ``status`` (not those above a
+        threshold: they are ranked out by the rule, not for want of figures)."""
+        return self.table[self.table["rank"].isna() & (self.table["status"] != STATUS_ABOVE_THRESHOLD)]
 
     @property
     def large_cuts(self) -> pd.DataFrame:
@@ -190,9 +208,28 @@ def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFra
     table.loc[below, "status"] = STATUS_BELOW_MINIMUM
     table.loc[exempt_units(table, parameters), "status"] = STATUS_EXEMPT
     ranked = table["status"] == STATUS_NOT_SELECTED
-    order = lowest_rate_first(table[ranked], rate).index
+    if parameters.threshold is not None:
+        above = ranked & (table[rate] >= parameters.threshold)
+        table.loc[above, "status"] = STATUS_ABOVE_THRESHOLD
+        ranked &= ~above
+    table["ranking_rate"] = ranking_rate(table, parameters)
+    order = lowest_rate_first(table[ranked], "ranking_rate").index
     table["rank"] = pd.Series(np.arange(1, len(order) + 1), index=order).reindex(table.index).astype("Int64")
     return table
+
+
+def ranking_rate(units: pd.DataFrame, parameters: PenaltyParameters, rates: Any = None) -> Any:
+    """What units are ranked on: the rate (``rates``, default the units' own), plus with credit
+    ``credit`` times its rise since the year before (``rate_before``; none without a rate then)."""
+    rate = units[BASES[parameters.basis]] if rates is None else rates
+    if not parameters.credit:
+        return rate
+    if "rate_before" not in units:
+        raise ParameterError("credit: ranking with credit for improvement needs each unit's rate the year before,"
+                             " and the measurement period has no whole year before it in the data")
+    before = units["rate_before"].to_numpy(dtype=float)
+    rise = np.nan_to_num(np.clip(np.asarray(rate, dtype=float) - before, 0, None), nan=0.0)
+    return rate + parameters.credit * rise
 
 
 def exact(value: float) -> Fraction:
@@ -251,10 +288,10 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
     table = rank_units(units, parameters)
     ranked = int(table["rank"].notna().sum())
     if ranked == 0:
-        raise ParameterError("no unit can be ranked: the period has no eligible purchases after exemptions")
-    if parameters.n > ranked:
-        raise ParameterError(f"n: {parameters.n} units to cut, but only {ranked} units can be ranked")
-    selected = table["rank"].le(parameters.n).fillna(False).astype(bool)
+        raise ParameterError("no unit can be ranked: the period has no eligible purchases after exemptions"
+                             + ("" if parameters.threshold is None else f", below the threshold {pct(parameters.threshold)}"))
+    n = selected_count(parameters, ranked)
+    selected = table["rank"].le(n).fillna(False).astype(bool)
     table.loc[selected, "status"] = STATUS_SELECTED
     if parameters.budget_basis == "spend":
         table["goods_budget"] = table["eligible_amount"].clip(lower=0)
@@ -270,12 +307,20 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
     table["capped"] = False
     if caps is not None:
         table.loc[order, "capped"] = cuts >= caps
-    rate = BASES[parameters.basis]
-    cutoff = float(table.loc[table["rank"] == parameters.n, rate].iloc[0])
-    tied = table[(table["rank"].notna()) & (table[rate] == cutoff)]
+    cutoff = float(table.loc[table["rank"] == n, "ranking_rate"].iloc[0])
+    tied = table[(table["rank"].notna()) & (table["ranking_rate"] == cutoff)]
     table = table.sort_values(["rank", "status", "ean"], na_position="last").reset_index(drop=True)
     tied_eans = tied.sort_values("rank")["ean"].tolist()  # in the ranking's order, as the rule says
     return PenaltyResult(parameters, table, cutoff, tied_eans if len(tied) > 1 else [])
+
+
+def selected_count(parameters: PenaltyParameters, ranked: int) -> int:
+    """How many units are cut: N, or with a threshold at most N (those below it may be fewer)."""
+    if parameters.threshold is not None:
+        return min(parameters.n, ranked)
+    if parameters.n > ranked:
+        raise ParameterError(f"n: {parameters.n} units to cut, but only {ranked} units can be ranked")
+    return parameters.n
 
 
 def _check_budgets(selected: pd.DataFrame, parameters: PenaltyParameters) -> None:
@@ -320,9 +365,10 @@ def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, paramete
     unit (no loop over replicates): a unit's replicate rates come from one index matrix.
     """
     table = rank_units(units, parameters)
-    ranked = table[table["rank"].notna()].sort_values("rank")
-    if parameters.n > len(ranked):
-        raise ParameterError(f"n: {parameters.n} units to cut, but only {len(ranked)} units can be ranked")
+    # With a threshold a unit above it in the real data may fall below it in a replicate.
+    candidates = table[table["rank"].notna() | (table["status"] == STATUS_ABOVE_THRESHOLD)]
+    ranked = candidates.sort_values(["rank", "ranking_rate", "ean"], na_position="last")
+    n = selected_count(parameters, int(table["rank"].notna().sum()))
     rng = np.random.default_rng(seed)
     rates = np.empty((replicates, len(ranked)))
     by_unit = dict(tuple(documents.groupby("ean", sort=False)))
@@ -337,13 +383,17 @@ def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, paramete
         draw = rng.integers(0, len(docs), size=(replicates, len(docs)))
         with np.errstate(invalid="ignore", divide="ignore"):
             rates[:, column] = numerator[draw].sum(axis=1) / denominator[draw].sum(axis=1)
-    rates = np.nan_to_num(rates, nan=np.inf)  # a replicate without eligible spend cannot be ranked low
-    order = np.argsort(rates, axis=1, kind="stable")  # ties keep the real ranking's order
-    selected = np.zeros_like(rates, dtype=bool)
-    np.put_along_axis(selected, order[:, :parameters.n], True, axis=1)
+    values = np.asarray(ranking_rate(ranked, parameters, rates))
+    if parameters.threshold is not None:
+        values = np.where(rates >= parameters.threshold, np.inf, values)
+    values = np.nan_to_num(values, nan=np.inf)  # a replicate without eligible spend cannot be ranked low
+    order = np.argsort(values, axis=1, kind="stable")  # ties keep the real ranking's order
+    selected = np.zeros_like(values, dtype=bool)
+    np.put_along_axis(selected, order[:, :n], True, axis=1)
+    selected &= np.isfinite(values)  # with a threshold, fewer than N may be below it
     result = ranked[["ean", "name", "unit_type", "eligible_amount", BASES[parameters.basis], "rank"]].copy()
     result["probability"] = selected.mean(axis=0)
-    result["selected"] = result["rank"] <= parameters.n
+    result["selected"] = (result["rank"] <= n).fillna(False).astype(bool)
     result["uncertain"] = uncertain(result["probability"], result["selected"])
     return result.reset_index(drop=True)
 
@@ -428,31 +478,36 @@ def side_by_side(earlier: pd.DataFrame, later: pd.DataFrame, rate: str) -> Repea
 
 def ratchet_alternatives(repeat: Repeat, before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters,
                          threshold: float, credit: float = 1.0) -> pd.DataFrame:
-    """The ratchet under the proposal's rule and two alternatives, on the same two periods: how many
-    units each cuts now, how many of them the proposal's rule cut the year before (``repeat``, from
-    ``repeat_selection`` on the same periods), and how many of those improved. The alternatives: a fixed threshold (only units below ``threshold`` are cut, at
-    most N) and credit for improvement (ranked on the rate plus ``credit`` times the rise since the
-    year before). What-if figures beside the proposal; the proposal's own figures are ``simulate``'s."""
+    """The ratchet under the proposal's rule and the two rules against it, on the same two periods:
+    how many units each cuts now, how many of them the proposal's rule cut the year before
+    (``repeat``, from ``repeat_selection`` on the same periods), and how many of those improved.
+    The alternatives are the engine's own ``threshold`` and ``credit`` rules with the values given."""
     rate = BASES[parameters.basis]
     cut_before = set(repeat.table.loc[repeat.table["selected_before"], "ean"])  # ``repeat_selection``'s year before
-    prior = now["ean"].map(before.set_index("ean")[rate])
-    rise = (now[rate] - prior).clip(lower=0).fillna(0)
+    now = with_rate_before(now, before, rate)
+    rise = (now[rate] - now["rate_before"]).set_axis(now["ean"])
 
-    def row(label: str, units: pd.DataFrame) -> dict[str, Any]:
-        ranked = int(rank_units(units, parameters)["rank"].notna().sum())
-        if ranked == 0:
+    def row(label: str, rule: PenaltyParameters) -> dict[str, Any]:
+        try:
+            selected = simulate(now, rule).selected
+        except ParameterError:  # no unit below the threshold
             return {"rule": label, "units": 0, "again": 0, "improved_again": 0, "largest_share": np.nan}
-        selected = simulate(units, replace(parameters, n=min(parameters.n, ranked))).selected
         again = selected[selected["ean"].isin(cut_before)]
-        improved = again["ean"].map(rise.set_axis(now["ean"])) > 0
-        return {"rule": label, "units": len(selected), "again": len(again), "improved_again": int(improved.sum()),
+        return {"rule": label, "units": len(selected), "again": len(again),
+                "improved_again": int((again["ean"].map(rise) > 0).sum()),
                 "largest_share": selected["cut_share_of_budget"].max()}
 
     return pd.DataFrame([
-        row(f"De {parameters.n} laveste (forslaget)", now),
-        row(f"Kun enheder under {pct(threshold)}", now[now[rate] < threshold]),
-        row("Fradrag for forbedring", now.assign(**{rate: now[rate] + credit * rise})),
+        row(f"De {parameters.n} laveste (forslaget)", parameters),
+        row(f"Kun enheder under {pct(threshold)}", replace(parameters, threshold=threshold, credit=0.0)),
+        row("Fradrag for forbedring", replace(parameters, threshold=None, credit=credit)),
     ])
+
+
+def with_rate_before(now: pd.DataFrame, before: pd.DataFrame, rate: str = "rate") -> pd.DataFrame:
+    """The period's units with each unit's rate in the period before (``rate_before``; none for a
+    unit without figures then), as the credit for improvement needs them."""
+    return now.assign(rate_before=now["ean"].map(before.set_index("ean")[rate]))
 
 
 @dataclass(frozen=True)
@@ -495,6 +550,7 @@ def project(units: pd.DataFrame, parameters: PenaltyParameters, response: Respon
                         "rate": float((rates * eligible).sum() / eligible[rates.notna()].sum()),
                         "cutoff_rate": result.cutoff_rate})
         penalised = current["ean"].isin(cut[cut > 0].index)
+        current["rate_before"] = current["rate"]  # next year's credit for improvement counts from here
         gap = (response.target_rate - current["rate"]).clip(lower=0)
         current["rate"] = np.where(penalised, current["rate"] + response.gap_closure * gap,
                                    (current["rate"] + response.drift).clip(0, 1))
