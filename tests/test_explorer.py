@@ -19,7 +19,7 @@ from analysis import db
 from analysis.report import excel
 from analysis.engines import rates
 from analysis.report.explorer import Explorer
-from analysis.engines.penalty import PenaltyParameters, simulate
+from analysis.engines.penalty import PenaltyParameters, simulate, with_rate_before
 from analysis.paths import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -133,3 +133,20 @@ def test_in_a_real_browser(small_db: Path) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_the_panel_applies_the_rules_against_the_ratchet(small_db: Path) -> None:
+    explorer = Explorer(small_db, replicates=50)
+    explorer.controls["n"].value = 10
+    explorer.controls["threshold"].value = 0.08
+    selected = explorer.result.selected
+    assert 0 < len(selected) <= 10 and (selected["rate"] < 0.08).all()
+    assert int(selected["cut"].sum()) == explorer.parameters().amount
+    explorer.controls["threshold"].value = 0.0
+    explorer.controls["credit"].value = 2.0  # 2025 ranked on its rate plus twice its rise since 2024
+    with db.connect(small_db) as con:
+        units = rates.unit_rates_between(con, *rates.measurement_period(2025))
+        before = rates.unit_rates_between(con, *rates.measurement_period(2024))
+    engine = simulate(with_rate_before(units, before), PenaltyParameters(n=10, credit=2.0))
+    assert explorer.result.selected["ean"].tolist() == engine.selected["ean"].tolist()

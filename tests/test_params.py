@@ -185,12 +185,16 @@ def test_the_penalty_check_hands_on_the_units_and_the_result_so_no_notebook_read
     resolved = params.penalty(db_path=str(small_db), n=5)
     with resolved.db as con:
         units = rates.unit_rates_between(con, resolved.first_day, resolved.last_day)
-    assert resolved.units.equals(units)
-    assert resolved.result.table.equals(simulate(units, resolved.parameters).table)
+        label, before = rates.unit_rates_before(con, resolved.first_day, resolved.last_day)
+    # The units carry their rate in the year before (for credit for improvement), read once too.
+    assert resolved.units.drop(columns="rate_before").equals(units) and resolved.before_label == label == "2024"
+    assert resolved.units["rate_before"].equals(units["ean"].map(before.set_index("ean")["rate"]).rename("rate_before"))
+    assert resolved.result.table.equals(simulate(resolved.units, resolved.parameters).table)
     for name in ("penalty", "briefing", "proposal_form"):
         code = json.loads(discover_notebooks()[name].read_text(encoding="utf-8"))
         text = "".join("".join(cell["source"]) for cell in code["cells"])
         assert "unit_rates_between(" not in text and "simulate(units, pp)" not in text, name
+        assert "unit_rates_before(" not in text, name
 
 
 @pytest.mark.parametrize("notebook", ["ehandel_status", "benchmark", "penalty", "briefing", "proposal_form",

@@ -343,3 +343,14 @@ def test_the_bootstrap_applies_the_threshold_in_every_replicate() -> None:
     # Q and R lie either side of 20 %: each is cut in the replicates where it falls below it.
     assert 0.1 < result.loc["Q", "probability"] < 1.0 and 0.0 < result.loc["R", "probability"] < 0.9
     assert set(result.index) == set("PQRS") and result["selected"].sum() == int((units["rate"] < 0.2).sum())
+
+
+def test_the_projection_under_a_threshold_cuts_nobody_once_every_unit_has_passed_it() -> None:
+    """Units respond, rise above 12 %, and the threshold rule then finds nobody to cut (the amount
+    is not found that year), where the relative rule would cut N units every year."""
+    response = Response(years=(2027, 2028, 2029, 2030), target_rate=0.6, gap_closure=0.5, drift=0.05)
+    _, summary = project(five_units(), PenaltyParameters(n=2, amount=1000, key="equal", threshold=0.12), response)
+    assert summary["units_cut"].tolist()[0] == 2 and summary["units_cut"].tolist()[-1] == 0
+    assert summary.loc[summary["units_cut"] == 0, "amount"].eq(0).all()
+    _, relative = project(five_units(), PenaltyParameters(n=2, amount=1000, key="equal"), response)
+    assert relative["units_cut"].eq(2).all() and relative["amount"].eq(1000).all()

@@ -115,6 +115,10 @@ def test_the_rules_sentence_has_one_full_stop_after_kroner_and_ties_in_ranking_o
     assert plain(text.rules(PenaltyParameters(), [])).endswith("Loft pr. enhed: intet. Ingen enheder deler procenten "
                                                                "ved afskæringen.")
 
+    against = plain(text.rules(PenaltyParameters(n=30, threshold=0.15, credit=1.5), []))
+    assert ("Kun enheder med en e-handelsprocent under 15,0 % kan rammes, højst 30. Fradrag for forbedring: enhederne"
+            " rangeres på e-handelsprocenten plus 1,5 gange stigningen siden året før.") in against
+
 
 def test_the_data_source_names_the_day_in_danish_and_the_folder() -> None:
     meta = {"raw_dir": "/srv/data/htk_2025", "ingested_at": "2026-12-02T10:11:12+00:00", "synthetic": "nej"}
@@ -175,3 +179,19 @@ def test_the_ratchet_sentence_counts_the_units_cut_again_and_those_that_improved
     unchanged = table.assign(rate_now=[0.1, 0.2, 0.3, 0.1])
     assert "og ingen af dem har hævet e-handelsprocenten. 1 enhed er ny" in plain(
         text.repeat_selection(Repeat(unchanged), "2024", "2025", 3))
+
+
+def test_who_the_rule_cuts_is_said_for_each_rule() -> None:
+    from analysis.engines.penalty import PenaltyParameters, simulate
+
+    units = pd.DataFrame({
+        "ean": list("ABCD"), "name": list("ABCD"), "unit_type": ["skole"] * 4, "goods_budget": [1e5] * 4,
+        "eligible_amount": [1e4] * 4, "ehandel_amount": [0.0, 1e3, 3e3, 5e3], "missed_amount": [1e4, 9e3, 7e3, 5e3],
+        "rate": [0.0, 0.1, 0.3, 0.5], "count_rate": [0.0, 0.1, 0.3, 0.5], "rate_before": [0.0, 0.0, 0.3, 0.5]})
+    assert plain(text.selection(simulate(units, PenaltyParameters(n=2, amount=100)), "2025")) == (
+        "de 2 enheder med lavest e-handelsprocent i 2025 (10,0 % eller derunder)")
+    assert plain(text.selection(simulate(units, PenaltyParameters(n=3, amount=100, threshold=0.2)), "2025")) == (
+        "de 2 enheder under grænsen på 20,0 % i 2025 (10,0 % eller derunder)")  # fewer than N are below it
+    assert plain(text.selection(simulate(units, PenaltyParameters(n=2, amount=100, credit=1.0)), "2025")) == (
+        "de 2 enheder med lavest e-handelsprocent i 2025, rangeret på e-handelsprocenten plus 1,0 gange stigningen"
+        " siden året før (20,0 % eller derunder med fradraget)")

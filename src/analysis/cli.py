@@ -179,7 +179,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     parameters = penalty.PenaltyParameters(
         n=args.n, amount=args.amount, key=args.key, basis=args.basis, min_spend=args.min_spend,
         exempt_eans=text_list(args.exempt or ""), exempt_types=text_list(args.exempt_type or ""),
-        cap=args.cap or None,
+        cap=args.cap or None, threshold=args.threshold or None, credit=args.credit,
         budget_basis=args.budget_basis)
     con = db.connect(args.db)
     try:
@@ -189,6 +189,10 @@ def cmd_penalty(args: argparse.Namespace) -> None:
             print(f"warning: {year} holds purchases in {covered} of its 12 months: units are ranked on part of a"
                   " year (the reports refuse it; use a follow-up period there)", file=sys.stderr)
         units = rates.unit_rates_between(con, first, last)
+        if parameters.credit:  # credit for improvement ranks on the rise since the year before
+            _, before = rates.unit_rates_before(con, first, last)
+            if before is not None:
+                units = penalty.with_rate_before(units, before, penalty.BASES[parameters.basis])
         documents = rates.unit_documents_between(con, first, last) if args.xlsx else None
         meta = db.meta(con)
         found = coverage.coverage_between(con, first, last, str(year))
@@ -216,7 +220,8 @@ def cmd_penalty(args: argparse.Namespace) -> None:
                                    "cut_share_of_budget": selected["cut_share_of_budget"].map(pct)})
         print(f"Penalty {year}: {kr(parameters.amount)} from the {parameters.n} lowest units, key {parameters.key}")
         print(shown.to_string(index=False))
-        print(f"Cut-off rate {pct(result.cutoff_rate)}; total {kr(int(result.table['cut'].sum()))}")
+        credited = " (the rate plus the credit for improvement)" if parameters.credit else ""
+        print(f"Cut-off rate {pct(result.cutoff_rate)}{credited}; total {kr(int(result.table['cut'].sum()))}")
         if result.tied_at_cutoff:
             print(f"Units tied at the cut-off (ordered by missed spend, then EAN): {', '.join(result.tied_at_cutoff)}")
         if len(result.not_ranked):
@@ -352,6 +357,8 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--exempt", default=option["exempt_eans"].default, help=option["exempt_eans"].help)
     pen.add_argument("--exempt-type", default=option["exempt_types"].default, help=option["exempt_types"].help)
     pen.add_argument("--cap", type=float, default=option["cap"].default, help=option["cap"].help)
+    pen.add_argument("--threshold", type=float, default=option["threshold"].default, help=option["threshold"].help)
+    pen.add_argument("--credit", type=float, default=option["credit"].default, help=option["credit"].help)
     pen.add_argument("--max-unclassified", type=float, default=option["max_unclassified"].default,
                      help=option["max_unclassified"].help)
     pen.add_argument("--unclassified-reason", default=option["unclassified_reason"].default,

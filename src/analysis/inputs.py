@@ -142,7 +142,9 @@ class PenaltyInputs(Inputs):
     output_dir: Path | None
     budget_label: str
     budget_note: str | None
-    units: pd.DataFrame
+    before_label: str  # the period before, as 03 and 04 compare with it
+    before_units: pd.DataFrame | None  # its units, None when the data do not cover all of it
+    units: pd.DataFrame  # with rate_before where the period before is covered
     result: PenaltyResult
 
 

@@ -27,7 +27,7 @@ from .errors import ParameterError
 from .ingest import provenance
 from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, Inputs, PenaltyInputs,
                      ProposalInputs, StatusInputs, database)
-from .engines.penalty import PenaltyParameters, Response, simulate
+from .engines.penalty import BASES as RATE_COLUMNS, PenaltyParameters, Response, simulate, with_rate_before
 from .report.proposal import TEMPLATE
 from .engines.savings import Assumptions, Position, savings
 from .spec import check, defaults_from_spec
@@ -150,9 +150,10 @@ def price_level(price_year: int, years: tuple[int, ...]) -> int:
 @defaults_from_spec
 def penalty(*, db_path: str | Database, year: int | None, period_start: str, period_end: str, follow_up_date: str,
             follow_up_window: str, n: int, amount: int, key: str, basis: str, min_spend: float,
-            exempt_eans: str, exempt_types: str, cap: float, budget_basis: str, replicates: int, seed: int,
-            budget_years: str, target_rate: float, gap_closure: float, drift: float, max_unclassified: float,
-            unclassified_reason: str, output_dir: str, report_date: str, case_number: str) -> PenaltyInputs:
+            exempt_eans: str, exempt_types: str, cap: float, threshold: float, credit: float, budget_basis: str,
+            replicates: int, seed: int, budget_years: str, target_rate: float, gap_closure: float, drift: float,
+            max_unclassified: float, unclassified_reason: str, output_dir: str, report_date: str,
+            case_number: str) -> PenaltyInputs:
     """Parameters of 03_penalty, resolved into the engine's objects and a measurement period (a
     year, given days, or a budget follow-up's twelve months or year to date); the ranking is
     refused when too much of the period's spend is unclassified and no reason is given, and when
@@ -178,12 +179,21 @@ def penalty(*, db_path: str | Database, year: int | None, period_start: str, per
             " ranked on part of a period as if it were whole; give period_start and period_end for twelve months"
             " the data cover (an export from July to June, say), or for a budget follow-up an earlier"
             " follow_up_date or follow_up_window ytd")
-    units = rates.unit_rates_between(con, first, last)
     rates.check_basis(con, basis)
     parameters = PenaltyParameters(
         n=check("n", n), amount=check("amount", amount), key=key, basis=basis, min_spend=check("min_spend", min_spend),
         exempt_eans=text_list(exempt_eans), exempt_types=text_list(exempt_types), cap=check("cap", cap) or None,
-        budget_basis=budget_basis)
+        threshold=check("threshold", threshold) or None, credit=check("credit", credit), budget_basis=budget_basis)
+    # The year before: 03 and 04 put the rule's result on it beside this one, and credit for
+    # improvement ranks on the rise since then.
+    before_label, before_units = rates.unit_rates_before(con, first, last)
+    units = rates.unit_rates_between(con, first, last)
+    if before_units is not None:
+        units = with_rate_before(units, before_units, RATE_COLUMNS[basis])
+        # The rule on the year before, with credit, counts the rise from the year before that.
+        _, earlier = rates.unit_rates_before(con, *rates.year_before(first, last))
+        if earlier is not None:
+            before_units = with_rate_before(before_units, earlier, RATE_COLUMNS[basis])
     response = Response(years=resolve_budget_years(budget_years, last.year),
                         target_rate=check("target_rate", target_rate), gap_closure=check("gap_closure", gap_closure),
                         drift=check("drift", drift))
@@ -193,7 +203,8 @@ def penalty(*, db_path: str | Database, year: int | None, period_start: str, per
         parameters=parameters, response=response, replicates=check("replicates", replicates),
         seed=check("seed", seed), output_dir=Path(output_dir) if output_dir else None,
         report_date=parse_date(report_date), case_number=str(case_number), budget_label=years_label(response.years),
-        budget_note=budget_years_note(response.years, last.year),
+        budget_note=budget_years_note(response.years, last.year), before_label=before_label,
+        before_units=before_units,
         # N larger than the ranked units, a cap too small, …: refused now. The period's units and the
         # proposal's result are handed on, so that the notebook neither reads nor simulates them again.
         units=units, result=simulate(units, parameters))
@@ -223,15 +234,16 @@ def benchmark(*, db_path: str | Database, year: int | None, comparators: str, ta
 @defaults_from_spec
 def briefing(*, db_path: str | Database, year: int | None, follow_up_date: str, follow_up_window: str, n: int,
              amount: int, key: str, basis: str, min_spend: float, exempt_eans: str, exempt_types: str,
-             cap: float, budget_basis: str, replicates: int, seed: int, budget_years: str, price_year: int,
+             cap: float, threshold: float, credit: float, budget_basis: str, replicates: int, seed: int,
+             budget_years: str, price_year: int,
              target: str, comparators: str, saving_per_invoice: float, price_effect: float, proposal: str,
              committee: str, max_unclassified: float, unclassified_reason: str, output_dir: str,
              report_date: str, case_number: str) -> BriefingInputs:
     """Parameters of 04_briefing: the penalty's and the benchmark's, plus the budget table's price
     year (0: the first budget year), the proposal number and the committee."""
     resolved = penalty(db_path=db_path, year=year, follow_up_date=follow_up_date, follow_up_window=follow_up_window,
-                       n=n, amount=amount, key=key, basis=basis, min_spend=min_spend,
-                       exempt_eans=exempt_eans, exempt_types=exempt_types, cap=cap, budget_basis=budget_basis,
+                       n=n, amount=amount, key=key, basis=basis, min_spend=min_spend, exempt_eans=exempt_eans,
+                       exempt_types=exempt_types, cap=cap, threshold=threshold, credit=credit, budget_basis=budget_basis,
                        replicates=replicates, seed=seed, budget_years=budget_years, max_unclassified=max_unclassified,
                        unclassified_reason=unclassified_reason, output_dir=output_dir, report_date=report_date,
                        case_number=case_number)

@@ -22,7 +22,7 @@ from typing import Any
 from .engines.business_case import CASES
 from .engines.coverage import MAX_UNCLASSIFIED
 from .errors import ParameterError
-from .engines.penalty import BASES, BUDGET_BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, MAX_AMOUNT
+from .engines.penalty import BASES, BUDGET_BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, MAX_AMOUNT, MAX_CREDIT
 from .engines.rates import FOLLOW_UP_WINDOWS
 
 COMPARATORS = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune"
@@ -105,6 +105,10 @@ SPECS: dict[str, Spec] = _specs(
     Spec("exempt_types", "", "comma separated unit types that are not ranked, for example botilbud",
          "Fritag typer"),
     Spec("cap", 0.0, "largest cut as a share of the goods budget, 0 for no cap", "Loft", "number", 0, 1),
+    Spec("threshold", 0.0, "against the ratchet: only units whose rate is below this are cut (N at most), 0 for none",
+         "Grænse", "number", 0, 1),
+    Spec("credit", 0.0, "against the ratchet: rank on the rate plus this times its rise since the year before, 0 for"
+         " none", "Fradrag for forbedring", "number", 0, MAX_CREDIT),
     Spec("budget_basis", "file",
          "goods budgets: file (units file or budget file), spend (derived from eligible spend)", "Varebudget",
          "choice", choices=tuple(BUDGET_BASES)),

@@ -498,7 +498,8 @@ def ratchet_alternatives(repeat: Repeat, before: pd.DataFrame, now: pd.DataFrame
                 "largest_share": selected["cut_share_of_budget"].max()}
 
     return pd.DataFrame([
-        row(f"De {parameters.n} laveste (forslaget)", parameters),
+        row(f"De {parameters.n} laveste (forslaget)" if parameters.threshold is None and not parameters.credit
+            else "Den valgte regel", parameters),
         row(f"Kun enheder under {pct(threshold)}", replace(parameters, threshold=threshold, credit=0.0)),
         row("Fradrag for forbedring", replace(parameters, threshold=None, credit=credit)),
     ])
@@ -540,15 +541,20 @@ def project(units: pd.DataFrame, parameters: PenaltyParameters, response: Respon
     """
     current = units.copy()
     cuts, summary = {}, []
+    yearly = replace(parameters, basis="amount")
     for year in response.years:
-        result = simulate(current, replace(parameters, basis="amount"))
-        cut = result.table.set_index("ean")["cut"]
+        if yearly.threshold is not None and not rank_units(current, yearly)["rank"].notna().any():
+            # every unit has passed the threshold: nobody is cut, and the amount is not found
+            cut, cutoff = pd.Series(0, index=current["ean"], dtype=np.int64), np.nan
+        else:
+            result = simulate(current, yearly)
+            cut, cutoff = result.table.set_index("ean")["cut"], result.cutoff_rate
         cuts[year] = cut
         rates = current.set_index("ean")["rate"]
         eligible = current.set_index("ean")["eligible_amount"]
         summary.append({"year": year, "units_cut": int((cut > 0).sum()), "amount": int(cut.sum()),
                         "rate": float((rates * eligible).sum() / eligible[rates.notna()].sum()),
-                        "cutoff_rate": result.cutoff_rate})
+                        "cutoff_rate": cutoff})
         penalised = current["ean"].isin(cut[cut > 0].index)
         current["rate_before"] = current["rate"]  # next year's credit for improvement counts from here
         gap = (response.target_rate - current["rate"]).clip(lower=0)

@@ -1,6 +1,7 @@
 """The scenario explorer: a widget panel over the penalty engine, for JupyterLab and for Voilà.
 
-Budget officers who never open code move sliders (N, amount, key, minimum spend, cap, exemptions,
+Budget officers who never open code move sliders (N, amount, key, minimum spend, cap, the rules
+against the ratchet (a threshold, credit for improvement), exemptions,
 measurement year) and see the allocation table, the ranking with its cut-off and the selection
 probabilities, and download the allocation as Excel. Everything is computed by the tested engine
 (``penalty``); what does not change between slider moves (a year's unit figures and documents,
@@ -27,7 +28,8 @@ from ..errors import ParameterError
 from ..formats import kr
 from ..params import text_list
 from ..paths import TEMPLATE_DIR
-from ..engines.penalty import BASES, KEYS, PenaltyParameters, PenaltyResult, selection_probability, simulate
+from ..engines.penalty import (BASES, KEYS, MAX_CREDIT, PenaltyParameters, PenaltyResult, selection_probability,
+                               simulate, with_rate_before)
 from ..spec import SPECS
 from .tables import table
 
@@ -53,6 +55,10 @@ class Explorer:
                 first, last = rates.measurement_period(year)
                 self._data[year] = (rates.unit_rates_between(con, first, last),
                                     rates.unit_documents_between(con, first, last))
+            for year in self.years:  # credit for improvement ranks on the rise since the year before
+                if year - 1 in self._data:
+                    self._data[year] = (with_rate_before(self._data[year][0], self._data[year - 1][0]),
+                                        self._data[year][1])
         finally:
             con.close()
         self.replicates = replicates
@@ -76,6 +82,9 @@ class Explorer:
                                      step=10_000, description=label["min_spend"]),
             "cap": w.FloatSlider(value=first.cap or 0.0, min=0.0, max=max(0.25, first.cap or 0.0), step=0.005, description=label["cap"],
                                  readout=False),
+            "threshold": w.FloatSlider(value=first.threshold or 0.0, min=0.0, max=1.0, step=0.01,
+                                       description=label["threshold"], readout_format=".0%"),
+            "credit": w.FloatSlider(value=first.credit, min=0.0, max=MAX_CREDIT, step=0.5, description=label["credit"]),
             "exempt_types": w.SelectMultiple(options=types, value=tuple(t for t in first.exempt_types if t in types),
                                              description=label["exempt_types"], rows=4),
             "exempt_eans": w.Text(value=", ".join(first.exempt_eans), description=label["exempt_eans"],
@@ -98,6 +107,7 @@ class Explorer:
         values = {name: control.value for name, control in self.controls.items()}
         return PenaltyParameters(n=values["n"], amount=values["amount"], key=values["key"], basis=self.basis,
                                  min_spend=float(values["min_spend"]), cap=values["cap"] or None,
+                                 threshold=values["threshold"] or None, credit=float(values["credit"]),
                                  exempt_types=tuple(values["exempt_types"]), exempt_eans=text_list(values["exempt_eans"]),
                                  budget_basis=self.budget_basis)
 

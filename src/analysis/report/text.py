@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
-from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, pct
+from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, number, pct
 from ..engines.penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
 from ..engines.rates import FOLLOW_UP_WINDOWS, months_between
 from .blocks import escape
@@ -84,9 +84,30 @@ def rules(parameters: PenaltyParameters, tied_at_cutoff: list[str]) -> str:
             f"{shown['Fritagne enheder (EAN)']}; fritagne enhedstyper: {shown['Fritagne enhedstyper']}. "
             f"{full_stop('Minimum e-handelsegnet forbrug: ' + shown['Minimum e-handelsegnet forbrug'])} "
             f"{full_stop('Loft pr. enhed: ' + shown['Loft pr. enhed'])} ")
+    if parameters.threshold is not None:
+        text += (f"Kun enheder med en e-handelsprocent under {shown['Grænse for e-handelsprocent']} kan rammes, højst "
+                 f"{parameters.n}. ")
+    if parameters.credit:
+        text += (f"Fradrag for forbedring: enhederne rangeres på e-handelsprocenten plus "
+                 f"{shown['Fradrag for forbedring']}. ")
     if tied_at_cutoff:
         return text + f"Enheder med samme procent ved afskæringen, i rangeringens orden: {', '.join(tied_at_cutoff)}."
     return text + "Ingen enheder deler procenten ved afskæringen."
+
+
+def selection(result: PenaltyResult, period: str) -> str:
+    """Who the rule cuts, as 03 and 04 say it (N the lowest, or under a threshold, or credited)."""
+    parameters, count = result.parameters, len(result.selected)
+    cutoff = pct(result.cutoff_rate)
+    if parameters.threshold is not None:
+        who = (f"de {count} enheder under grænsen på {pct(parameters.threshold)}" if count < parameters.n else
+               f"de {count} enheder med lavest e-handelsprocent under grænsen på {pct(parameters.threshold)}")
+    else:
+        who = f"de {count} enheder med lavest e-handelsprocent"
+    if parameters.credit:
+        return (f"{who} i {period}, rangeret på e-handelsprocenten plus {number(parameters.credit, 1)} gange "
+                f"stigningen siden året før ({cutoff} eller derunder med fradraget)")
+    return f"{who} i {period} ({cutoff} eller derunder)"
 
 
 def ingested(meta: dict[str, str]) -> str:
