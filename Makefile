@@ -11,8 +11,12 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: report briefing explore test test-fast setup data database demo-data notebooks bench clean
 
+# The default run (the latest year) and the proposal for the next budget period, each in its folder.
+NEXT_BUDGET := reports/scenarios/budget_2027_2030.yml
+
 report: database
 	$(BIN)/analysis build --db $(DB) $(ARGS)
+	$(BIN)/analysis build --db $(DB) --params $(NEXT_BUDGET) --run $(basename $(notdir $(NEXT_BUDGET))) $(ARGS)
 
 briefing: database
 	$(BIN)/analysis build --db $(DB) --only briefing $(ARGS)

@@ -227,3 +227,21 @@ def test_a_notebook_opens_its_database_once_and_gets_one_typed_inputs_object(
     assert len(opened) == 1 and re.fullmatch(r"[0-9a-f]{12}", resolved.scenario_id)
     code = json.loads(discover_notebooks()[notebook].read_text(encoding="utf-8"))
     assert "db.connect(" not in "".join("".join(cell["source"]) for cell in code["cells"])
+
+
+def test_every_named_scenario_file_is_a_valid_parameter_set(small_db) -> None:
+    """A scenario file in reports/scenarios names only parameters the reports take, with values
+    their checks accept (make report builds budget_2027_2030.yml beside the default run)."""
+    from analysis.paths import REPORTS_DIR
+    from analysis.report.build import discover_notebooks, load_parameter_file, resolve
+
+    files = sorted((REPORTS_DIR / "scenarios").glob("*.yml"))
+    assert {path.stem for path in files} >= {"oeu08_2026", "budget_2027_2030"}
+    for path in files:
+        # The small database holds 24 units in 2024-2025: N and the year are the data's, the rest the file's.
+        given = {key: value for key, value in load_parameter_file(path).items() if key != "year"} | {"n": 10}
+        _, checked = resolve(discover_notebooks(), small_db, given)
+        assert set(checked) == set(discover_notebooks()), path.name
+        if path.stem == "budget_2027_2030":
+            assert checked["briefing"].budget_years == (2027, 2028, 2029, 2030)
+            assert checked["briefing"].price_year == 2027 and checked["briefing"].budget_note  # data end in 2025
