@@ -75,6 +75,9 @@ def test_every_chart_keeps_its_title_labels_and_names_inside_the_figure(data: di
         "ranking": charts.ranking(result.table, "rate", result.cutoff_rate, LONG),
         "probability": charts.probability(probability, parameters.n, LONG),
         "benchmark": charts.benchmark(data["yearly"], "Eksempel Kommune", table[table["measure"] == "andel_kr"], LONG),
+        "discontinuity": charts.discontinuity(pd.DataFrame({
+            "distance": [-0.08, -0.04, -0.01, 0.0, 0.02, 0.05, 0.3], "treated": [True] * 4 + [False] * 3,
+            "change": [0.08, 0.07, 0.05, 0.06, -0.01, 0.02, -0.05]}), 0.05, LONG),
         "cumulative": charts.cumulative(pd.Series([-2e6, 1e6, 1.5e6], index=[2026, 2027, 2028]),
                                         pd.Series([-2e6, -1e6, 0.5e6], index=[2026, 2027, 2028]), LONG),
     }

@@ -197,7 +197,7 @@ def test_the_penalty_check_hands_on_the_units_and_the_result_so_no_notebook_read
         assert "unit_rates_before(" not in text, name
 
 
-@pytest.mark.parametrize("notebook", ["ehandel_status", "benchmark", "penalty", "briefing", "proposal_form",
+@pytest.mark.parametrize("notebook", ["ehandel_status", "benchmark", "penalty", "briefing", "proposal_form", "evaluation",
                                       "business_case"])
 @pytest.mark.slow
 def test_a_notebook_opens_its_database_once_and_gets_one_typed_inputs_object(

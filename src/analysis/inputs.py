@@ -196,3 +196,18 @@ class BusinessCaseInputs(Inputs):
     savings: dict[str, Any] | None = field(default=None)
     target_label: str | None = None
     year: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class EvaluationInputs(Inputs):
+    """07_evaluation: the year after the penalty, the rule that selected the units on the year
+    before (the selection year), and both years' units (``before_units`` None when the data do not
+    cover all of the selection year: nothing can then be evaluated)."""
+
+    year: int
+    selection_label: str
+    before_units: pd.DataFrame | None
+    after_units: pd.DataFrame
+    parameters: PenaltyParameters
+    replicates: int
+    seed: int

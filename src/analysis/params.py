@@ -25,7 +25,7 @@ from .engines import coverage, rates
 from .engines.business_case import CASES, DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
 from .ingest import provenance
-from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, Inputs, PenaltyInputs,
+from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, EvaluationInputs, Inputs, PenaltyInputs,
                      ProposalInputs, StatusInputs, database)
 from .engines.penalty import BASES as RATE_COLUMNS, PenaltyParameters, Response, simulate, with_rate_before
 from .report.proposal import TEMPLATE
@@ -328,6 +328,30 @@ def business_case(*, db_path: str | Database, case: str, department_share: float
         target_label=compared.target_label, year=compared.year)
 
 
+@defaults_from_spec
+def evaluation(*, db_path: str | Database, year: int | None, n: int, basis: str, min_spend: float, exempt_eans: str,
+               exempt_types: str, replicates: int, seed: int, report_date: str, case_number: str) -> EvaluationInputs:
+    """Parameters of 07_evaluation: the year after the penalty (default: the latest complete year)
+    and the rule that selected the units on the year before it (N, the basis, the exemptions; the
+    key and the amount do not change who is cut)."""
+    source = database(db_path)
+    check("year", year)
+    con = source.con
+    resolved_year = rates.check_year(con, year)
+    basis = rates.check_basis(con, check("basis", basis))
+    first, last = rates.measurement_period(resolved_year)
+    label, before = rates.unit_rates_before(con, first, last)
+    parameters = PenaltyParameters(n=check("n", n), key="equal", basis=basis, min_spend=check("min_spend", min_spend),
+                                   exempt_eans=text_list(exempt_eans), exempt_types=text_list(exempt_types))
+    if before is not None:
+        simulate(before, parameters)  # N above the units ranked then, an exemption that matches nothing: refused now
+    return EvaluationInputs(
+        db=source, year=resolved_year, selection_label=label, before_units=before,
+        after_units=rates.unit_rates_between(con, first, last), parameters=parameters,
+        replicates=check("replicates", replicates), seed=check("seed", seed), report_date=parse_date(report_date),
+        case_number=str(case_number))
+
+
 # Notebook name (file name without the number) -> its validator; keyword names match the
 # notebook's parameters cell.
 VALIDATORS: dict[str, Callable[..., Inputs]] = {
@@ -337,6 +361,7 @@ VALIDATORS: dict[str, Callable[..., Inputs]] = {
     "briefing": briefing,
     "business_case": business_case,
     "proposal_form": proposal_form,
+    "evaluation": evaluation,
 }
 
 

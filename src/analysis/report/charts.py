@@ -10,6 +10,7 @@ import io
 import textwrap
 
 import matplotlib.dates as mdates
+import numpy as np
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
@@ -26,6 +27,7 @@ TITLE_LENGTH = 75  # characters of a 9,5 pt bold title on a 6,3 in wide figure
 NAME_LENGTH = 45  # characters of a unit's name on the probability chart
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERCENT = FuncFormatter(lambda value, _: pct(value, 0))
+POINTS = FuncFormatter(lambda value, _: number(value * 100, 0))  # a difference of rates, in points
 KRONER = FuncFormatter(lambda value, _: number(value))
 MIO_KRONER = FuncFormatter(lambda value, _: number(value / 1e6, 0 if abs(value) >= 1e7 or value == 0 else 1))
 
@@ -189,4 +191,25 @@ def cumulative(net: pd.Series, cumulative_net: pd.Series, title: str) -> Figure:
     ax.set_ylabel("Mio. kr.")
     ax.legend(handles=[Patch(color="C2", label="Nettoeffekt pr. år: gevinst"),
                        Patch(color="C1", label="Nettoeffekt pr. år: udgift"), line], loc="upper left")
+    return fig
+
+
+def discontinuity(frame: pd.DataFrame, bandwidth: float, title: str) -> Figure:
+    """Each unit's change in rate against its distance to the cut-off in the selection year (cut
+    units orange), with the line on each side within ``bandwidth``: the jump at 0 is the effect."""
+    fig, ax = _figure(title)
+    for treated, colour in ((False, "#9db3c9"), (True, "C1")):
+        side = frame[frame["treated"] == treated]
+        ax.scatter(side["distance"], side["change"], s=14, color=colour, zorder=2)
+        near = side[side["distance"].abs() <= bandwidth]
+        if len(near["distance"].unique()) >= 2:
+            slope, intercept = np.polyfit(near["distance"], near["change"], 1)
+            ends = np.array([near["distance"].min(), 0.0] if treated else [0.0, near["distance"].max()])
+            ax.plot(ends, intercept + slope * ends, color="C1" if treated else "C0", linewidth=1.8)
+    ax.axvline(0, color="#404040", linewidth=0.8, linestyle="--")
+    ax.axhline(0, color="#404040", linewidth=0.6)
+    ax.xaxis.set_major_formatter(POINTS)
+    ax.yaxis.set_major_formatter(POINTS)
+    ax.set_xlabel("Afstand til afskæringen i udvælgelsesåret (procentpoint); ramte enheder er orange")
+    ax.set_ylabel("Ændring i e-handelsprocent")
     return fig

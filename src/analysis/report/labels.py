@@ -76,6 +76,13 @@ LABELS: dict[str, Label] = {
     "cut_before": Label("Reduktion før", "kr", KRONER, 15),
     "cut_now": Label("Reduktion nu", "kr", KRONER, 15),
     "cut_change": Label("Ændring i reduktion", "kr", KRONER, 15),
+    # Did the penalty work (notebook 07): effects on the rate, in percentage points.
+    "bandwidth": Label("Båndbredde", "points", POINTS, 12),
+    "effect": Label("Anslået virkning", "points", POINTS, 14),
+    "low": Label("Nedre grænse (95 %)", "points", POINTS, 14, short="Fra"),
+    "high": Label("Øvre grænse (95 %)", "points", POINTS, 14, short="Til"),
+    "treated": Label("Ramte enheder", "int", "0", 10, short="Ramte"),
+    "control": Label("Øvrige enheder", "int", "0", 10, short="Øvrige"),
 }
 
 

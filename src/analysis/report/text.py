@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
-from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, number, pct
+from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, number, pct, points
+from ..engines.evaluation import Estimate
 from ..engines.penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
 from ..engines.rates import FOLLOW_UP_WINDOWS, months_between
 from .blocks import escape
@@ -108,6 +109,28 @@ def selection(result: PenaltyResult, period: str) -> str:
         return (f"{who} i {period}, rangeret på e-handelsprocenten plus {number(parameters.credit, 1)} gange "
                 f"stigningen siden året før ({cutoff} eller derunder med fradraget)")
     return f"{who} i {period} ({cutoff} eller derunder)"
+
+
+def _interval(estimate: Estimate) -> str:
+    return f"95 %-interval {number(estimate.low * 100, 1)} til {points(estimate.high)}"
+
+
+def evaluation(rd: Estimate, did: Estimate, selection_year: str, year: str) -> str:
+    """What the evaluation (07) can and cannot conclude, in plain Danish: the jump at the cut-off
+    first (the estimate to trust), then the comparison with every unit not cut (it overstates)."""
+    text = (f"Enhederne blev udvalgt på tallene for {selection_year} og følges til {year}. Tæt på afskæringen (inden "
+            f"for {points(rd.bandwidth)}) steg de ramte enheders e-handelsprocent {points(rd.effect)} mere end de "
+            f"øvriges ({_interval(rd)}; {rd.treated} ramte og {rd.control} øvrige enheder). ")
+    if rd.excludes_zero:
+        text += ("Forskellen er større, end tilfældigheder kan forklare: sanktionen ser ud til at have hævet "
+                 "e-handelsprocenten. " if rd.effect > 0 else
+                 "Forskellen er større, end tilfældigheder kan forklare: de ramte enheder e-handlede mindre. ")
+    else:
+        text += "Intervallet rummer nul, så tallene kan hverken vise, at sanktionen har virket, eller at den ikke har. "
+    text += (f"Sammenlignet med alle {did.control} enheder, der ikke blev ramt, steg de {did.treated} ramte "
+             f"{points(did.effect)} mere ({_interval(did)}). Det tal overvurderer virkningen, fordi de laveste enheder "
+             "ofte får et bedre år også uden sanktion.")
+    return text
 
 
 def ingested(meta: dict[str, str]) -> str:

@@ -125,6 +125,7 @@ AGREEMENT_GROUPS = {"kontor": ("44", "141115"), "it": ("43",), "fødevarer": ("5
 
 # Document size per channel: lognormal median kr. and sigma.
 SIZE = {"ehandel": (1_300.0, 1.0), "invoice": (900.0, 1.2), "card": (220.0, 0.9), "service": (6_000.0, 1.3)}
+PENALISED = 30  # units the proposal's rule cuts (its N), for a known effect (generate's penalty_effect)
 CARD_SHARE = (0.04, 0.16)  # card share of a unit's non-e-handel goods spend, uniform range
 SERVICE_SHARE = (0.15, 0.45)  # non-eligible spend relative to goods budget, uniform range
 CREDIT_NOTE_SHARE = 0.03
@@ -284,11 +285,13 @@ def _write(frame: pd.DataFrame, path: Path, encoding: str, append: bool) -> None
 
 
 def _year_batch(rng: np.random.Generator, units: pd.DataFrame, suppliers: pd.DataFrame, year: int,
-                first_year: int, seq: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Invoice lines, orders and card transactions of one year for a batch of units."""
+                first_year: int, seq: dict[str, int], boost: np.ndarray | float = 0.0,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Invoice lines, orders and card transactions of one year for a batch of units, and each
+    unit's e-handel share that year (``boost``: a known effect added to it)."""
     n = len(units)
     propensity = np.clip(units["propensity"].to_numpy() + 0.025 * (year - first_year)
-                         + rng.normal(0, 0.03, n), 0.003, 0.92)
+                         + rng.normal(0, 0.03, n) + boost, 0.003, 0.92)
     goods = units["budget"].to_numpy() * rng.uniform(0.85, 1.08, n) * 100
     ehandel = goods * propensity
     card = (goods - ehandel) * rng.uniform(*CARD_SHARE, n)
@@ -337,7 +340,7 @@ def _year_batch(rng: np.random.Generator, units: pd.DataFrame, suppliers: pd.Dat
     })
     lines = _invoice_lines(rng, invoice_docs, units, year)
     cards = _card_transactions(rng, card_docs, units, year, seq)
-    return lines, orders, cards
+    return lines, orders, cards, propensity
 
 
 def _pick_suppliers(rng: np.random.Generator, docs: pd.DataFrame, suppliers: pd.DataFrame) -> np.ndarray:
@@ -438,7 +441,8 @@ def _real_like(rng: np.random.Generator, lines: pd.DataFrame, orders: pd.DataFra
 
 def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 2024, 2025),
              scale: float = 1.0, municipality: str = MUNICIPALITY, municipalities: int = 1,
-             file_format: str = "csv", real_like: bool = False) -> Summary:
+             file_format: str = "csv", real_like: bool = False,
+             penalty_effect: tuple[int, float] | None = None) -> Summary:
     """Write synthetic raw exports into ``out_dir`` (replacing earlier ones).
 
     One municipality by default. With ``municipalities`` > 1, as many municipalities as for a
@@ -446,7 +450,12 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
     in the units file. ``file_format`` "parquet" writes typed Parquet partitioned by municipality
     and year (``fakturalinjer/kommune=001/aar=2025/del-000.parquet``), as a bulk export would.
     ``real_like``: the same purchases as real exports have them (module doc).
+    ``penalty_effect`` = (year, rise): a known effect for the evaluation (notebook 07). The units
+    the proposal's rule selects on the year before (the ``PENALISED`` with the lowest e-handel
+    share) raise their share by ``rise`` from that year on; without it, nothing changes.
     """
+    if penalty_effect is not None and (municipalities != 1 or penalty_effect[0] - 1 not in years):
+        raise ValueError("penalty_effect: one municipality, and the year before the effect among the years")
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"file_format must be csv or parquet, not {file_format!r}")
     out_dir = Path(out_dir)
@@ -468,10 +477,16 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
         units["cost_centre"] = [f"{m + 1:03d}{i:05d}" for i in range(len(units))]
         all_units.append(units)
         cost_centres = dict(zip(units["ean"], units["cost_centre"]))
+        penalised: set[str] = set()
         for year in years:
+            shares: dict[str, float] = {}
             for batch_number, start in enumerate(range(0, len(units), UNIT_BATCH)):
                 batch = units.iloc[start:start + UNIT_BATCH].reset_index(drop=True)
-                lines, orders, cards = _year_batch(local, batch, suppliers, year, years[0], seq)
+                boost = 0.0
+                if penalty_effect is not None and year >= penalty_effect[0]:
+                    boost = batch["ean"].isin(penalised).to_numpy() * penalty_effect[1]
+                lines, orders, cards, share = _year_batch(local, batch, suppliers, year, years[0], seq, boost)
+                shares.update(zip(batch["ean"], share))
                 if real_like:  # its own random numbers, so the purchases are the default's
                     lines, cards = _real_like(np.random.default_rng([seed, m, year, batch_number, 1]), lines, orders,
                                               cards, cost_centres)
@@ -486,6 +501,8 @@ def generate(out_dir: Path, seed: int = 2026, years: tuple[int, ...] = (2023, 20
                 counts["lines"] += len(lines)
                 counts["orders"] += len(orders)
                 counts["cards"] += len(cards)
+            if penalty_effect is not None and year == penalty_effect[0] - 1:
+                penalised = set(sorted(shares, key=lambda ean: (shares[ean], ean))[:PENALISED])
     units = pd.concat(all_units, ignore_index=True)
     units_out = pd.DataFrame({
         "EAN-nummer": units["ean"], "Navn": units["name"], "Kommune": units["municipality"],
