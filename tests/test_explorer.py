@@ -150,3 +150,54 @@ def test_the_panel_applies_the_rules_against_the_ratchet(small_db: Path) -> None
         before = rates.unit_rates_between(con, *rates.measurement_period(2024))
     engine = simulate(with_rate_before(units, before), PenaltyParameters(n=10, credit=2.0))
     assert explorer.result.selected["ean"].tolist() == engine.selected["ean"].tolist()
+
+
+def kernel_processes(server: subprocess.Popen) -> list:
+    import psutil
+
+    return [p for p in psutil.Process(server.pid).children(recursive=True)
+            if any("ipykernel" in part for part in p.cmdline())]
+
+
+@pytest.mark.slow
+def test_an_idle_kernel_is_stopped_and_none_outlive_the_server(small_db: Path) -> None:
+    """Each opened page keeps a kernel of about 360 MB: the explorer stops one idle for
+    --idle-minutes, and stopping the server stops them all, so memory stays bounded. Served to
+    colleagues (--host 0.0.0.0), it first warns that it has no login."""
+    import urllib.request
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "analysis.cli", "explore", "--db", str(small_db), "--host",
+                               "0.0.0.0", "--port", str(port), "--idle-minutes", "0.1"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=os.environ.copy(), start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        for _ in range(2):
+            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
+            assert b"application/vnd.jupyter.widget-view+json" in page  # the panel, rendered by a kernel
+        assert len(kernel_processes(server)) == 2  # one per page
+        deadline = time.time() + 60
+        while kernel_processes(server) and time.time() < deadline:
+            time.sleep(1)
+        assert kernel_processes(server) == [], "idle kernels are stopped after 6 s"
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
+        started = kernel_processes(server)
+        assert len(started) == 1
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    assert "warning: the explorer has no login" in server.stderr.read()
+    time.sleep(2)
+    assert not any(process.is_running() and process.status() != "zombie" for process in started)
+
+
+def test_the_idle_time_must_be_positive(small_db: Path, capsys: pytest.CaptureFixture) -> None:
+    from analysis.cli import main
+
+    assert main(["explore", "--db", str(small_db), "--idle-minutes", "0"]) == 2
+    assert "--idle-minutes: must be above 0" in capsys.readouterr().err

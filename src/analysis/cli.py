@@ -247,10 +247,21 @@ def cmd_explore(args: argparse.Namespace) -> None:
     from .inputs import Database
     from .paths import NOTEBOOK_DIR
 
+    if not args.idle_minutes > 0:
+        raise AnalysisError(f"--idle-minutes: must be above 0, not {args.idle_minutes}")
     env = {**os.environ, "ANALYSIS_DB": str(Database(args.db).path)}
-    print(f"Scenario explorer on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)", flush=True)
+    print(f"Scenario explorer on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    if args.host not in LOOPBACK:
+        print(f"warning: the explorer has no login: anyone who can reach http://{args.host}:{args.port}/ sees every"
+              " unit's figures. Serve it only on a network where that is allowed.", file=sys.stderr, flush=True)
+    # Each page opened keeps a kernel (about 360 MB): one that has been idle for --idle-minutes is
+    # stopped, whether its tab is still open or not, so memory stays bounded over a day.
+    idle = round(args.idle_minutes * 60)
     command = [sys.executable, "-m", "voila", str(NOTEBOOK_DIR / "explorer.ipynb"), f"--port={args.port}",
-               "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=False"]
+               f"--Voila.ip={args.host}", "--theme=light", "--show_tracebacks=False",
+               f"--MappingKernelManager.cull_idle_timeout={idle}",
+               f"--MappingKernelManager.cull_interval={max(1, min(60, idle // 2))}",
+               "--MappingKernelManager.cull_connected=True"]
     if not args.browser:
         command.append("--no-browser")
     if os.name == "posix":  # become Voilà, so a stop signal reaches it (and its kernels) directly
@@ -302,6 +313,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
                                f"Sanktion for lav e-handel: {comparison.before.name} og {comparison.after.name}", header)
         print(f"Wrote {args.xlsx}", file=sys.stderr)
 
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 FORMAT_HELP = ("table: for reading (Danish amounts); csv: for programs (',' and '.'); excel: CSV for Danish Excel"
                " (';', decimal comma, Danish headers, UTF-8 with BOM), e.g. > enheder.csv")
@@ -372,9 +385,13 @@ def make_parser() -> argparse.ArgumentParser:
     pen.add_argument("--report-date", default=option["report_date"].default, help=option["report_date"].help)
     pen.set_defaults(func=cmd_penalty)
 
-    exp = sub.add_parser(formatter_class=_Help, name="explore", help="start the scenario explorer (Voilà) on localhost")
+    exp = sub.add_parser(formatter_class=_Help, name="explore", help="start the scenario explorer (Voilà)")
     exp.add_argument("--db", type=Path, default=DEFAULT_DATABASE, help="the DuckDB database")
+    exp.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on: 0.0.0.0 lets colleagues open it (it has no login)")
     exp.add_argument("--port", type=int, default=8866)
+    exp.add_argument("--idle-minutes", type=float, default=10.0,
+                     help="stop a page's kernel after this many minutes without use")
     exp.add_argument("--browser", action="store_true", help="also open a web browser")
     exp.set_defaults(func=cmd_explore)
 
