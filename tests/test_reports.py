@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,25 @@ def test_pdf_pages_all_have_content(built: Path) -> None:
         assert all(abs(float(page.mediabox.width) - 595.3) < 1 for page in pages), "A4 portrait"
         assert f"Side {len(pages)} af {len(pages)}" in pdf_text(pdf), "page numbers"
 
+
+@pytest.mark.skipif(not Path(shutil.which("chromium") or "/usr/bin/chromium").exists(),
+                    reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_html_reports_fit_a_phone_and_a_laptop_without_sideways_scrolling(built: Path) -> None:
+    """At 400 and 1366 px wide no page scrolls sideways: a wide table scrolls within its own box."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                             args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for width in (400, 1366):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                for html in sorted(built.glob("*.html")):
+                    page.goto(html.as_uri())
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, html.name)
+                page.close()
+        finally:
+            browser.close()
 
 def test_html_is_self_contained_and_has_no_code(built: Path) -> None:
     for path in sorted(built.glob("*.html")):

@@ -49,7 +49,7 @@ def certainty(sure: int, uncertain_selected: int, uncertain_other: int) -> Certa
 
 def test_the_uncertainty_sentence_counts_one_set_of_units() -> None:
     sentence = plain(text.uncertainty(certainty(25, 5, 8)))
-    assert sentence == ("Gentages beregningen på 1000 tilfældige genudtræk af købene, er 25 af de 30 udvalgte enheder "
+    assert sentence == ("Gentages beregningen på 1.000 tilfældige genudtræk af købene, er 25 af de 30 udvalgte enheder "
                         "udvalgt i mindst 80 % af gentagelserne. 13 enheder har usikker placering (5 af de udvalgte og "
                         "8 af de øvrige): de ligger så tæt på grænsen, at små forskelle i købene kunne have flyttet dem "
                         "til den anden side.")

@@ -34,7 +34,7 @@ def units(count: int) -> str:
 def uncertainty(certainty: Certainty) -> str:
     """How sure the selection is (notebooks 03 and 04)."""
     sure, unsure = pct(1 - DISAGREEMENT, 0), units(certainty.uncertain)
-    text = (f"Gentages beregningen på {certainty.replicates} tilfældige genudtræk af købene, er {certainty.sure} af de "
+    text = (f"Gentages beregningen på {number(certainty.replicates)} tilfældige genudtræk af købene, er {certainty.sure} af de "
             f"{certainty.selected} udvalgte enheder udvalgt i mindst {sure} af gentagelserne. ")
     if not certainty.uncertain:
         return text + "Ingen enheder har usikker placering."
