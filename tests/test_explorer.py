@@ -56,9 +56,18 @@ def test_panel_recomputes_with_the_engine_and_refuses_impossible_settings(small_
     assert len(explorer.result.selected) == 5
     assert workbook_cuts(explorer.workbook) == engine_cuts(small_db, n=5, key="missed")
     assert 'download="sanktion_2025.xlsx"' in explorer.download.value
+    assert "1.500.000" in explorer.readouts["amount"].value and "intet loft" in explorer.readouts["cap"].value
     explorer.controls["cap"].value = 0.005
-    assert "Ikke muligt: the cap is too small" in explorer.status.value
-    assert len(explorer.result.selected) == 5  # the last possible scenario stays on screen
+    assert "Ikke muligt: Loftet er for lavt: de udvalgte enheder kan tilsammen højst miste" in explorer.status.value
+    assert "0,5\u00a0% af varebudgettet" in explorer.readouts["cap"].value  # Danish numbers beside the slider
+    assert len(explorer.result.selected) == 5  # the last possible scenario stays on screen, greyed out
+    assert all("stale" in widget._dom_classes for widget in explorer.results)
+    explorer.controls["cap"].value = 0.0
+    assert not any("stale" in widget._dom_classes for widget in explorer.results)
+    kind = next(iter(explorer.type_boxes))
+    explorer.type_boxes[kind].value = True  # a checkbox per unit type
+    assert explorer.parameters().exempt_types == (kind,)
+    assert kind not in set(explorer.result.selected["unit_type"])
 
 
 

@@ -14,7 +14,12 @@ class DatabaseError(AnalysisError):
 
 
 class ParameterError(AnalysisError, ValueError):
-    """A parameter that cannot be used (unknown year, level out of range, …)."""
+    """A parameter that cannot be used (unknown year, level out of range, …). ``danish``: the same
+    refusal for a reader of the scenario explorer, where one is written (the message is English)."""
+
+    def __init__(self, message: str, danish: str | None = None) -> None:
+        super().__init__(message)
+        self.danish = danish
 
 
 class BuildError(AnalysisError):

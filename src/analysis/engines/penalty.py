@@ -185,7 +185,8 @@ def exempt_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.Serie
             hint = f" (did you mean {close[0]}?)" if close else ""
             problems.append(f"exempt_types: no unit has the type {text!r}{hint}; the types are {', '.join(known)}")
     if problems:
-        raise ParameterError("; ".join(problems))
+        raise ParameterError("; ".join(problems), danish="Et fritaget EAN-nummer eller en fritaget enhedstype findes ikke blandt "
+                             "enhederne.")
     return units["ean"].isin(parameters.exempt_eans) | types.isin(wanted)
 
 
@@ -225,7 +226,8 @@ def ranking_rate(units: pd.DataFrame, parameters: PenaltyParameters, rates: Any 
     if not parameters.credit:
         return rate
     if "rate_before" not in units:
-        raise ParameterError("credit: ranking with credit for improvement needs each unit's rate the year before,"
+        raise ParameterError(danish="Fradrag for forbedring kræver tal for hele året før måleperioden.",
+                             message="credit: ranking with credit for improvement needs each unit's rate the year before,"
                              " and the measurement period has no whole year before it in the data")
     before = units["rate_before"].to_numpy(dtype=float)
     rise = np.nan_to_num(np.clip(np.asarray(rate, dtype=float) - before, 0, None), nan=0.0)
@@ -259,13 +261,16 @@ def allocate(weights: np.ndarray, amount: int, caps: np.ndarray | None = None) -
     limit = [None] * len(key) if caps is None else [int(c) for c in caps]
     if caps is not None and sum(limit) < amount:
         raise ParameterError(f"the cap is too small: the selected units can lose at most {sum(limit)} kr. "
-                             f"together, less than the amount {amount} kr.")
+                             f"together, less than the amount {amount} kr.",
+                             danish=f"Loftet er for lavt: de udvalgte enheder kan tilsammen højst miste {kr(sum(limit))},"
+                                    f" mindre end beløbet på {kr(amount)}.")
     share = [Fraction(0)] * len(key)
     fixed = [False] * len(key)
     while True:
         free = [i for i in range(len(key)) if not fixed[i] and key[i] > 0]
         if not free:
-            raise ParameterError("the cap is too small to place the amount on units with a positive key")
+            raise ParameterError("the cap is too small to place the amount on units with a positive key",
+                                 danish="Loftet er for lavt til at placere beløbet.")
         remaining = amount - sum(share[i] for i in range(len(key)) if fixed[i])
         total = sum(key[i] for i in free)
         for i in free:
@@ -289,7 +294,10 @@ def simulate(units: pd.DataFrame, parameters: PenaltyParameters) -> PenaltyResul
     ranked = int(table["rank"].notna().sum())
     if ranked == 0:
         raise ParameterError("no unit can be ranked: the period has no eligible purchases after exemptions"
-                             + ("" if parameters.threshold is None else f", below the threshold {pct(parameters.threshold)}"))
+                             + ("" if parameters.threshold is None else f", below the threshold {pct(parameters.threshold)}"),
+                             danish="Ingen enhed kan rangeres med disse fritagelser" + (
+                                 "" if parameters.threshold is None else f" under grænsen på {pct(parameters.threshold)}")
+                             + ".")
     n = selected_count(parameters, ranked)
     selected = table["rank"].le(n).fillna(False).astype(bool)
     table.loc[selected, "status"] = STATUS_SELECTED
@@ -319,7 +327,8 @@ def selected_count(parameters: PenaltyParameters, ranked: int) -> int:
     if parameters.threshold is not None:
         return min(parameters.n, ranked)
     if parameters.n > ranked:
-        raise ParameterError(f"n: {parameters.n} units to cut, but only {ranked} units can be ranked")
+        raise ParameterError(f"n: {parameters.n} units to cut, but only {ranked} units can be ranked",
+                             danish=f"Der skal rammes {parameters.n} enheder, men kun {ranked} kan rangeres.")
     return parameters.n
 
 
@@ -333,7 +342,9 @@ def _check_budgets(selected: pd.DataFrame, parameters: PenaltyParameters) -> Non
             f" {', '.join(missing['ean'].head(3))}): the units file gives none (Varebudget) and no budget file"
             " (budgetter… by cost centre and art, with omkostningssteder…) covers them. Use key eligible, missed or"
             " equal (and no cap), add the budgets, or set budget_basis spend to derive each unit's goods budget"
-            " from its eligible spend (labelled so in every output)")
+            " from its eligible spend (labelled so in every output)",
+            danish=f"{len(missing)} af de {len(selected)} udvalgte enheder har intet varebudget: vælg en anden "
+                   "fordelingsnøgle end varebudget, og intet loft.")
 
 
 def compare(units: pd.DataFrame, parameters: PenaltyParameters, **variations: list[Any]

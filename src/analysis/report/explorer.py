@@ -25,7 +25,7 @@ from . import charts, excel, labels
 from .. import db
 from ..engines import rates
 from ..errors import ParameterError
-from ..formats import kr
+from ..formats import kr, number, pct
 from ..params import text_list
 from ..paths import TEMPLATE_DIR
 from ..engines.penalty import (BASES, KEYS, MAX_CREDIT, PenaltyParameters, PenaltyResult, selection_probability,
@@ -35,6 +35,15 @@ from .tables import table
 
 COLUMNS = labels.columns("rank", "name", "unit_type", "rate", "eligible_amount", "key_value", "cut", "cut_share_of_budget")
 CSS = TEMPLATE_DIR / "briefing" / "report.css"  # the reports' one style, tables included
+PANEL_CSS = TEMPLATE_DIR / "explorer.css"  # the panel's own: the download button, a refused scenario greyed out
+# Danish numbers beside the sliders that show none of their own (ipywidgets writes 1500000 and 0.05).
+READOUTS = {
+    "amount": kr,
+    "min_spend": kr,
+    "cap": lambda share: "intet loft" if not share else f"{pct(share)} af varebudgettet",
+    "threshold": lambda rate: "ingen grænse" if not rate else f"under {pct(rate)}",
+    "credit": lambda credit: "intet fradrag" if not credit else f"{number(credit, 1)} × stigningen",
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -79,36 +88,48 @@ class Explorer:
             "key": w.Dropdown(options=[(KEYS[k][1].capitalize(), k) for k in KEYS], value=first.key,
                               description=label["key"]),
             "min_spend": w.IntSlider(value=int(first.min_spend), min=0, max=max(500_000, int(first.min_spend)),
-                                     step=10_000, description=label["min_spend"]),
+                                     step=10_000, description=label["min_spend"], readout=False),
             "cap": w.FloatSlider(value=first.cap or 0.0, min=0.0, max=max(0.25, first.cap or 0.0), step=0.005, description=label["cap"],
                                  readout=False),
             "threshold": w.FloatSlider(value=first.threshold or 0.0, min=0.0, max=1.0, step=0.01,
-                                       description=label["threshold"], readout_format=".0%"),
-            "credit": w.FloatSlider(value=first.credit, min=0.0, max=MAX_CREDIT, step=0.5, description=label["credit"]),
-            "exempt_types": w.SelectMultiple(options=types, value=tuple(t for t in first.exempt_types if t in types),
-                                             description=label["exempt_types"], rows=4),
+                                       description=label["threshold"], readout=False),
+            "credit": w.FloatSlider(value=first.credit, min=0.0, max=MAX_CREDIT, step=0.5, description=label["credit"],
+                                    readout=False),
             "exempt_eans": w.Text(value=", ".join(first.exempt_eans), description=label["exempt_eans"],
                                   placeholder="EAN-numre, kommasepareret"),
         }
+        # Exempt unit types: a checkbox each (a list box needed Ctrl-click for more than one).
+        self.type_boxes = {kind: w.Checkbox(value=kind in first.exempt_types, description=kind, indent=False,
+                                            layout=w.Layout(width="170px")) for kind in types}
+        self.type_label = w.HTML(f'<span class="types">{html.escape(label["exempt_types"])}</span>')
+        # Sliders whose number ipywidgets cannot write the Danish way show it beside them.
+        self.readouts = {name: w.HTML() for name in READOUTS}
         self.basis, self.budget_basis = first.basis, first.budget_basis
         for control in self.controls.values():
-            control.style = {"description_width": "110px"}
-            control.layout = w.Layout(width="360px")
+            control.style = {"description_width": "150px"}
+            control.layout = w.Layout(width="350px")
         self.status = w.HTML()
         self.summary = w.HTML()
         self.download = w.HTML()
         self.table = w.HTML()
         self.ranking = w.Output()
         self.probability = w.Output()
-        for control in self.controls.values():
+        self.results = (self.summary, self.download, self.table, self.ranking, self.probability)
+        for control in [*self.controls.values(), *self.type_boxes.values()]:
             control.observe(lambda _change: self.recompute(), names="value")
+        self._show_readouts()
+
+    def _show_readouts(self) -> None:
+        for name, readout in self.readouts.items():
+            readout.value = f'<span class="readout">{html.escape(READOUTS[name](self.controls[name].value))}</span>'
 
     def parameters(self) -> PenaltyParameters:
         values = {name: control.value for name, control in self.controls.items()}
         return PenaltyParameters(n=values["n"], amount=values["amount"], key=values["key"], basis=self.basis,
                                  min_spend=float(values["min_spend"]), cap=values["cap"] or None,
                                  threshold=values["threshold"] or None, credit=float(values["credit"]),
-                                 exempt_types=tuple(values["exempt_types"]), exempt_eans=text_list(values["exempt_eans"]),
+                                 exempt_types=tuple(kind for kind, box in self.type_boxes.items() if box.value),
+                                 exempt_eans=text_list(values["exempt_eans"]),
                                  budget_basis=self.budget_basis)
 
     def _bootstrap(self, year: int, parameters: PenaltyParameters) -> pd.DataFrame:
@@ -117,15 +138,21 @@ class Explorer:
 
     def recompute(self) -> None:
         """Recompute everything for the current controls; a refused combination is shown, not raised."""
+        self._show_readouts()
         self.status.value = '<span class="busy">Beregner …</span>'
         year = self.controls["year"].value
         units = self._data[year][0]
         try:
             parameters = self.parameters()
             result = simulate(units, parameters)
-        except ParameterError as error:
-            self.status.value = f'<span class="refused">Ikke muligt: {html.escape(str(error))}</span>'
+        except ParameterError as error:  # the last possible scenario stays, greyed out, until this one is
+            refusal = error.danish or "Det kan ikke lade sig gøre med disse valg."
+            self.status.value = f'<span class="refused">Ikke muligt: {html.escape(refusal)}</span>'
+            for widget in self.results:
+                widget.add_class("stale")
             return
+        for widget in self.results:
+            widget.remove_class("stale")
         described = parameters.describe()
         self.summary.value = (f"<p class=\"summary\">Beløb {described['Beløb (A)']} · loft {described['Loft pr. enhed']} · "
                               f"nøgle: {described['Fordelingsnøgle']}</p>")
@@ -153,10 +180,15 @@ class Explorer:
     def show(self) -> None:
         """Display the panel (and compute the first scenario)."""
         charts.use_style()
-        controls = list(self.controls.values())
-        header = w.HTML(f"<style>{CSS.read_text(encoding='utf-8')}</style>"
+        header = w.HTML(f"<style>{CSS.read_text(encoding='utf-8')}{PANEL_CSS.read_text(encoding='utf-8')}</style>"
                         f"<h2>Sanktion for lav e-handel: scenarier</h2><p>{html.escape(self.municipality)}. "
                         "Flyt skyderne; tabellen og figurerne regnes om med det samme.</p>")
-        display(w.VBox([header, w.HBox([w.VBox(controls[:4]), w.VBox(controls[4:])]), self.summary,
-                        w.HBox([self.status, self.download]), self.table, self.ranking, self.probability]))
+        rows = [w.HBox([control, self.readouts[name]]) if name in self.readouts else control
+                for name, control in self.controls.items()]
+        types = w.VBox([self.type_label, w.GridBox(list(self.type_boxes.values()),
+                                                   layout=w.Layout(grid_template_columns="repeat(2, 170px)"))])
+        left = w.VBox([*rows, types], layout=w.Layout(min_width="460px"))
+        right = w.VBox([self.ranking, self.probability], layout=w.Layout(flex="1 1 auto"))
+        display(w.VBox([header, w.HBox([left, right]), w.HBox([self.status, self.download]), self.summary,
+                        self.table]))
         self.recompute()
