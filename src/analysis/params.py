@@ -25,8 +25,8 @@ from .engines import coverage, rates
 from .engines.business_case import CASES, DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
 from .ingest import provenance
-from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, EvaluationInputs, Inputs, PenaltyInputs,
-                     ProposalInputs, StatusInputs, database)
+from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, EvaluationInputs, Inputs,
+                     PenaltyInputs, ProposalInputs, StatusInputs, database)
 from .engines.penalty import BASES as RATE_COLUMNS, PenaltyParameters, Response, simulate, with_rate_before
 from .report.proposal import TEMPLATE
 from .engines.savings import Assumptions, Position, savings
