@@ -83,6 +83,23 @@ def test_notebook_03_starts_the_one_panel_at_its_own_parameters(small_db: Path) 
     assert "Opdateret" in explorer.status.value, explorer.status.value
     assert len(explorer.result.selected) == 7 and int(explorer.result.selected["cut"].sum()) == 1_000_000
 
+def explore(database: Path, port: int, *options: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen:
+    """``analysis explore`` in a process group of its own (the kernels stop with it)."""
+    return subprocess.Popen([sys.executable, "-m", "analysis.cli", "explore", "--db", str(database), "--port", str(port),
+                             *options], stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+                            env=os.environ.copy(), start_new_session=True)
+
+
+def wait_for(port: int, seconds: float = 60) -> None:
+    """Until something listens on ``port`` (the explorer's server has started)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -95,16 +112,9 @@ def test_in_a_real_browser(small_db: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "analysis.cli", "explore", "--db", str(small_db), "--port",
-                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
-                              start_new_session=True)  # its own process group: the kernels stop with it
+    server = explore(small_db, port)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
+        wait_for(port)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -176,24 +186,16 @@ def test_an_idle_kernel_is_stopped_and_none_outlive_the_server(small_db: Path) -
     import urllib.request
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "analysis.cli", "explore", "--db", str(small_db), "--host",
-                               "0.0.0.0", "--port", str(port), "--idle-minutes", "0.1"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True, env=os.environ.copy(), start_new_session=True)
+    server = explore(small_db, port, "--host", "0.0.0.0", "--idle-minutes", "0.2", stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
-        for _ in range(2):
-            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
-            assert b"application/vnd.jupyter.widget-view+json" in page  # the panel, rendered by a kernel
-        assert len(kernel_processes(server)) == 2  # one per page
+        wait_for(port)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
+        assert b"application/vnd.jupyter.widget-view+json" in page  # the panel, rendered by a kernel
+        assert len(kernel_processes(server)) == 1  # the page's kernel, kept for its sliders
         deadline = time.time() + 60
         while kernel_processes(server) and time.time() < deadline:
             time.sleep(1)
-        assert kernel_processes(server) == [], "idle kernels are stopped after 6 s"
+        assert kernel_processes(server) == [], "an idle kernel is stopped after 12 s"
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
         started = kernel_processes(server)
         assert len(started) == 1

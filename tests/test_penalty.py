@@ -182,6 +182,15 @@ def test_allocate_is_exact_with_largest_remainder() -> None:
     assert allocate(np.array([1.0, 0.0, 3.0]), 7).tolist() == [2, 0, 5]
 
 
+def units_of(documents: pd.DataFrame) -> pd.DataFrame:
+    """Per-unit figures (as ``rates.unit_rates_between`` has them) summed from documents."""
+    summary = documents.assign(e=documents["amount"] * documents["is_ehandel"]).groupby("ean").agg(
+        eligible_amount=("amount", "sum"), ehandel_amount=("e", "sum")).reset_index()
+    return summary.assign(name=summary["ean"], unit_type="skole", goods_budget=1e5,
+                          missed_amount=summary["eligible_amount"] - summary["ehandel_amount"],
+                          rate=summary["ehandel_amount"] / summary["eligible_amount"], count_rate=0.0)
+
+
 def test_bootstrap_is_sure_of_clear_cases_and_reproducible() -> None:
     rng = np.random.default_rng(1)
     eans, docs = list("PQRS"), []
@@ -190,11 +199,7 @@ def test_bootstrap_is_sure_of_clear_cases_and_reproducible() -> None:
             docs.append({"ean": ean, "document_id": f"{ean}{i}", "amount": float(rng.integers(100, 1000)),
                          "is_ehandel": bool(rng.random() < share), "is_credit_note": False})
     documents = pd.DataFrame(docs)
-    summary = documents.assign(e=documents["amount"] * documents["is_ehandel"]).groupby("ean").agg(
-        eligible_amount=("amount", "sum"), ehandel_amount=("e", "sum")).reset_index()
-    units = summary.assign(name=summary["ean"], unit_type="skole", goods_budget=1e5,
-                           missed_amount=summary["eligible_amount"] - summary["ehandel_amount"],
-                           rate=summary["ehandel_amount"] / summary["eligible_amount"], count_rate=0.0)
+    units = units_of(documents)
     p = PenaltyParameters(n=2, amount=1000)
     result = selection_probability(documents, units, p, replicates=1000, seed=5).set_index("ean")
     assert result.loc["P", "probability"] == 1.0 and result.loc["S", "probability"] == 0.0
@@ -332,11 +337,7 @@ def test_the_bootstrap_applies_the_threshold_in_every_replicate() -> None:
              "is_credit_note": False}
             for ean, share in zip("PQRS", [0.05, 0.19, 0.21, 0.9]) for i in range(300)]
     documents = pd.DataFrame(docs)
-    summary = documents.assign(e=documents["amount"] * documents["is_ehandel"]).groupby("ean").agg(
-        eligible_amount=("amount", "sum"), ehandel_amount=("e", "sum")).reset_index()
-    units = summary.assign(name=summary["ean"], unit_type="skole", goods_budget=1e5,
-                           missed_amount=summary["eligible_amount"] - summary["ehandel_amount"],
-                           rate=summary["ehandel_amount"] / summary["eligible_amount"], count_rate=0.0)
+    units = units_of(documents)
     result = selection_probability(documents, units, PenaltyParameters(n=3, amount=1000, threshold=0.2),
                                    replicates=500, seed=3).set_index("ean")
     assert result.loc["P", "probability"] == 1.0 and result.loc["S", "probability"] == 0.0
