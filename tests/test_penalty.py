@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from analysis.engines.penalty import (
     project,
     ratchet_alternatives,
     repeat_selection,
+    replicate_rates,
     selection_probability,
     simulate,
 )
@@ -207,6 +209,16 @@ def test_bootstrap_is_sure_of_clear_cases_and_reproducible() -> None:
     assert result["probability"].sum() == pytest.approx(2.0)  # every replicate selects exactly N
     again = selection_probability(documents, units, p, replicates=1000, seed=5).set_index("ean")
     pd.testing.assert_frame_equal(result, again)
+    # Drawn once for every unit and reused by any rule (the explorer): the same figures to the last
+    # replicate, because each unit resamples from its own stream, whoever else is ranked.
+    drawn = replicate_rates(documents, eans, "amount", replicates=1000, seed=5)
+    reused = selection_probability(documents, units, p, replicates=1000, seed=5, rates=drawn).set_index("ean")
+    pd.testing.assert_frame_equal(result, reused)
+    without_p = replicate_rates(documents, ["Q", "R", "S"], "amount", replicates=1000, seed=5)
+    pd.testing.assert_frame_equal(without_p, drawn[["Q", "R", "S"]])
+    exempt = replace(p, exempt_eans=("S",))
+    pd.testing.assert_frame_equal(selection_probability(documents, units, exempt, replicates=1000, seed=5),
+                                  selection_probability(documents, units, exempt, replicates=1000, seed=5, rates=drawn))
 
 
 def test_on_the_synthetic_municipality(small_db: Path) -> None:

@@ -245,25 +245,18 @@ def cmd_explore(args: argparse.Namespace) -> None:
     import subprocess
 
     from .inputs import Database
-    from .paths import NOTEBOOK_DIR
+    from .report.serving import voila_command, voila_environment
 
     if not args.idle_minutes > 0:
         raise AnalysisError(f"--idle-minutes: must be above 0, not {args.idle_minutes}")
-    env = {**os.environ, "ANALYSIS_DB": str(Database(args.db).path)}
+    if not args.max_kernels >= 2:
+        raise AnalysisError(f"--max-kernels: must be at least 2 (one is kept preheated), not {args.max_kernels}")
+    env = voila_environment(Database(args.db).path)
     print(f"Scenario explorer on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
     if args.host not in LOOPBACK:
         print(f"warning: the explorer has no login: anyone who can reach http://{args.host}:{args.port}/ sees every"
               " unit's figures. Serve it only on a network where that is allowed.", file=sys.stderr, flush=True)
-    # Each page opened keeps a kernel (about 360 MB): one that has been idle for --idle-minutes is
-    # stopped, whether its tab is still open or not, so memory stays bounded over a day.
-    idle = round(args.idle_minutes * 60)
-    command = [sys.executable, "-m", "voila", str(NOTEBOOK_DIR / "explorer.ipynb"), f"--port={args.port}",
-               f"--Voila.ip={args.host}", "--theme=light", "--show_tracebacks=False",
-               f"--MappingKernelManager.cull_idle_timeout={idle}",
-               f"--MappingKernelManager.cull_interval={max(1, min(60, idle // 2))}",
-               "--MappingKernelManager.cull_connected=True"]
-    if not args.browser:
-        command.append("--no-browser")
+    command = voila_command(args.host, args.port, args.idle_minutes, args.max_kernels, open_browser=args.browser)
     if os.name == "posix":  # become Voilà, so a stop signal reaches it (and its kernels) directly
         os.execve(sys.executable, command, env)
     try:
@@ -392,6 +385,8 @@ def make_parser() -> argparse.ArgumentParser:
     exp.add_argument("--port", type=int, default=8866)
     exp.add_argument("--idle-minutes", type=float, default=10.0,
                      help="stop a page's kernel after this many minutes without use")
+    exp.add_argument("--max-kernels", type=int, default=8,
+                     help="most kernels (pages, each ~300 MB) at once; the one unused the longest makes way")
     exp.add_argument("--browser", action="store_true", help="also open a web browser")
     exp.set_defaults(func=cmd_explore)
 

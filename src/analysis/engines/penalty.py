@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -367,33 +369,48 @@ def compare(units: pd.DataFrame, parameters: PenaltyParameters, **variations: li
     return frame[(frame > 0).any(axis=1)], refused
 
 
+def replicate_rates(documents: pd.DataFrame, eans: Iterable[str], basis: str, replicates: int = 1000,
+                    seed: int = 2026) -> pd.DataFrame:
+    """Each unit's e-handel rate in ``replicates`` bootstrap resamples of its own documents
+    (invoices, credit notes, card purchases): one column per EAN, one row per replicate.
+
+    A unit's draws come from its own random stream (the seed and its EAN), so they do not depend
+    on which other units are ranked: the explorer computes the matrix once per year and basis and
+    every selection rule reuses it, with exactly the figures a fresh computation gives.
+    Vectorised per unit (no loop over replicates): a unit's replicate rates come from one index matrix.
+    """
+    by_unit = dict(tuple(documents.groupby("ean", sort=False)))
+    columns = {}
+    for ean in eans:
+        docs = by_unit[ean]
+        if basis == "amount":
+            numerator = (docs["amount"] * docs["is_ehandel"]).to_numpy()
+            denominator = docs["amount"].to_numpy()
+        else:
+            invoice = ~docs["is_credit_note"].to_numpy()
+            numerator, denominator = (invoice & docs["is_ehandel"].to_numpy()).astype(float), invoice.astype(float)
+        rng = np.random.default_rng([seed, zlib.crc32(str(ean).encode("utf-8"))])
+        draw = rng.integers(0, len(docs), size=(replicates, len(docs)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns[ean] = numerator[draw].sum(axis=1) / denominator[draw].sum(axis=1)
+    return pd.DataFrame(columns, index=pd.RangeIndex(replicates, name="replicate"))
+
+
 def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, parameters: PenaltyParameters,
-                          replicates: int = 1000, seed: int = 2026) -> pd.DataFrame:
+                          replicates: int = 1000, seed: int = 2026, rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """How likely each ranked unit is to be among the N lowest, by bootstrap over its invoices.
 
-    Each unit's eligible documents (invoices, credit notes, card purchases) are resampled with
-    replacement ``replicates`` times; every replicate is ranked like the real data. Vectorised per
-    unit (no loop over replicates): a unit's replicate rates come from one index matrix.
+    Every replicate (``replicate_rates``) is ranked like the real data. ``rates`` may be given
+    precomputed for the same documents, basis, replicates and seed (any superset of the units).
     """
     table = rank_units(units, parameters)
     # With a threshold a unit above it in the real data may fall below it in a replicate.
     candidates = table[table["rank"].notna() | (table["status"] == STATUS_ABOVE_THRESHOLD)]
     ranked = candidates.sort_values(["rank", "ranking_rate", "ean"], na_position="last")
     n = selected_count(parameters, int(table["rank"].notna().sum()))
-    rng = np.random.default_rng(seed)
-    rates = np.empty((replicates, len(ranked)))
-    by_unit = dict(tuple(documents.groupby("ean", sort=False)))
-    for column, ean in enumerate(ranked["ean"]):
-        docs = by_unit[ean]
-        if parameters.basis == "amount":
-            numerator = (docs["amount"] * docs["is_ehandel"]).to_numpy()
-            denominator = docs["amount"].to_numpy()
-        else:
-            invoice = ~docs["is_credit_note"].to_numpy()
-            numerator, denominator = (invoice & docs["is_ehandel"].to_numpy()).astype(float), invoice.astype(float)
-        draw = rng.integers(0, len(docs), size=(replicates, len(docs)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rates[:, column] = numerator[draw].sum(axis=1) / denominator[draw].sum(axis=1)
+    if rates is None:
+        rates = replicate_rates(documents, ranked["ean"], parameters.basis, replicates, seed)
+    rates = rates[list(ranked["ean"])].to_numpy()
     values = np.asarray(ranking_rate(ranked, parameters, rates))
     if parameters.threshold is not None:
         values = np.where(rates >= parameters.threshold, np.inf, values)

@@ -21,10 +21,11 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from ..formats import number, pct
 from ..paths import STYLE_DIR
 from ..engines.penalty import DISAGREEMENT
+from .chart_data import (OTHER_COLOUR, PROBABILITY_AXIS, RANKING_AXIS, SELECTED_COLOUR, UNCERTAIN_COLOUR, near_cutoff,
+                         ranked_units)
 
 STYLE = STYLE_DIR / "rapport.mplstyle"
 TITLE_LENGTH = 75  # characters of a 9,5 pt bold title on a 6,3 in wide figure
-NAME_LENGTH = 45  # characters of a unit's name on the probability chart
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERCENT = FuncFormatter(lambda value, _: pct(value, 0))
 POINTS = FuncFormatter(lambda value, _: number(value * 100, 0))  # a difference of rates, in points
@@ -42,11 +43,6 @@ def show(fig: Figure) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     display(Image(buffer.getvalue()), metadata={"image/png": {"alt": fig.get_suptitle() or "Diagram"}})
-
-
-def _short(text: str, length: int) -> str:
-    """``text`` cut to ``length`` characters at a word, with an ellipsis when cut."""
-    return text if len(text) <= length else text[:length - 1].rsplit(" ", 1)[0].rstrip(",") + "…"
 
 
 def _figure(title: str, height: float = 3.2) -> tuple[Figure, plt.Axes]:
@@ -122,15 +118,15 @@ def spend_and_rate(frame: pd.DataFrame, label: str, title: str, shown: int = 25)
 
 def ranking(table: pd.DataFrame, rate: str, cutoff: float, title: str) -> Figure:
     """Every ranked unit's rate, lowest first, the selected ones highlighted and the cut-off marked."""
-    ranked = table[table["rank"].notna()].sort_values("rank")
+    ranked = ranked_units(table, rate)
     fig, ax = _figure(title)
-    colours = ["C1" if status == "Udvalgt" else "#9db3c9" for status in ranked["status"]]
-    ax.bar(ranked["rank"].astype(int), ranked[rate], color=colours, width=0.85)
-    ax.axhline(cutoff, color="C1", linewidth=1, linestyle="--")
+    colours = [SELECTED_COLOUR if selected else OTHER_COLOUR for selected in ranked["selected"]]
+    ax.bar(ranked["rank"], ranked["rate"], color=colours, width=0.85)
+    ax.axhline(cutoff, color=SELECTED_COLOUR, linewidth=1, linestyle="--")
     ax.annotate(f"Afskæring: {pct(cutoff)}", (ranked["rank"].max(), cutoff), xytext=(0, 4),
-                textcoords="offset points", ha="right", color="C1", fontsize=8)
+                textcoords="offset points", ha="right", color=SELECTED_COLOUR, fontsize=8)
     ax.yaxis.set_major_formatter(PERCENT)
-    ax.set_xlabel("Enheder ordnet efter e-handelsprocent (1 = lavest); udvalgte enheder er orange")
+    ax.set_xlabel(RANKING_AXIS)
     ax.set_ylabel("E-handelsprocent")
     ax.set_xlim(0, len(ranked) + 1)
     return fig
@@ -138,17 +134,16 @@ def ranking(table: pd.DataFrame, rate: str, cutoff: float, title: str) -> Figure
 
 def probability(frame: pd.DataFrame, n: int, title: str, around: int = 10) -> Figure:
     """Probability of selection for the units ranked within ``around`` places of the cut-off (bootstrap)."""
-    shown = frame[frame["rank"].between(n - around + 1, n + around)].sort_values("rank")
+    shown = near_cutoff(frame, n, around)
     fig, ax = _figure(title, 1.0 + 0.17 * len(shown))
     positions = list(range(len(shown)))[::-1]
-    colours = ["C1" if selected else "#9db3c9" for selected in shown["selected"]]
+    colours = [SELECTED_COLOUR if selected else OTHER_COLOUR for selected in shown["selected"]]
     ax.barh(positions, shown["probability"], color=colours, height=0.7)
-    ax.axvspan(DISAGREEMENT, 1 - DISAGREEMENT, color="#fff2cc", zorder=0)
-    labels = [f"{int(r)}. {_short(name, NAME_LENGTH)}" for r, name in zip(shown["rank"], shown["name"])]
-    ax.set_yticks(positions, labels)
+    ax.axvspan(DISAGREEMENT, 1 - DISAGREEMENT, color=UNCERTAIN_COLOUR, zorder=0)
+    ax.set_yticks(positions, list(shown["label"]))
     ax.xaxis.set_major_formatter(PERCENT)
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"Sandsynlighed for at blive udvalgt (gult: {pct(DISAGREEMENT, 0)}-{pct(1 - DISAGREEMENT, 0)})")
+    ax.set_xlabel(PROBABILITY_AXIS)
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     return fig

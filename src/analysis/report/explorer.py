@@ -5,7 +5,9 @@ against the ratchet (a threshold, credit for improvement), exemptions,
 measurement year) and see the allocation table, the ranking with its cut-off and the selection
 probabilities, and download the allocation as Excel. Everything is computed by the tested engine
 (``penalty``); what does not change between slider moves (a year's unit figures and documents,
-the bootstrap for a given selection rule) is cached, so a move recomputes in well under a second.
+the bootstrap for a given selection rule) is cached. A move replaces the table's HTML and the
+charts' data (front-end widgets, ``live_charts``), nothing more: the Excel workbook is written only
+when the download button is pressed.
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
+from IPython.display import Javascript, display
 
-from . import charts, excel, labels
+from . import labels
 from .. import db
 from ..engines import rates
 from ..errors import ParameterError
 from ..formats import kr, number, pct
 from ..params import text_list
 from ..paths import TEMPLATE_DIR
-from ..engines.penalty import (BASES, KEYS, MAX_CREDIT, PenaltyParameters, PenaltyResult, selection_probability,
+from ..engines.penalty import (BASES, KEYS, MAX_CREDIT, PenaltyParameters, PenaltyResult, replicate_rates,
+                               selection_probability,
                                simulate, with_rate_before)
 from ..spec import SPECS
+from .live_charts import ProbabilityChart, RankingChart
 from .tables import table
 
 COLUMNS = labels.columns("rank", "name", "unit_type", "rate", "eligible_amount", "key_value", "cut", "cut_share_of_budget")
@@ -72,7 +76,9 @@ class Explorer:
             con.close()
         self.replicates = replicates
         self._probability = lru_cache(maxsize=64)(self._bootstrap)
+        self._replicates: dict[tuple[int, str], pd.DataFrame] = {}  # every unit's replicate rates, per year and basis
         self.result: PenaltyResult | None = None
+        self.scenario: tuple[int, pd.DataFrame] | None = None  # the year and bootstrap the result belongs to
         self.workbook: bytes = b""
         year = year if year in self.years else self.default_year
         units = self._data[year][0]
@@ -110,11 +116,17 @@ class Explorer:
             control.layout = w.Layout(width="350px")
         self.status = w.HTML()
         self.summary = w.HTML()
+        self.make_workbook = w.Button(description="Hent fordelingen som Excel", icon="download",
+                                      layout=w.Layout(width="auto"))
+        self.make_workbook.add_class("download")
+        self.make_workbook.on_click(lambda _button: self.prepare_download())
         self.download = w.HTML()
+        self.starter = w.Output(layout=w.Layout(display="none"))  # runs the script that starts a download
         self.table = w.HTML()
-        self.ranking = w.Output()
-        self.probability = w.Output()
-        self.results = (self.summary, self.download, self.table, self.ranking, self.probability)
+        self.ranking = RankingChart()
+        self.probability = ProbabilityChart()
+        self.results = (self.summary, self.make_workbook, self.download, self.table, self.ranking.widget,
+                        self.probability.widget)
         for control in [*self.controls.values(), *self.type_boxes.values()]:
             control.observe(lambda _change: self.recompute(), names="value")
         self._show_readouts()
@@ -133,8 +145,15 @@ class Explorer:
                                  budget_basis=self.budget_basis)
 
     def _bootstrap(self, year: int, parameters: PenaltyParameters) -> pd.DataFrame:
+        """The selection probabilities for one rule, from the year's replicate rates (drawn once:
+        a new N, minimum spend or exemption re-ranks them, it does not resample)."""
         units, documents = self._data[year]
-        return selection_probability(documents, units, parameters, replicates=self.replicates)
+        key = (year, parameters.basis)
+        if key not in self._replicates:
+            self._replicates[key] = replicate_rates(documents, documents["ean"].unique(), parameters.basis,
+                                                    self.replicates)
+        return selection_probability(documents, units, parameters, replicates=self.replicates,
+                                     rates=self._replicates[key])
 
     def recompute(self) -> None:
         """Recompute everything for the current controls; a refused combination is shown, not raised."""
@@ -162,24 +181,35 @@ class Explorer:
         selected = result.selected
         self.table.value = table(selected, COLUMNS, caption=f"{len(selected)} enheder, {kr(int(selected['cut'].sum()))}",
                                  total={"name": "I alt", "cut": int(selected["cut"].sum())}).data
-        with self.ranking:
-            self.ranking.clear_output(wait=True)
-            charts.show(charts.ranking(result.table, BASES[parameters.basis], result.cutoff_rate,
-                                       f"E-handelsprocent {year} og afskæringen ved {parameters.n} enheder"))
-        with self.probability:
-            self.probability.clear_output(wait=True)
-            charts.show(charts.probability(probability, parameters.n, "Sandsynlighed for at blive udvalgt"))
+        self.ranking.update(result.table, BASES[parameters.basis], result.cutoff_rate,
+                            f"E-handelsprocent {year} og afskæringen ved {parameters.n} enheder")
+        self.probability.update(probability, parameters.n, "Sandsynlighed for at blive udvalgt")
+        self.scenario = (year, probability)
+        self.workbook = b""
+        self.download.value = ""  # a workbook of the last scenario would be wrong now
+        self.status.value = '<span class="done">Opdateret</span>'
+
+    def prepare_download(self) -> None:
+        """Write the current scenario's workbook, offer it as a link (a data URL: nothing is stored
+        on the server) and start the download, so one press of the button saves the file."""
+        if self.result is None:
+            return
+        from . import excel  # openpyxl: imported on the first download, not in every page's kernel
+
+        year, probability = self.scenario
         buffer = io.BytesIO()
-        excel.write_workbook(buffer, result, excel.SheetHeader.from_meta(self.meta, str(year)), probability)
+        excel.write_workbook(buffer, self.result, excel.SheetHeader.from_meta(self.meta, str(year)), probability)
         self.workbook = buffer.getvalue()
         encoded = base64.b64encode(self.workbook).decode("ascii")
-        self.download.value = (f'<a class="download" download="sanktion_{year}.xlsx" '
-                               f'href="data:{XLSX};base64,{encoded}">Hent fordelingen som Excel</a>')
-        self.status.value = '<span class="done">Opdateret</span>'
+        name = f"sanktion_{year}.xlsx"
+        self.download.value = (f'<a class="saved" download="{name}" href="data:{XLSX};base64,{encoded}">'
+                               f'{html.escape(name)}</a>')
+        self.starter.outputs = ()  # where the page runs no scripts, the link above is the way
+        self.starter.append_display_data(Javascript(
+            f"setTimeout(() => document.querySelector('a.saved[download=\"{name}\"]')?.click(), 0);"))
 
     def show(self) -> None:
         """Display the panel (and compute the first scenario)."""
-        charts.use_style()
         header = w.HTML(f"<style>{CSS.read_text(encoding='utf-8')}{PANEL_CSS.read_text(encoding='utf-8')}</style>"
                         f"<h2>Sanktion for lav e-handel: scenarier</h2><p>{html.escape(self.municipality)}. "
                         "Flyt skyderne; tabellen og figurerne regnes om med det samme.</p>")
@@ -188,7 +218,8 @@ class Explorer:
         types = w.VBox([self.type_label, w.GridBox(list(self.type_boxes.values()),
                                                    layout=w.Layout(grid_template_columns="repeat(2, 170px)"))])
         left = w.VBox([*rows, types], layout=w.Layout(min_width="460px"))
-        right = w.VBox([self.ranking, self.probability], layout=w.Layout(flex="1 1 auto"))
-        display(w.VBox([header, w.HBox([left, right]), w.HBox([self.status, self.download]), self.summary,
+        right = w.VBox([self.ranking.widget, self.probability.widget], layout=w.Layout(flex="1 1 auto"))
+        display(w.VBox([header, w.HBox([left, right]), w.HBox([self.status, self.make_workbook, self.download, self.starter]),
+                        self.summary,
                         self.table]))
         self.recompute()
