@@ -67,3 +67,4 @@ bench: database
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_xml.py
 	$(BIN)/python benchmarks/bench_classification.py
+	$(BIN)/python benchmarks/bench_explorer.py --db $(DB)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,10 @@ pytestmark = pytest.mark.slow
     (["bench_xml.py", "--scale", "0.02", "--repeat", "1"], ["documents/s", "CSV ingest (baseline)", "KMD / CSV lines per second"]),
     (["bench_classification.py", "--municipalities", "1", "--years", "2025-2025", "--scale", "0.1", "--repeat", "1"],
      ["classification / invoice step", "purchase lines by key: art"]),
+    pytest.param(["bench_explorer.py", "--scale", "0.2", "--moves", "2", "--loads", "1"],
+                 ["| first render, first visit (empty cache) |", "| exemptions |", "Voilà floor", "memory: server"],
+                 marks=pytest.mark.skipif(not Path(shutil.which("chromium") or "/usr/bin/chromium").exists(),
+                                          reason="Debian's chromium is not installed (.ci/run installs it)")),
 ])
 def test_benchmark_runs_and_prints_its_figures(arguments: list[str], expected: list[str]) -> None:
     script, *rest = arguments

@@ -116,8 +116,7 @@ class Explorer:
             control.layout = w.Layout(width="350px")
         self.status = w.HTML()
         self.summary = w.HTML()
-        self.make_workbook = w.Button(description="Hent fordelingen som Excel", icon="download",
-                                      layout=w.Layout(width="auto"))
+        self.make_workbook = w.Button(description="Hent fordelingen som Excel", layout=w.Layout(width="auto"))
         self.make_workbook.add_class("download")
         self.make_workbook.on_click(lambda _button: self.prepare_download())
         self.download = w.HTML()
@@ -218,8 +217,9 @@ class Explorer:
         types = w.VBox([self.type_label, w.GridBox(list(self.type_boxes.values()),
                                                    layout=w.Layout(grid_template_columns="repeat(2, 170px)"))])
         left = w.VBox([*rows, types], layout=w.Layout(min_width="460px"))
-        right = w.VBox([self.ranking.widget, self.probability.widget], layout=w.Layout(flex="1 1 auto"))
-        display(w.VBox([header, w.HBox([left, right]), w.HBox([self.status, self.make_workbook, self.download, self.starter]),
+        # The charts sit beside the sliders where there is room for both (1366 px), below them where not.
+        right = w.VBox([self.ranking.widget, self.probability.widget], layout=w.Layout(flex="1 1 540px"))
+        display(w.VBox([header, w.HBox([left, right], layout=w.Layout(flex_flow="row wrap")), w.HBox([self.status, self.make_workbook, self.download, self.starter]),
                         self.summary,
                         self.table]))
         self.recompute()
