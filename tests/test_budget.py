@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
 import pytest
 
+from analysis import params
+from analysis.ingest.budget_file import current_budget
 from analysis.report.budget_table import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html, thousands
 from analysis.errors import ParameterError
 
@@ -12,7 +18,8 @@ def test_thousands_round_half_away_from_zero_like_a_printed_budget() -> None:
     assert thousands(-1_500_000) == -1500
     assert thousands(2_263_500) == 2264 and thousands(-2_692_500) == -2693 and thousands(499) == 0
     assert format_tkr(-1500) == "-1.500" and format_tkr(0) == "-" and format_tkr(None) == "-"
-    assert format_tkr(12345) == "12.345"
+    assert format_tkr(12345) == "12.345" and format_tkr(12345.0) == "12.345"
+    assert format_tkr(-1.5) == "-1,5"  # årsværk, the one row that is not in 1.000 kr.
 
 
 def test_proposal_table_is_derived_from_the_parameters() -> None:
@@ -26,3 +33,58 @@ def test_proposal_table_is_derived_from_the_parameters() -> None:
     assert "(-) = mindreudgift/merindtægt, (+) = merudgift/mindreindtægt" in html
     with pytest.raises(ParameterError):
         proposal_table(0, (2026,))
+
+
+def test_a_budget_file_is_summed_per_budget_year_exactly(tmp_path: Path) -> None:
+    """The finance team's export, as the budget system writes it: a title line, Danish numbers,
+    several lines a year, a year outside the budget period, a blank line."""
+    export = tmp_path / "budget.csv"
+    export.write_text("Budget for Indkøb og Udbud, drift\n\nKonto;Budgetår;Beløb\n"
+                      "5.22.07;2027;1.234.567,50\n5.22.08;2027;(1.000)\n5.22.07;2028;1.250.000\n"
+                      ";;\n5.22.07;2026;99\n5.22.07;2029;1250000\n5.22.07;2030;12 500 kr.\n", encoding="cp1252")
+    budget = current_budget(export, (2027, 2028, 2029, 2030))
+    assert budget == {2027: Decimal("1233567.50"), 2028: 1_250_000, 2029: 1_250_000, 2030: 12_500}
+    table = proposal_table(1_500_000, (2027, 2028, 2029, 2030), budget)
+    assert table.loc["Nuværende budget"].tolist() == [1234, 1250, 1250, 13]  # 1.000 kr., half away from zero
+    assert proposal_table(1_500_000, (2027, 2028), {2027: 2_000_000, 2028: 2_000_000}).loc[
+        "Nuværende budget"].tolist() == [2000, 2000]
+
+
+def test_a_budget_workbook_is_read_from_its_first_sheet(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Område", "År", "Budget"])
+    sheet.append(["Dagtilbud", 2027, 1_000_000])
+    sheet.append(["Skoler", 2027, 2_500_000.5])
+    sheet.append(["Skoler", "2028", "3.000.000"])
+    workbook.save(tmp_path / "budget.xlsx")
+    assert current_budget(tmp_path / "budget.xlsx", (2027, 2028)) == {2027: Decimal("3500000.5"), 2028: 3_000_000}
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("År;Beløb\n2027;1.000\n2028;tusind\n", "line 3: the amount 'tusind' is not a number"),
+    ("År;Beløb\n2027;1.000\n2028;\n", "line 3: the amount is empty"),
+    ("År;Beløb\n2027;1.000\nnæste år;5\n", "line 3: the year 'næste år' is not a year"),
+    ("År;Beløb\n2027;1.000\n", "no line for 2028 (the file has 2027)"),
+    ("Konto;Tekst\n1;2\n", "no header row with a year column"),
+    ("År;Beløb;Budget\n2027;1;2\n", "line 1: more than one year or amount column"),
+])
+def test_a_budget_file_it_cannot_read_names_the_file_line_and_reason(tmp_path: Path, content: str,
+                                                                       reason: str) -> None:
+    export = tmp_path / "budget.csv"
+    export.write_text(content, encoding="utf-8")
+    with pytest.raises(ParameterError) as error:
+        current_budget(export, (2027, 2028))
+    assert str(export) in str(error.value) and reason in str(error.value)
+
+
+def test_the_form_takes_its_current_budget_one_way(small_db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "budget.csv"
+    export.write_text("År;Beløb\n2026;10.000.000\n2027;10.000.000\n2028;9.500.000\n2029;9.500.000\n", encoding="utf-8")
+    form = params.proposal_form(db_path=str(small_db), n=10, budget_file=str(export))
+    assert form.current_budget == {2026: 10_000_000, 2027: 10_000_000, 2028: 9_500_000, 2029: 9_500_000}
+    assert params.proposal_form(db_path=str(small_db), n=10, current_budget=5e6).current_budget == dict.fromkeys(
+        (2026, 2027, 2028, 2029), 5_000_000)
+    assert params.proposal_form(db_path=str(small_db), n=10).current_budget is None
+    with pytest.raises(ParameterError, match="one way, not both"):
+        params.proposal_form(db_path=str(small_db), n=10, budget_file=str(export), current_budget=5e6)

@@ -99,15 +99,20 @@ def test_the_word_file_is_the_same_bytes_for_the_same_form(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_the_notebook_builds_the_form_for_another_budget_period(small_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.ipynb"
+    budget = tmp_path / "budget.csv"  # the finance team's export of the area's budget lines
+    budget.write_text("Budgetår;Beløb\n2027;1.234.567\n2028;1.250.000\n2029;1.250.000\n2030;1.100.000\n2031;1\n",
+                      encoding="utf-8")
     papermill.execute_notebook(
         str(NOTEBOOK_DIR / "06_proposal_form.ipynb"), str(out), cwd=str(NOTEBOOK_DIR), progress_bar=False,
         parameters={"db_path": str(small_db), "n": 12, "amount": 2_000_000, "budget_years": "2027-2030",
-                    "fte_change": -1.5, "output_dir": str(tmp_path), "report_date": "2026-11-23"})
+                    "fte_change": -1.5, "budget_file": str(budget), "output_dir": str(tmp_path),
+                    "report_date": "2026-11-23"})
     shown = json.dumps([c.get("outputs", []) for c in nbformat.read(out, as_version=4).cells], ensure_ascii=False)
     assert "Budget 2027-2030" in shown and "2027-priser" in shown
     lines = docx_lines(tmp_path / proposal.DOCX_NAME)
     assert "Effektivisering -2.000 -2.000 -2.000 -2.000" in lines
-    assert any(line.startswith("Ændring i antal årsværk") for line in lines)
+    assert "Nuværende budget 1.235 1.250 1.250 1.100" in lines
+    assert "Ændring i antal årsværk -1,5 -1,5 -1,5 -1,5" in lines  # a Danish decimal beside whole 1.000 kr.
     text = " ".join(lines).replace("\u00a0", " ")
     assert "Forslagets effekt på 2,0 mio. kr." in text and "til de 12 institutioner" in text
     assert "Eksempel Kommune" in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -175,7 +176,7 @@ class ProposalInputs(PenaltyInputs):
     committee: str
     proposer: str
     expense_type: str
-    current_budget: float | None
+    current_budget: dict[int, Decimal] | None  # kroner per budget year
     fte_change: float | None
     target_rate: float
     target_label: str

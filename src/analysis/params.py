@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from .engines import benchmark as bench
 from .engines import coverage, rates
 from .engines.business_case import CASES, DigitalPost, eboks_case, ehandel_case
 from .errors import ParameterError
-from .ingest import provenance
+from .ingest import budget_file as budget_lines, provenance
 from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, EvaluationInputs, Inputs,
                      PenaltyInputs, ProposalInputs, StatusInputs, database)
 from .engines.penalty import BASES as RATE_COLUMNS, PenaltyParameters, Response, simulate, with_rate_before
@@ -261,12 +262,14 @@ def briefing(*, db_path: str | Database, year: int | None, follow_up_date: str, 
 @defaults_from_spec
 def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: int, budget_years: str,
                   price_year: int, proposal: str, proposal_title: str, committee: str, proposer: str,
-                  expense_type: str, current_budget: float, fte_change: float, target: str, template_file: str,
+                  expense_type: str, current_budget: float, budget_file: str, fte_change: float, target: str,
+                  template_file: str,
                   max_unclassified: float, unclassified_reason: str, output_dir: str,
                   report_date: str) -> ProposalInputs:
     """Parameters of 06_proposal_form: the penalty's N, amount, year and budget years (checked as
     03 checks them), the form's header fields, the budget table's current budget and staff change,
-    the benchmark the status compares with, and the template with the sections' fixed wording."""
+    the benchmark the status compares with, and the template with the sections' fixed wording.
+    The current budget is one figure for every year, or per year from the finance team's budget file."""
     # The form names N and the amount, not the key: checked with equal shares, so that a municipality
     # without goods budgets can still put the proposal forward.
     resolved = penalty(db_path=db_path, year=year, n=n, amount=amount, key="equal", budget_years=budget_years,
@@ -282,10 +285,15 @@ def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: 
         raise ParameterError(f"template_file: {template} does not exist")
     years = resolved.response.years
     target_rate, target_label = bench.target_rate(bench.load_benchmarks(), target)
+    current = check("current_budget", current_budget)
+    if budget_file and current:
+        raise ParameterError("current_budget and budget_file: give the current budget one way, not both")
+    budget = (budget_lines.current_budget(Path(budget_file), years) if budget_file
+              else {year: Decimal(str(current)) for year in years} if current else None)
     return ProposalInputs(
         **fields(resolved), **{name: value.strip() for name, value in fields_given.items()},
         budget_years=years, price_year=price_level(price_year, years),
-        current_budget=check("current_budget", current_budget) or None,
+        current_budget=budget,
         fte_change=check("fte_change", fte_change) or None, target_rate=target_rate, target_label=target_label,
         template=template)
 

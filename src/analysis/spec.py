@@ -139,8 +139,10 @@ SPECS: dict[str, Spec] = _specs(
     Spec("proposal_title", "Øget brug af e-handel", "the proposal's title (Overskrift)", "Overskrift"),
     Spec("proposer", "Administrationen", "who puts the proposal forward (Forslagsstiller)", "Forslagsstiller"),
     Spec("expense_type", "Serviceudgifter", "the type of expense (Udgiftstype)", "Udgiftstype"),
-    Spec("current_budget", 0.0, "current budget in kroner for the table's first row, 0 for none", "Nuværende budget",
-         "number", 0, 1e12),
+    Spec("current_budget", 0.0, "current budget in kroner for the table's first row, the same each year, 0 for none",
+         "Nuværende budget", "number", 0, 1e12),
+    Spec("budget_file", "", "CSV or Excel file of the affected area's budget lines (a year and an amount column),"
+         " summed per budget year for the table's first row; empty for none", "Budgetfil"),
     Spec("fte_change", 0.0, "change in full-time staff (årsværk), 0 for none", "Personalekonsekvenser",
          "number", -10_000, 10_000),
     Spec("template_file", "", "the sections' fixed wording (Jinja2 markdown), empty for the package's template",

@@ -8,12 +8,14 @@ print alike: "Beløb i 1.000 kr., 2026-priser", (-) = mindreudgift/merindtægt,
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from IPython.display import HTML
 
 from ..errors import ParameterError
+from ..formats import number
 
 SIGN_NOTE = "Note: (-) = mindreudgift/merindtægt, (+) = merudgift/mindreindtægt"
 
@@ -25,30 +27,31 @@ def thousands(kroner: float | int | None) -> int | None:
     return int((Decimal(str(kroner)) / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def format_tkr(value: int | None) -> str:
-    """-1500 → '-1.500'; 0 or nothing → '-' (the seeds' way of writing no change)."""
-    if value is None or value == 0:
+def format_tkr(value: float | None) -> str:
+    """-1500 → '-1.500', -1.5 (årsværk) → '-1,5'; 0 or nothing → '-' (the seeds' way of writing no change)."""
+    if value is None or value != value or value == 0:
         return "-"
-    return f"{value:,}".replace(",", ".")
+    return number(value, 0 if float(value).is_integer() else 1)
 
 
-def proposal_table(amount: int, years: tuple[int, ...], current_budget: float | None = None,
+def proposal_table(amount: int, years: tuple[int, ...], current_budget: Mapping[int, Decimal | float] | None = None,
                    fte_change: float | None = None) -> pd.DataFrame:
     """The ØU08 table: a yearly efficiency cut of ``amount`` kr. as 1.000 kr. per year (negative:
-    a lower expenditure). Rows: current budget, the change, the net change and the staff effect."""
+    a lower expenditure). Rows: current budget (kroner per year, as given), the change, the net
+    change and the staff effect."""
     if amount <= 0:
         raise ParameterError(f"amount: must be a positive number of kroner, not {amount!r}")
     if not years:
         raise ParameterError("budget years: at least one year is needed")
     cut = thousands(-amount)
-    current = thousands(current_budget) if current_budget else None
+    current = current_budget or {}
     rows = {
-        "Nuværende budget": [current] * len(years),
+        "Nuværende budget": [thousands(current.get(year)) for year in years],
         "Effektivisering": [cut] * len(years),
         "Samlet ændring (Netto)": [cut] * len(years),
         "Ændring i antal årsværk": [fte_change or None] * len(years),
     }
-    return pd.DataFrame(rows, index=list(years)).T
+    return pd.DataFrame(rows, index=list(years), dtype=object).T  # whole 1.000 kr. stay whole, beside årsværk
 
 
 def table_html(table: pd.DataFrame, price_year: int, groups: dict[str, str] | None = None,
