@@ -10,7 +10,8 @@ import pytest
 
 from analysis import params
 from analysis.ingest.budget_file import current_budget
-from analysis.report.budget_table import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html, thousands
+from analysis.formats import thousands
+from analysis.report.budget_table import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html
 from analysis.errors import ParameterError
 
 

@@ -6,13 +6,15 @@ one decimal on percentages, and a non-breaking space before the unit so it never
 The rounding rule, written once: **allocations and amounts the committee decides are exact**
 (``kr``: 1.500.000 kr., 62.316 kr.); **estimates are rounded for the reader and say so**
 (``estimate_kr``: "ca. 1,2 mio. kr.", "ca. 480.000 kr."; ``estimate``: "ca. 12.000"), because a
-saving worked out from an assumed 62 kr. per invoice is not known to the krone.
+saving worked out from an assumed 62 kr. per invoice is not known to the krone. Budget tables
+print whole 1.000 kr., rounded half away from zero (``thousands``), as a printed budget does.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import pandas as pd
@@ -59,6 +61,13 @@ def _two_digits(value: float) -> float:
     if value == 0:
         return 0.0
     return round(value, 1 - int(math.floor(math.log10(abs(value)))))
+
+
+def thousands(kroner: float | int | None) -> int | None:
+    """Kroner to whole 1.000 kr., half away from zero: -1.500.000 → -1500, 2.263.500 → 2264."""
+    if kroner is None or kroner != kroner:
+        return None
+    return int((Decimal(str(kroner)) / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def estimate(value: float | None) -> str:

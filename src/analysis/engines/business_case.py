@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..report.budget_table import thousands
 from ..errors import ParameterError
+from ..formats import thousands
 from .penalty import allocate
 
 CASES = {"eboks": "e-Boks til borgerne (Københavns Kommune 2009)", "ehandel": "Øget brug af e-handel (ØU08)"}

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pandas as pd
 from IPython.display import HTML
 
 from ..errors import ParameterError
-from ..formats import number
+from ..formats import number, thousands
 
 SIGN_NOTE = "Note: (-) = mindreudgift/merindtægt, (+) = merudgift/mindreindtægt"
-
-
-def thousands(kroner: float | int | None) -> int | None:
-    """Kroner to whole 1.000 kr., half away from zero (as a printed budget rounds): -1.500.000 → -1500."""
-    if kroner is None or kroner != kroner:
-        return None
-    return int((Decimal(str(kroner)) / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def format_tkr(value: float | None) -> str:
