@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from analysis import params
-from analysis.ingest.budget_file import current_budget
+from analysis.ingest.budget_file import current_budget, price_factor, price_index
+from analysis.report import text
 from analysis.formats import thousands
 from analysis.report.budget_table import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html
 from analysis.errors import ParameterError
@@ -68,7 +69,7 @@ def test_a_budget_workbook_is_read_from_its_first_sheet(tmp_path: Path) -> None:
     ("År;Beløb\n2027;1.000\nnæste år;5\n", "line 3: the year 'næste år' is not a year"),
     ("År;Beløb\n2027;1.000\n", "no line for 2028 (the file has 2027)"),
     ("Konto;Tekst\n1;2\n", "no header row with a year column"),
-    ("År;Beløb;Budget\n2027;1;2\n", "line 1: more than one year or amount column"),
+    ("År;Beløb;Budget\n2027;1;2\n", "line 1: more than one year or value column"),
 ])
 def test_a_budget_file_it_cannot_read_names_the_file_line_and_reason(tmp_path: Path, content: str,
                                                                        reason: str) -> None:
@@ -89,3 +90,39 @@ def test_the_form_takes_its_current_budget_one_way(small_db: Path, tmp_path: Pat
     assert params.proposal_form(db_path=str(small_db), n=10).current_budget is None
     with pytest.raises(ParameterError, match="one way, not both"):
         params.proposal_form(db_path=str(small_db), n=10, budget_file=str(export), current_budget=5e6)
+
+
+def test_the_price_index_converts_the_decided_amount_to_the_tables_prices(tmp_path: Path, small_db: Path) -> None:
+    """KL's pris- og lønskøn as the team copies it: percent a year, Danish decimals."""
+    sheet = tmp_path / "pl.csv"
+    sheet.write_text("KL's pris- og lønskøn, serviceudgifter\nÅr;PL-skøn\n2026;2,1\n2027;2,5\n2028;2,4\n", encoding="utf-8")
+    index = price_index(sheet)
+    assert index == {2026: Decimal("2.1"), 2027: Decimal("2.5"), 2028: Decimal("2.4")}
+    assert price_factor(index, 2026, 2028, sheet) == Decimal("1.025") * Decimal("1.024")
+    assert price_factor(index, 2028, 2026, sheet) * price_factor(index, 2026, 2028, sheet) == pytest.approx(1)
+    with pytest.raises(ParameterError, match="no change for 2029, needed to go from 2026- to 2029-priser"):
+        price_factor(index, 2026, 2029, sheet)
+    form = params.proposal_form(db_path=str(small_db), n=10, budget_years="2027-2030", amount_price_year=2026,
+                                price_index_file=str(sheet))
+    assert form.price_year == 2027 and form.amount_price_year == 2026 and form.form_amount == 1_537_500
+    assert form.parameters.amount == 1_500_000  # the cut the units share is the decided amount
+    assert text.price_adjustment(1_500_000, 1_537_500, 2026, 2027) == (
+        "Beløbet på 1.500.000\u00a0kr. i 2026-priser er omregnet til 1.537.500\u00a0kr. i 2027-priser med pris- og lønskønnet.")
+    assert text.price_adjustment(1_500_000, 1_500_000, 2027, 2027) == ""
+    unconverted = params.proposal_form(db_path=str(small_db), n=10, budget_years="2027-2030")
+    assert unconverted.form_amount == 1_500_000 and unconverted.amount_price_year == 2027
+    with pytest.raises(ParameterError, match="amount is in 2026-priser and the table in 2027-priser; give price_index_file"):
+        params.proposal_form(db_path=str(small_db), n=10, budget_years="2027-2030", amount_price_year=2026)
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("År;PL\n2026;102,1\n", "line 2: 102.1 is not a yearly change in percent"),
+    ("År;PL\n2026;2,1\n2026;2,2\n", "line 3: a second line for 2026"),
+    ("År;PL\n2026;\n", "line 2: the change is empty"),
+])
+def test_a_price_index_it_cannot_read_names_the_file_line_and_reason(tmp_path: Path, content: str, reason: str) -> None:
+    sheet = tmp_path / "pl.csv"
+    sheet.write_text(content, encoding="utf-8")
+    with pytest.raises(ParameterError) as error:
+        price_index(sheet)
+    assert str(error.value).startswith(f"price_index_file: {sheet}: {reason}")

@@ -102,19 +102,24 @@ def test_the_notebook_builds_the_form_for_another_budget_period(small_db: Path, 
     budget = tmp_path / "budget.csv"  # the finance team's export of the area's budget lines
     budget.write_text("Budgetår;Beløb\n2027;1.234.567\n2028;1.250.000\n2029;1.250.000\n2030;1.100.000\n2031;1\n",
                       encoding="utf-8")
+    index = tmp_path / "pl.csv"  # KL's pris- og lønskøn as the team copies it
+    index.write_text("År;PL-skøn\n2026;2,1\n2027;2,5\n", encoding="utf-8")
     papermill.execute_notebook(
         str(NOTEBOOK_DIR / "06_proposal_form.ipynb"), str(out), cwd=str(NOTEBOOK_DIR), progress_bar=False,
         parameters={"db_path": str(small_db), "n": 12, "amount": 2_000_000, "budget_years": "2027-2030",
-                    "fte_change": -1.5, "budget_file": str(budget), "output_dir": str(tmp_path),
+                    "fte_change": -1.5, "budget_file": str(budget), "amount_price_year": 2026,
+                    "price_index_file": str(index), "output_dir": str(tmp_path),
                     "report_date": "2026-11-23"})
     shown = json.dumps([c.get("outputs", []) for c in nbformat.read(out, as_version=4).cells], ensure_ascii=False)
     assert "Budget 2027-2030" in shown and "2027-priser" in shown
     lines = docx_lines(tmp_path / proposal.DOCX_NAME)
-    assert "Effektivisering -2.000 -2.000 -2.000 -2.000" in lines
+    assert "Effektivisering -2.050 -2.050 -2.050 -2.050" in lines  # 2.000.000 kr. in 2026-priser, +2,5 %
     assert "Nuværende budget 1.235 1.250 1.250 1.100" in lines
+    assert ("Beløbet på 2.000.000 kr. i 2026-priser er omregnet til 2.050.000 kr. i 2027-priser med pris- og"
+            " lønskønnet.") in [" ".join(line.split()) for line in lines]
     assert "Ændring i antal årsværk -1,5 -1,5 -1,5 -1,5" in lines  # a Danish decimal beside whole 1.000 kr.
     text = " ".join(lines).replace("\u00a0", " ")
-    assert "Forslagets effekt på 2,0 mio. kr." in text and "til de 12 institutioner" in text
+    assert "Forslagets effekt på 2.050.000 kr." in text and "til de 12 institutioner" in text
     assert "Eksempel Kommune" in text
 
 

@@ -171,6 +171,8 @@ class ProposalInputs(PenaltyInputs):
 
     budget_years: tuple[int, ...]
     price_year: int
+    amount_price_year: int  # the price level the amount was decided in
+    form_amount: int  # the amount in the table's prices (the same when no conversion): kroner
     proposal: str
     proposal_title: str
     committee: str

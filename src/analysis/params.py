@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +143,9 @@ def budget_years_note(years: tuple[int, ...], measured: int) -> str | None:
             "Kør beregningen igen, når data for det seneste år er indlæst.")
 
 
-def price_level(price_year: int, years: tuple[int, ...]) -> int:
-    """The budget table's price year: the one given, or (0) the first budget year."""
-    return whole_number("price_year", check("price_year", price_year), 1990, 2100) if price_year else years[0]
+def price_level(price_year: int, years: tuple[int, ...], name: str = "price_year") -> int:
+    """A price year: the one given, or (0) the first of ``years`` (for the budget table: the first budget year)."""
+    return whole_number(name, check(name, price_year), 1990, 2100) if price_year else years[0]
 
 
 @defaults_from_spec
@@ -261,8 +261,9 @@ def briefing(*, db_path: str | Database, year: int | None, follow_up_date: str, 
 
 @defaults_from_spec
 def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: int, budget_years: str,
-                  price_year: int, proposal: str, proposal_title: str, committee: str, proposer: str,
-                  expense_type: str, current_budget: float, budget_file: str, fte_change: float, target: str,
+                  price_year: int, amount_price_year: int, price_index_file: str, proposal: str, proposal_title: str,
+                  committee: str, proposer: str, expense_type: str, current_budget: float, budget_file: str,
+                  fte_change: float, target: str,
                   template_file: str,
                   max_unclassified: float, unclassified_reason: str, output_dir: str,
                   report_date: str) -> ProposalInputs:
@@ -285,6 +286,15 @@ def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: 
         raise ParameterError(f"template_file: {template} does not exist")
     years = resolved.response.years
     target_rate, target_label = bench.target_rate(bench.load_benchmarks(), target)
+    table_year = price_level(price_year, years)
+    amount_year = price_level(amount_price_year, (table_year,), "amount_price_year")
+    index_file = Path(price_index_file) if price_index_file else None
+    index = budget_lines.price_index(index_file) if index_file else None
+    if amount_year != table_year and index is None:
+        raise ParameterError(f"amount_price_year: the amount is in {amount_year}-priser and the table in {table_year}-priser;"
+                             " give price_index_file (KL's pris- og lønskøn) to convert it")
+    factor = budget_lines.price_factor(index, amount_year, table_year, index_file) if index else Decimal(1)
+    form_amount = int((resolved.parameters.amount * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     current = check("current_budget", current_budget)
     if budget_file and current:
         raise ParameterError("current_budget and budget_file: give the current budget one way, not both")
@@ -292,7 +302,7 @@ def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: 
               else {year: Decimal(str(current)) for year in years} if current else None)
     return ProposalInputs(
         **fields(resolved), **{name: value.strip() for name, value in fields_given.items()},
-        budget_years=years, price_year=price_level(price_year, years),
+        budget_years=years, price_year=table_year, amount_price_year=amount_year, form_amount=form_amount,
         current_budget=budget,
         fte_change=check("fte_change", fte_change) or None, target_rate=target_rate, target_label=target_label,
         template=template)

@@ -1,9 +1,11 @@
-"""The current budget of the area a proposal changes, read from the finance team's own file.
+"""The finance team's own files behind the prioriteringsforslag's budget table: the current budget
+of the area a proposal changes, and the price and wage index (pris- og lønskøn).
 
-The prioriteringsforslag's first row, "Nuværende budget", is the budget the change applies to.
-Which budget lines make up the affected area is the finance team's judgement, not the tool's
-(decision 93): they export those lines from the budget system (a CSV file or an Excel sheet) and
-the tool sums them per budget year, exactly, naming the file, line and reason for anything it
+The first row, "Nuværende budget", is the budget the change applies to. Which budget lines make
+up the affected area is the finance team's judgement, not the tool's (decision 93): they export
+those lines from the budget system (a CSV file or an Excel sheet) and the tool sums them per
+budget year, exactly. The price index is KL's yearly pris- og lønskøn, in percent, as the team
+copies it from KL's sheet (decision 94). Both name the file, line and reason for anything they
 cannot read.
 """
 
@@ -19,6 +21,8 @@ from ..errors import ParameterError
 
 YEAR_HEADERS = ("budgetår", "år", "aar", "year", "budget year")
 AMOUNT_HEADERS = ("beløb", "beløb (kr.)", "beløb i kr.", "budget", "kr.", "amount")
+INDEX_HEADERS = ("pl", "p/l", "pl-skøn", "pris- og lønskøn", "pris- og lønfremskrivning", "procent", "pct.", "%")
+PLAUSIBLE_CHANGE = (-20, 30)  # percent a year; 102,1 is an index level, not a change
 HEADER_SEARCH_ROWS = 20  # an export may open with a title and a blank line before its headers
 _DANISH_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")  # 1.500.000
 _PLAIN = re.compile(r"-?\d+(\.\d+)?")  # 1500000 or 1500000.50 (as Excel writes a CSV in English)
@@ -71,50 +75,86 @@ def _tables(path: Path) -> list[list[list[object]]]:
     return [list(csv.reader(io.StringIO(text), delimiter=delimiter)) for delimiter in ";\t,"]
 
 
-def _columns(path: Path, tables: list[list[list[object]]]) -> tuple[list[list[object]], int, int, int]:
+def _columns(path: Path, tables: list[list[list[object]]], parameter: str = "budget_file",
+             value_headers: tuple[str, ...] = AMOUNT_HEADERS) -> tuple[list[list[object]], int, int, int]:
     """The rows read the way that finds the header row, the header row's index and the year and
-    amount columns' positions."""
+    value columns' positions."""
     for rows in tables:
         for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
             headers = [str(cell or "").strip().lower() for cell in row]
             years = [i for i, h in enumerate(headers) if h in YEAR_HEADERS]
-            amounts = [i for i, h in enumerate(headers) if h in AMOUNT_HEADERS]
+            amounts = [i for i, h in enumerate(headers) if h in value_headers]
             if years and amounts:
                 if len(years) > 1 or len(amounts) > 1:
                     found = [str(row[i]) for i in years + amounts]
-                    raise ParameterError(f"budget_file: {path}: line {index + 1}: more than one year or amount column"
+                    raise ParameterError(f"{parameter}: {path}: line {index + 1}: more than one year or value column"
                                          f" ({', '.join(found)}); keep one of each")
                 return rows, index, years[0], amounts[0]
-    raise ParameterError(f"budget_file: {path}: no header row with a year column ({', '.join(YEAR_HEADERS[:2])}) and"
-                         f" an amount column ({', '.join(AMOUNT_HEADERS[:2])}) in its first {HEADER_SEARCH_ROWS} lines")
+    raise ParameterError(f"{parameter}: {path}: no header row with a year column ({', '.join(YEAR_HEADERS[:2])}) and"
+                         f" a value column ({', '.join(value_headers[:2])}) in its first {HEADER_SEARCH_ROWS} lines")
+
+
+def _lines(path: Path, parameter: str, value_headers: tuple[str, ...], noun: str) -> list[tuple[int, int, Decimal]]:
+    """(line number, year, value) for every line that is not blank."""
+    if not path.is_file():
+        raise ParameterError(f"{parameter}: {path} does not exist")
+    rows, header, year_at, value_at = _columns(path, _tables(path), parameter, value_headers)
+    found = []
+    for number, row in enumerate(rows[header + 1:], start=header + 2):
+        if all(cell is None or str(cell).strip() == "" for cell in row):
+            continue
+        year_cell = row[year_at] if year_at < len(row) else None
+        value_cell = row[value_at] if value_at < len(row) else None
+        try:
+            if year_cell is None or str(year_cell).strip() == "":
+                raise ValueError("the year is empty")
+            if value_cell is None or str(value_cell).strip() == "":
+                raise ValueError(f"the {noun} is empty")
+            value = (Decimal(repr(value_cell)) if isinstance(value_cell, float)
+                     else Decimal(value_cell) if isinstance(value_cell, int) else amount(str(value_cell)))
+            found.append((number, _year(year_cell), value))
+        except ValueError as error:
+            raise ParameterError(f"{parameter}: {path}: line {number}: {error}") from None
+    return found
 
 
 def current_budget(path: Path, years: tuple[int, ...]) -> dict[int, Decimal]:
     """Kroner per budget year: the file's lines summed by year. Every budget year needs a line; years
     outside the budget period are left out (an export often holds more); a blank line is skipped, a
     line with a year or an amount but not both is an error."""
-    if not path.is_file():
-        raise ParameterError(f"budget_file: {path} does not exist")
-    rows, header, year_at, amount_at = _columns(path, _tables(path))
     totals: dict[int, Decimal] = {}
-    for number, row in enumerate(rows[header + 1:], start=header + 2):
-        year_cell = row[year_at] if year_at < len(row) else None
-        amount_cell = row[amount_at] if amount_at < len(row) else None
-        if all(cell is None or str(cell).strip() == "" for cell in row):
-            continue
-        try:
-            if year_cell is None or str(year_cell).strip() == "":
-                raise ValueError("the year is empty")
-            if amount_cell is None or str(amount_cell).strip() == "":
-                raise ValueError("the amount is empty")
-            year = _year(year_cell)
-            value = (Decimal(repr(amount_cell)) if isinstance(amount_cell, float)
-                     else Decimal(amount_cell) if isinstance(amount_cell, int) else amount(str(amount_cell)))
-        except ValueError as error:
-            raise ParameterError(f"budget_file: {path}: line {number}: {error}") from None
+    for _, year, value in _lines(path, "budget_file", AMOUNT_HEADERS, "amount"):
         totals[year] = totals.get(year, Decimal(0)) + value
     missing = [year for year in years if year not in totals]
     if missing:
         held = ", ".join(str(year) for year in sorted(totals)) or "none"
         raise ParameterError(f"budget_file: {path}: no line for {', '.join(map(str, missing))} (the file has {held})")
     return {year: totals[year] for year in years}
+
+
+def price_index(path: Path) -> dict[int, Decimal]:
+    """The yearly price and wage change in percent (KL's pris- og lønskøn: 2,1 for 2.1 %), one line a year."""
+    index: dict[int, Decimal] = {}
+    low, high = PLAUSIBLE_CHANGE
+    for number, year, change in _lines(path, "price_index_file", INDEX_HEADERS, "change"):
+        if year in index:
+            raise ParameterError(f"price_index_file: {path}: line {number}: a second line for {year}")
+        if not low <= change <= high:
+            raise ParameterError(f"price_index_file: {path}: line {number}: {change} is not a yearly change in percent"
+                                 f" (from {low} to {high}); an index level (102,1) is not read as a change")
+        index[year] = change
+    return index
+
+
+def price_factor(index: dict[int, Decimal], from_year: int, to_year: int, path: Path) -> Decimal:
+    """What a krone in ``from_year`` prices is in ``to_year`` prices: the yearly changes of the years
+    after ``from_year`` up to ``to_year`` compounded (or undone, going back)."""
+    step, years = (1, range(from_year + 1, to_year + 1)) if to_year >= from_year else (-1, range(to_year + 1, from_year + 1))
+    missing = [year for year in years if year not in index]
+    if missing:
+        raise ParameterError(f"price_index_file: {path}: no change for {', '.join(map(str, missing))}, needed to go"
+                             f" from {from_year}- to {to_year}-priser")
+    factor = Decimal(1)
+    for year in years:
+        factor *= 1 + index[year] / 100
+    return factor if step == 1 else 1 / factor

@@ -47,6 +47,7 @@ class Form:
     price_year: int
     table: pd.DataFrame  # budget_table.proposal_table: 1.000 kr. per budget year
     sections: list[tuple[str, list[str]]]  # (heading, paragraphs)
+    table_note: str = ""  # under the table: text.price_adjustment when the amount was converted
     scenario_id: str = ""  # params.scenario_id: same id, same data, parameters and code
 
     @property
@@ -120,6 +121,8 @@ def form_html(form: Form, municipality: str) -> list[HTML]:
                    f'<h1 class="proposal-kind">Prioriteringsforslag</h1><span class="doc-title">{html.escape(title)}</span>'
                    f'<table class="proposal-header">{rows}</table></div>'),
               budget_table.table_html(form.table, form.price_year, budget_table.PROPOSAL_GROUPS)]
+    if form.table_note:
+        blocks.append(HTML(f'<p class="source-note">{html.escape(form.table_note)}</p>'))
     for heading, paragraphs in form.sections:  # a heading keeps its first paragraph; pages break between paragraphs
         first, *rest = paragraphs or [""]
         blocks.append(HTML(f'<div class="proposal-form"><h2>{html.escape(heading)}</h2><p>{html.escape(first)}</p></div>'))
@@ -160,6 +163,8 @@ def write_docx(form: Form, path: Path, report_date: date) -> Path:
             cell.text = budget_table.format_tkr(None if value != value else value)
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     document.add_paragraph(budget_table.SIGN_NOTE).runs[0].italic = True
+    if form.table_note:
+        document.add_paragraph(form.table_note).runs[0].italic = True
     for heading, paragraphs in form.sections:
         document.add_heading(heading, level=2)
         for paragraph in paragraphs:

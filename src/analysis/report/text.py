@@ -78,6 +78,15 @@ def proposal_amount(amount: int) -> str:
             "tilskyndelse; den er ikke i sig selv en beregnet gevinst.")
 
 
+def price_adjustment(amount: int, form_amount: int, from_year: int, to_year: int) -> str:
+    """The note under the budget table when the decided amount is converted to the table's prices;
+    empty when it is not."""
+    if from_year == to_year:
+        return ""
+    return (f"Beløbet på {kr(amount)} i {from_year}-priser er omregnet til {kr(form_amount)} i {to_year}-priser"
+            " med pris- og lønskønnet.")
+
+
 def rules(parameters: PenaltyParameters, tied_at_cutoff: list[str]) -> str:
     """The selection rules under the penalty's table (notebook 03), tied units in ranking order."""
     shown = parameters.describe()
