@@ -37,8 +37,9 @@ class RankingChart:
 
     def __init__(self) -> None:
         x, y = bq.LinearScale(min=0.0), bq.LinearScale(min=0.0, max=100.0)
+        # Whole percent in the tooltip too: d3 would write one decimal with a point (12.3), not 12,3.
         self.bars = bq.Bars(x=[], y=[], color=[], scales={"x": x, "y": y, "color": _selection_colours()}, padding=0.15,
-                            tooltip=bq.Tooltip(fields=["x", "y"], formats=["d", ".1f"], labels=["Nr.", "Procent"]))
+                            tooltip=bq.Tooltip(fields=["x", "y"], formats=["d", ".0f"], labels=["Nr.", "Procent"]))
         self.cutoff = bq.Lines(x=[0, 1], y=[0, 0], scales={"x": x, "y": y}, colors=[SELECTED_COLOUR],
                                line_style="dashed", stroke_width=1)
         # The label sits at the left, above the selected units' low bars (at the right it met tall ones).
