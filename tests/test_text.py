@@ -166,19 +166,27 @@ def test_01_and_04_show_one_reconciliation_per_file_or_per_kind() -> None:
 
 
 def test_the_ratchet_sentence_counts_the_units_cut_again_and_those_that_improved() -> None:
-    from analysis.engines.penalty import Repeat
+    from analysis.engines.penalty import PenaltyParameters, Repeat
 
     table = pd.DataFrame({"ean": list("ABCD"), "name": list("ABCD"), "rate_before": [0.1, 0.2, 0.3, 0.1],
                           "rate_now": [0.15, 0.1, 0.2, 0.4], "cut_before": [5, 5, 0, 5], "cut_now": [6, 4, 5, 0],
                           "selected_before": [True, True, False, True], "selected_now": [True, True, True, False]})
-    sentence = plain(text.repeat_selection(Repeat(table), "2024", "2025", 3))
+    sentence = plain(text.repeat_selection(Repeat(table), "2024", "2025", PenaltyParameters(n=3)))
     assert sentence.startswith("Med samme regel på tallene for 2024 ville 3 enheder være udvalgt. 2 af dem udvælges "
                                "igen på tallene for 2025, selv om 1 af dem har hævet e-handelsprocenten. 1 enhed er "
                                "ny blandt de 3 udvalgte. En relativ rangering")
     assert "fast grænse" in sentence
     unchanged = table.assign(rate_now=[0.1, 0.2, 0.3, 0.1])
     assert "og ingen af dem har hævet e-handelsprocenten. 1 enhed er ny" in plain(
-        text.repeat_selection(Repeat(unchanged), "2024", "2025", 3))
+        text.repeat_selection(Repeat(unchanged), "2024", "2025", PenaltyParameters(n=3)))
+    # Under a rule against the ratchet the sentence names the rule in force, not the alternatives.
+    credited = plain(text.repeat_selection(Repeat(table), "2024", "2025", PenaltyParameters(n=3, credit=1.0)))
+    assert "En relativ rangering" not in credited
+    assert credited.endswith("Reglen tager højde for forbedring: enhederne rangeres med et fradrag for forbedring"
+                             " (1,0 × stigningen).")
+    both = plain(text.repeat_selection(Repeat(table), "2024", "2025", PenaltyParameters(n=3, threshold=0.2, credit=2)))
+    assert both.endswith("kun enheder under grænsen på 20,0 % rammes og enhederne rangeres med et fradrag for"
+                         " forbedring (2,0 × stigningen).")
 
 
 def test_who_the_rule_cuts_is_said_for_each_rule() -> None:

@@ -184,8 +184,10 @@ def count_rate_missing(note: str) -> str:
     return full_stop(f"E-handelsprocenten i antal fakturaer kan ikke opgøres: {note}")
 
 
-def repeat_selection(repeat: Repeat, before: str, now: str, n: int) -> str:
-    """How many of the units the rule would have cut on the period before are cut again (03, 04)."""
+def repeat_selection(repeat: Repeat, before: str, now: str, parameters: PenaltyParameters) -> str:
+    """How many of the units the rule would have cut on the period before are cut again (03, 04), and,
+    where improvers are cut again, the rule in force against that or the alternatives."""
+    n = parameters.n
     again, improved = len(repeat.again), len(repeat.improved_again)
     text = f"Med samme regel på tallene for {before} ville {units(len(repeat.left) + again)} være udvalgt. "
     if not again:
@@ -196,9 +198,14 @@ def repeat_selection(repeat: Repeat, before: str, now: str, n: int) -> str:
         text += f"{again} af dem udvælges igen på tallene for {now}, og ingen af dem har hævet e-handelsprocenten."
     new = len(repeat.new)
     text += f" {units(new).capitalize()} er {'ny' if new == 1 else 'nye'} blandt de {n} udvalgte."
-    if improved:
+    if improved and parameters.threshold is None and not parameters.credit:
         text += (" En relativ rangering rammer de laveste, uanset hvor meget de har forbedret sig; en fast grænse for"
                  " e-handelsprocenten, et fradrag for forbedring eller et loft over reduktionen er alternativer.")
+    elif improved:
+        rules = ([f"kun enheder under grænsen på {pct(parameters.threshold)} rammes"] if parameters.threshold is not None
+                 else []) + ([f"enhederne rangeres med et fradrag for forbedring ({number(parameters.credit, 1)} ×"
+                              " stigningen)"] if parameters.credit else [])
+        text += f" Reglen tager højde for forbedring: {' og '.join(rules)}."
     return text
 
 
