@@ -37,6 +37,7 @@ import psutil
 from analysis.engines.penalty import KEYS
 from analysis.ingest import ingest
 from analysis.report.explorer import Explorer
+from analysis.report.serving import kernel_processes
 from analysis.synthetic.municipality import generate
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -89,17 +90,6 @@ def serve(database: Path, port: int, log: Path) -> subprocess.Popen:
     raise SystemExit(f"the explorer did not start: {log.read_text()[-2000:]}")
 
 
-def kernels(server: subprocess.Popen) -> list[psutil.Process]:
-    found = []
-    for process in psutil.Process(server.pid).children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in process.cmdline()):
-                found.append(process)
-        except (psutil.ZombieProcess, psutil.NoSuchProcess):
-            pass
-    return found
-
-
 FLOOR_NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "id": "floor", "metadata": {}, "outputs": [],
                              "source": ["import ipywidgets\n", "ipywidgets.HTML('<span class=\"done\">Opdateret</span>')"]}],
                   "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
@@ -135,7 +125,7 @@ def wait_preheated(server: subprocess.Popen, busy: int) -> None:
     """Until a kernel beyond the ``busy`` ones has started and gone quiet (the preheated page)."""
     deadline = time.time() + 120
     while time.time() < deadline:
-        found = kernels(server)
+        found = kernel_processes(server.pid)
         if len(found) > busy and all(process.cpu_percent(interval=0.5) < 5 for process in found):
             return
         time.sleep(0.5)
@@ -232,7 +222,7 @@ def main() -> None:
                 browser.close()
                 floor = voila_floor(playwright, Path(work), min(args.loads, 3))
             memory = {"server": psutil.Process(server.pid).memory_info().rss,
-                      "kernels": [process.memory_info().rss for process in kernels(server)]}
+                      "kernels": [process.memory_info().rss for process in kernel_processes(server.pid)]}
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

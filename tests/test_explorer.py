@@ -19,6 +19,7 @@ import pytest
 from analysis import db
 from analysis.report import excel
 from analysis.engines import rates
+from analysis.report import serving
 from analysis.report.explorer import Explorer
 from analysis.engines.penalty import PenaltyParameters, simulate, with_rate_before
 from analysis.paths import PROJECT_ROOT
@@ -193,20 +194,6 @@ def test_the_panel_applies_the_rules_against_the_ratchet(small_db: Path) -> None
     assert explorer.result.selected["ean"].tolist() == engine.selected["ean"].tolist()
 
 
-def kernel_processes(server: subprocess.Popen) -> list:
-    """The server's live kernels (a stopped one may linger as a zombie until Voilà reaps it)."""
-    import psutil
-
-    found = []
-    for process in psutil.Process(server.pid).children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in process.cmdline()):
-                found.append(process)
-        except (psutil.ZombieProcess, psutil.NoSuchProcess):
-            pass
-    return found
-
-
 def until(condition, seconds: float = 90, message: str = "") -> None:
     deadline = time.time() + seconds
     while not condition():
@@ -225,16 +212,20 @@ def test_an_idle_kernel_is_stopped_and_none_outlive_the_server(small_db: Path, t
     log = tmp_path / "explorer.log"  # a file, not a pipe: a full pipe would stall the server's logging
     with log.open("w") as stderr:
         server = explore(small_db, port, "--host", "0.0.0.0", "--idle-minutes", "0.2", stderr=stderr)
+
+    def kernels() -> list:
+        return serving.kernel_processes(server.pid)
+
     try:
         wait_for(port)
-        until(lambda: len(kernel_processes(server)) == 1, message="one kernel preheated before any page")
-        preheated = kernel_processes(server)[0]
+        until(lambda: len(kernels()) == 1, message="one kernel preheated before any page")
+        preheated = kernels()[0]
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
         assert b"application/vnd.jupyter.widget-view+json" in page  # the panel, rendered by a kernel
-        until(lambda: len(kernel_processes(server)) == 2, message="the page's kernel and the next preheated one")
-        until(lambda: preheated not in kernel_processes(server), 60, "the page's kernel is stopped after 12 s idle")
-        assert len(kernel_processes(server)) == 1  # the preheated kernel waits for the next page
-        started = kernel_processes(server)
+        until(lambda: len(kernels()) == 2, message="the page's kernel and the next preheated one")
+        until(lambda: preheated not in kernels(), 60, "the page's kernel is stopped after 12 s idle")
+        assert len(kernels()) == 1  # the preheated kernel waits for the next page
+        started = kernels()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -261,7 +252,7 @@ def test_twenty_page_loads_keep_memory_bounded(small_db: Path) -> None:
         for _ in range(20):
             page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read()
             assert b"application/vnd.jupyter.widget-view+json" in page
-            kernels = kernel_processes(server)
+            kernels = serving.kernel_processes(server.pid)
             tree = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
             most = max(most, len(kernels))
             peak = max(peak, sum(process.memory_info().rss for process in tree if process.is_running()))

@@ -34,5 +34,6 @@ def near_cutoff(frame: pd.DataFrame, n: int, around: int = 10) -> pd.DataFrame:
     """The units ranked within ``around`` places of the cut-off, lowest rank first, each labelled
     "rank. name" (cut to a readable length): what the probability chart draws."""
     shown = frame[frame["rank"].between(n - around + 1, n + around)].sort_values("rank")
-    return pd.DataFrame({"label": [f"{int(r)}. {short(name, NAME_LENGTH)}" for r, name in zip(shown["rank"], shown["name"])],
-                         "probability": shown["probability"].to_numpy(), "selected": shown["selected"].to_numpy()})
+    labels = [f"{int(rank)}. {short(name, NAME_LENGTH)}" for rank, name in zip(shown["rank"], shown["name"])]
+    return pd.DataFrame({"label": labels, "probability": shown["probability"].to_numpy(),
+                         "selected": shown["selected"].to_numpy()})

@@ -97,3 +97,18 @@ def voila_environment(database: Path) -> dict[str, str]:
     """The environment Voilà and its kernels run in: the database to open, and our template's folder."""
     paths = [str(JUPYTER_DIR), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     return {**os.environ, "ANALYSIS_DB": str(database), "JUPYTER_PATH": os.pathsep.join(paths)}
+
+
+def kernel_processes(server_pid: int) -> list:
+    """The live kernels of the explorer's server (a stopped one may linger as a zombie until Voilà
+    reaps it), for the tests and the benchmark; needs psutil, which the test extras install."""
+    import psutil
+
+    found = []
+    for process in psutil.Process(server_pid).children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in process.cmdline()):
+                found.append(process)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            pass
+    return found
