@@ -265,6 +265,22 @@ def test_partial_build_keeps_the_other_reports(built: Path, small_db: Path) -> N
     assert {p.name for p in built.iterdir()} == before
 
 
+@pytest.mark.slow
+def test_a_scenario_file_serves_a_partial_build(small_db: Path, tmp_path: Path) -> None:
+    """`build --only proposal_form --params budget_2027_2030.yml` was refused because the scenario
+    also names the penalty's key and cap: a scenario is for the whole run, so names only notebooks
+    left out take are left out too; a name no notebook takes is still refused, and -p stays strict."""
+    scenario = {"budget_years": "2027-2030", "key": "budget", "cap": 0.0, "n": 10, "report_date": "2026-11-23"}
+    build_reports(db_path=small_db, only=["proposal_form"], run="form", reports_dir=tmp_path, scenario=scenario)
+    assert "Budget 2027-2030" in pdf_text(tmp_path / "form" / "06_proposal_form.pdf")
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) kye \(did you mean key\?\)"):
+        build_reports(db_path=small_db, only=["proposal_form"], run="typo", reports_dir=tmp_path,
+                      scenario={**scenario, "kye": "budget"})
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) key"):
+        build_reports(db_path=small_db, only=["proposal_form"], run="strict", reports_dir=tmp_path,
+                      scenario=scenario, parameters={"key": "missed"})
+
+
 def test_a_partial_build_with_other_figures_is_refused_rather_than_mixed_into_the_run(built: Path,
                                                                                       small_db: Path) -> None:
     """`build --only briefing -p n 40` overwrote the briefing and sanktion.xlsx beside a 30-unit

@@ -268,10 +268,10 @@ def cmd_explore(args: argparse.Namespace) -> None:
 def cmd_build(args: argparse.Namespace) -> None:
     from .report.build import build_reports, load_parameter_file  # heavy (papermill, nbconvert): only when building
 
-    parameters = load_parameter_file(args.params) if args.params else {}
-    parameters.update(dict(args.parameter or []))
+    scenario = load_parameter_file(args.params) if args.params else {}
     timeout = {"cell_timeout": args.cell_timeout} if args.cell_timeout is not None else {}
-    outputs = build_reports(db_path=args.db, only=args.only, run=args.run, parameters=parameters, **timeout)
+    outputs = build_reports(db_path=args.db, only=args.only, run=args.run, parameters=dict(args.parameter or []),
+                            scenario=scenario, **timeout)
     for path in outputs:
         print(path)
 

@@ -154,8 +154,12 @@ def resolve(notebooks: dict[str, Path], db_path: Path | None,
 def build_reports(db_path: Path | None = None, only: list[str] | None = None, run: str | None = None,
                   parameters: dict[str, Any] | None = None, reports_dir: Path = REPORTS_DIR,
                   notebook_dir: Path = NOTEBOOK_DIR, workers: int | None = None,
-                  cell_timeout: int = CELL_TIMEOUT) -> list[Path]:
+                  cell_timeout: int = CELL_TIMEOUT, scenario: dict[str, Any] | None = None) -> list[Path]:
     """Build the reports; returns the paths written. See the module docstring.
+
+    ``scenario`` holds a scenario file's parameters, which are for the whole run: with ``only``,
+    those that only notebooks left out take are left out too (a name no notebook takes is still
+    refused). ``parameters`` (``-p``) override them and must each be taken by a notebook built.
 
     Notebooks run in parallel, ``workers`` at a time (default: one per core, at most one per
     notebook), each in one kernel; a cell that runs longer than ``cell_timeout`` seconds stops
@@ -168,8 +172,14 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         missing = [name for name in only if name not in notebooks]
         if missing:
             raise ParameterError(f"unknown notebook(s) {', '.join(missing)}; available: {', '.join(notebooks)}")
+        every = notebooks
         notebooks = {name: notebooks[name] for name in only}
-    resolved, checked = resolve(notebooks, db_path, parameters or {})
+        if scenario:
+            params.refuse_unknown(scenario, set().union(*(declared_parameters(path) for path in every.values())),
+                                  "the build")
+            taken = set().union(*(declared_parameters(path) for path in notebooks.values()))
+            scenario = {name: value for name, value in scenario.items() if name in taken}
+    resolved, checked = resolve(notebooks, db_path, {**(scenario or {}), **(parameters or {})})
     if run is None:  # the report year; a build of notebooks without one (the e-Boks case) uses this year
         run = str(next((c.year for c in checked.values() if getattr(c, "year", None)), date.today().year))
     final = reports_dir / check_run_name(run)
