@@ -68,7 +68,17 @@ def test_penalty_table_csv_and_workbook(small_db: Path, tmp_path: Path, capsys: 
     assert main(["penalty", "--db", str(small_db), "--n", "3", "--exempt-type", "skole"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Penalty 2025: 1.500.000\u00a0kr. from the 3 lowest units, key budget")
-    assert "Cut-off rate" in out
+    assert "Cut-off rate" in out and "ranking_rate" not in out
+    # Under credit for improvement the rate the ranking used is shown beside the plain rate.
+    assert main(["penalty", "--db", str(small_db), "--n", "3", "--credit", "1", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0])[4:6] == ["rate", "ranking_rate"]
+    assert [int(row["rank"]) for row in rows] == [1, 2, 3]
+    assert any(row["ranking_rate"] != row["rate"] for row in rows)  # the credit moved someone
+    ranking = [float(row["ranking_rate"]) for row in rows]
+    assert ranking == sorted(ranking)  # ranked on it, lowest first
+    assert main(["penalty", "--db", str(small_db), "--n", "3", "--credit", "1"]) == 0
+    assert "ranking_rate" in capsys.readouterr().out
 
 
 def test_penalty_refuses_impossible_parameters(small_db: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -204,20 +204,20 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         probability = penalty.selection_probability(documents, units, parameters, replicates=args.replicates)
         header = excel.SheetHeader.from_meta(meta, str(year), params.parse_date(args.report_date), args.case_number)
         excel.write_workbook(args.xlsx, result, header, probability)
-    selected = result.selected[["rank", "ean", "name", penalty.BASES[args.basis], "key_value", "cut",
-                                "cut_share_of_budget"]]
+    # With credit for improvement units are ranked on the rate plus the credit: that column is shown too.
+    rate_columns = [penalty.BASES[args.basis], *(["ranking_rate"] if parameters.credit else [])]
+    selected = result.selected[["rank", "ean", "name", *rate_columns, "key_value", "cut", "cut_share_of_budget"]]
     key_in_kroner = penalty.KEYS[parameters.key][0] is not None  # every key but equal is an amount
     if args.format != "table":  # the selected units and any unit tied with them at the cut-off
         listed = result.table[(result.table["status"] == penalty.STATUS_SELECTED)
                               | result.table["ean"].isin(result.tied_at_cutoff)]
-        listed = listed[["rank", "ean", "name", "status", penalty.BASES[args.basis], "key_value", "cut",
+        listed = listed[["rank", "ean", "name", "status", *rate_columns, "key_value", "cut",
                          "cut_share_of_budget"]].assign(tied_at_cutoff=listed["ean"].isin(result.tied_at_cutoff))
         write_csv(listed, args.format, money=("key_value",) if key_in_kroner else ())
     else:
-        shown = selected.assign(**{penalty.BASES[args.basis]: selected[penalty.BASES[args.basis]].map(pct),
-                                   "key_value": selected["key_value"].map(kr if key_in_kroner else "{:.0f}".format),
-                                   "cut": selected["cut"].map(kr),
-                                   "cut_share_of_budget": selected["cut_share_of_budget"].map(pct)})
+        shown = selected.assign(**{column: selected[column].map(pct) for column in rate_columns},
+                                key_value=selected["key_value"].map(kr if key_in_kroner else "{:.0f}".format),
+                                cut=selected["cut"].map(kr), cut_share_of_budget=selected["cut_share_of_budget"].map(pct))
         print(f"Penalty {year}: {kr(parameters.amount)} from the {parameters.n} lowest units, key {parameters.key}")
         print(shown.to_string(index=False))
         credited = " (the rate plus the credit for improvement)" if parameters.credit else ""
