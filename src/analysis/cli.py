@@ -217,7 +217,8 @@ def cmd_penalty(args: argparse.Namespace) -> None:
     else:
         shown = selected.assign(**{column: selected[column].map(pct) for column in rate_columns},
                                 key_value=selected["key_value"].map(kr if key_in_kroner else "{:.0f}".format),
-                                cut=selected["cut"].map(kr), cut_share_of_budget=selected["cut_share_of_budget"].map(pct))
+                                cut=selected["cut"].map(kr),
+                                cut_share_of_budget=selected["cut_share_of_budget"].map(pct))
         print(f"Penalty {year}: {kr(parameters.amount)} from the {parameters.n} lowest units, key {parameters.key}")
         print(shown.to_string(index=False))
         credited = " (the rate plus the credit for improvement)" if parameters.credit else ""

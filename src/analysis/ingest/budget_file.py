@@ -149,7 +149,8 @@ def price_index(path: Path) -> dict[int, Decimal]:
 def price_factor(index: dict[int, Decimal], from_year: int, to_year: int, path: Path) -> Decimal:
     """What a krone in ``from_year`` prices is in ``to_year`` prices: the yearly changes of the years
     after ``from_year`` up to ``to_year`` compounded (or undone, going back)."""
-    step, years = (1, range(from_year + 1, to_year + 1)) if to_year >= from_year else (-1, range(to_year + 1, from_year + 1))
+    forward = to_year >= from_year
+    years = range(from_year + 1, to_year + 1) if forward else range(to_year + 1, from_year + 1)
     missing = [year for year in years if year not in index]
     if missing:
         raise ParameterError(f"price_index_file: {path}: no change for {', '.join(map(str, missing))}, needed to go"
@@ -157,4 +158,4 @@ def price_factor(index: dict[int, Decimal], from_year: int, to_year: int, path: 
     factor = Decimal(1)
     for year in years:
         factor *= 1 + index[year] / 100
-    return factor if step == 1 else 1 / factor
+    return factor if forward else 1 / factor

@@ -31,8 +31,7 @@ from ..formats import kr, number, pct
 from ..params import text_list
 from ..paths import TEMPLATE_DIR
 from ..engines.penalty import (BASES, KEYS, MAX_CREDIT, PenaltyParameters, PenaltyResult, replicate_rates,
-                               selection_probability,
-                               simulate, with_rate_before)
+                               selection_probability, simulate, with_rate_before)
 from ..spec import SPECS
 from .live_charts import ProbabilityChart, RankingChart
 from .tables import table
@@ -219,7 +218,7 @@ class Explorer:
         left = w.VBox([*rows, types], layout=w.Layout(min_width="460px"))
         # The charts sit beside the sliders where there is room for both (1366 px), below them where not.
         right = w.VBox([self.ranking.widget, self.probability.widget], layout=w.Layout(flex="1 1 540px"))
-        display(w.VBox([header, w.HBox([left, right], layout=w.Layout(flex_flow="row wrap")), w.HBox([self.status, self.make_workbook, self.download, self.starter]),
-                        self.summary,
+        actions = w.HBox([self.status, self.make_workbook, self.download, self.starter])
+        display(w.VBox([header, w.HBox([left, right], layout=w.Layout(flex_flow="row wrap")), actions, self.summary,
                         self.table]))
         self.recompute()

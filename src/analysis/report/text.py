@@ -202,9 +202,11 @@ def repeat_selection(repeat: Repeat, before: str, now: str, parameters: PenaltyP
         text += (" En relativ rangering rammer de laveste, uanset hvor meget de har forbedret sig; en fast grænse for"
                  " e-handelsprocenten, et fradrag for forbedring eller et loft over reduktionen er alternativer.")
     elif improved:
-        rules = ([f"kun enheder under grænsen på {pct(parameters.threshold)} rammes"] if parameters.threshold is not None
-                 else []) + ([f"enhederne rangeres med et fradrag for forbedring ({number(parameters.credit, 1)} ×"
-                              " stigningen)"] if parameters.credit else [])
+        rules = []
+        if parameters.threshold is not None:
+            rules.append(f"kun enheder under grænsen på {pct(parameters.threshold)} rammes")
+        if parameters.credit:
+            rules.append(f"enhederne rangeres med et fradrag for forbedring ({number(parameters.credit, 1)} × stigningen)")
         text += f" Reglen tager højde for forbedring: {' og '.join(rules)}."
     return text
 
