@@ -113,6 +113,11 @@ def test_the_price_index_converts_the_decided_amount_to_the_tables_prices(tmp_pa
     assert unconverted.form_amount == 1_500_000 and unconverted.amount_price_year == 2027
     with pytest.raises(ParameterError, match="amount is in 2026-priser and the table in 2027-priser; give price_index_file"):
         params.proposal_form(db_path=str(small_db), n=10, budget_years="2027-2030", amount_price_year=2026)
+    empty = tmp_path / "empty.csv"  # headers, no years: refused, not read as "no change"
+    empty.write_text("År;PL\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="no change for 2027, needed to go from 2026- to 2027-priser"):
+        params.proposal_form(db_path=str(small_db), n=10, budget_years="2027-2030", amount_price_year=2026,
+                             price_index_file=str(empty))
 
 
 @pytest.mark.parametrize("content, reason", [

@@ -293,7 +293,7 @@ def proposal_form(*, db_path: str | Database, year: int | None, n: int, amount: 
     if amount_year != table_year and index is None:
         raise ParameterError(f"amount_price_year: the amount is in {amount_year}-priser and the table in"
                              f" {table_year}-priser; give price_index_file (KL's pris- og lønskøn) to convert it")
-    factor = budget_lines.price_factor(index, amount_year, table_year, index_file) if index else Decimal(1)
+    factor = budget_lines.price_factor(index, amount_year, table_year, index_file) if index is not None else Decimal(1)
     form_amount = int((resolved.parameters.amount * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     current = check("current_budget", current_budget)
     if budget_file and current:
