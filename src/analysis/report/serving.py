@@ -21,6 +21,10 @@ from ..paths import NOTEBOOK_DIR, TEMPLATE_DIR
 
 JUPYTER_DIR = TEMPLATE_DIR / "jupyter"  # holds voila/templates/explorer: Danish loading text
 HANDED_OUT_GRACE = timedelta(seconds=60)  # a page just given a kernel is still connecting: never its kernel
+# Voilà starts the next preheated kernel 1 s after a page takes one, while that page is still drawing:
+# its imports and first scenario (about 3 s of CPU) slowed the page's first render by 0.5-1 s on two
+# cores (benchmarks/README.md). 5 s lets the page finish first; a page opened in the meantime waits.
+REFILL_DELAY_SECONDS = 5
 
 
 class BoundedKernelManager(AsyncMappingKernelManager):
@@ -87,7 +91,7 @@ def voila_command(host: str, port: int, idle_minutes: float, max_kernels: int, o
                f"--MappingKernelManager.cull_interval={max(1, min(60, idle // 2))}",
                "--MappingKernelManager.cull_connected=True"]
     if preheat:
-        command += ["--preheat_kernel=True", "--pool_size=1"]
+        command += ["--preheat_kernel=True", "--pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY_SECONDS}"]
     if not open_browser:
         command.append("--no-browser")
     return command
