@@ -192,7 +192,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         if parameters.credit:  # credit for improvement ranks on the rise since the year before
             _, before = rates.unit_rates_before(con, first, last)
             if before is not None:
-                units = penalty.with_rate_before(units, before, penalty.BASES[parameters.basis])
+                units = penalty.with_rate_before(units, before, penalty.RATE_COLUMNS[parameters.basis])
         documents = rates.unit_documents_between(con, first, last) if args.xlsx else None
         meta = db.meta(con)
         found = coverage.coverage_between(con, first, last, str(year))
@@ -205,7 +205,7 @@ def cmd_penalty(args: argparse.Namespace) -> None:
         header = excel.SheetHeader.from_meta(meta, str(year), params.parse_date(args.report_date), args.case_number)
         excel.write_workbook(args.xlsx, result, header, probability)
     # With credit for improvement units are ranked on the rate plus the credit: that column is shown too.
-    rate_columns = [penalty.BASES[args.basis], *(["ranking_rate"] if parameters.credit else [])]
+    rate_columns = [penalty.RATE_COLUMNS[args.basis], *(["ranking_rate"] if parameters.credit else [])]
     selected = result.selected[["rank", "ean", "name", *rate_columns, "key_value", "cut", "cut_share_of_budget"]]
     key_in_kroner = penalty.KEYS[parameters.key][0] is not None  # every key but equal is an amount
     if args.format != "table":  # the selected units and any unit tied with them at the cut-off

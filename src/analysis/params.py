@@ -28,12 +28,12 @@ from .errors import ParameterError
 from .ingest import budget_file as budget_lines, provenance
 from .inputs import (BenchmarkInputs, BriefingInputs, BusinessCaseInputs, Database, EvaluationInputs, Inputs,
                      PenaltyInputs, ProposalInputs, StatusInputs, database)
-from .engines.penalty import BASES as RATE_COLUMNS, PenaltyParameters, Response, simulate, with_rate_before
+from .engines.penalty import RATE_COLUMNS, PenaltyParameters, Response, simulate, with_rate_before
 from .report.proposal import TEMPLATE
 from .engines.savings import Assumptions, Position, savings
 from .spec import check, defaults_from_spec
 
-BASES = {"amount": "kroner", "count": "antal fakturaer"}
+BASIS_LABELS = {"amount": "kroner", "count": "antal fakturaer"}  # what a rate counts, in the briefings' words
 
 
 def parse_date(text: str) -> date:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engines.penalty import BASES, Repeat, side_by_side
+from .engines.penalty import RATE_COLUMNS, Repeat, side_by_side
 from .errors import ParameterError
 from .ingest import provenance
 from .inputs import PenaltyInputs
@@ -134,5 +134,5 @@ def compare(before: Run, after: Run) -> Comparison:
     if len(bases) > 1:
         raise ParameterError(f"runs {before.name} and {after.name} ranked on different bases ({', '.join(sorted(bases))}):"
                              " their rates cannot be compared")
-    rate = BASES[bases.pop()]
+    rate = RATE_COLUMNS[bases.pop()]
     return Comparison(before, after, side_by_side(before.units, after.units, rate))

@@ -22,7 +22,7 @@ from typing import Any
 from .engines.business_case import CASES
 from .engines.coverage import MAX_UNCLASSIFIED
 from .errors import ParameterError
-from .engines.penalty import BASES, BUDGET_BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, MAX_AMOUNT, MAX_CREDIT
+from .engines.penalty import BUDGET_BASES, DEFAULT_AMOUNT, DEFAULT_N, KEYS, MAX_AMOUNT, MAX_CREDIT, RATE_COLUMNS
 from .engines.rates import FOLLOW_UP_WINDOWS
 
 COMPARATORS = "Landsplan (62 kommuner),Københavns Kommune,Bornholms Regionskommune"
@@ -73,7 +73,7 @@ SPECS: dict[str, Spec] = _specs(
     Spec("level", 2, "organisation level for the area breakdown (1-4)", "Organisationsniveau", "int", 1, 4),
     Spec("top_n", 10, "units in the lowest and highest lists", "Enheder i listerne", "int", 1, 50),
     Spec("basis", "amount", "rate in kroner (amount) or in number of invoices (count)", "Opgjort i",
-         "choice", choices=tuple(BASES)),
+         "choice", choices=tuple(RATE_COLUMNS)),
     Spec("max_unclassified", MAX_UNCLASSIFIED,
          "largest share of spend no eligibility rule classifies before units are ranked only with a reason",
          "Største uklassificerede andel", "number", 0, 1),

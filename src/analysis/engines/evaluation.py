@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from .penalty import BASES, STATUS_SELECTED, PenaltyParameters, simulate
+from .penalty import RATE_COLUMNS, STATUS_SELECTED, PenaltyParameters, simulate
 
 MIN_SIDE = 3  # units on each side of the cut-off a line needs, with one to spare
 
@@ -52,7 +52,7 @@ def outcomes(selection_year: pd.DataFrame, after: pd.DataFrame, parameters: Pena
     units) and ``change`` (its rate the year after minus its rate then); units without a rate the
     year after are left out."""
     result = simulate(selection_year, parameters)
-    rate = BASES[parameters.basis]
+    rate = RATE_COLUMNS[parameters.basis]
     table = result.table[result.table["rank"].notna()]
     frame = pd.DataFrame({
         "ean": table["ean"], "name": table["name"], "rank": table["rank"].astype(int), "rate_before": table[rate],

@@ -45,7 +45,7 @@ KEYS = {
     "missed": ("missed_amount", "ikke e-handlet forbrug"),
     "equal": (None, "lige store andele"),
 }
-BASES = {"amount": "rate", "count": "count_rate"}
+RATE_COLUMNS = {"amount": "rate", "count": "count_rate"}  # a basis ranks by this column of the units table
 # Where a unit's goods budget (the budget key, the cap, the cut's share of budget) comes from.
 BUDGET_BASES = {"file": "varebudget fra enhedsfilen eller budgetfilen",
                 "spend": "varebudget afledt af enhedens e-handelsegnede forbrug i måleperioden"}
@@ -93,8 +93,8 @@ class PenaltyParameters:
             raise ParameterError(f"amount: must be a whole number of kroner from 1 to {MAX_AMOUNT:,}, not {self.amount!r}")
         if self.key not in KEYS:
             raise ParameterError(f"key: must be one of {', '.join(KEYS)}, not {self.key!r}")
-        if self.basis not in BASES:
-            raise ParameterError(f"basis: must be one of {', '.join(BASES)}, not {self.basis!r}")
+        if self.basis not in RATE_COLUMNS:
+            raise ParameterError(f"basis: must be one of {', '.join(RATE_COLUMNS)}, not {self.basis!r}")
         if not (isinstance(self.min_spend, (int, float)) and math.isfinite(self.min_spend) and self.min_spend >= 0):
             raise ParameterError(f"min_spend: must be zero or a positive number of kroner, not {self.min_spend!r}")
         if self.cap is not None and not (isinstance(self.cap, (int, float)) and 0 < self.cap <= 1):
@@ -200,7 +200,7 @@ def lowest_rate_first(units: pd.DataFrame, rate: str) -> pd.DataFrame:
 
 def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFrame:
     """Every unit with a status and, for ranked units, its rank (1 = lowest rate)."""
-    rate = BASES[parameters.basis]
+    rate = RATE_COLUMNS[parameters.basis]
     table = units.copy()
     table["status"] = STATUS_NOT_SELECTED
     no_spend = ~(table["eligible_amount"] > 0) | table[rate].isna()
@@ -224,7 +224,7 @@ def rank_units(units: pd.DataFrame, parameters: PenaltyParameters) -> pd.DataFra
 def ranking_rate(units: pd.DataFrame, parameters: PenaltyParameters, rates: Any = None) -> Any:
     """What units are ranked on: the rate (``rates``, default the units' own), plus with credit
     ``credit`` times its rise since the year before (``rate_before``; none without a rate then)."""
-    rate = units[BASES[parameters.basis]] if rates is None else rates
+    rate = units[RATE_COLUMNS[parameters.basis]] if rates is None else rates
     if not parameters.credit:
         return rate
     if "rate_before" not in units:
@@ -419,7 +419,7 @@ def selection_probability(documents: pd.DataFrame, units: pd.DataFrame, paramete
     selected = np.zeros_like(values, dtype=bool)
     np.put_along_axis(selected, order[:, :n], True, axis=1)
     selected &= np.isfinite(values)  # with a threshold, fewer than N may be below it
-    result = ranked[["ean", "name", "unit_type", "eligible_amount", BASES[parameters.basis], "rank"]].copy()
+    result = ranked[["ean", "name", "unit_type", "eligible_amount", RATE_COLUMNS[parameters.basis], "rank"]].copy()
     result["probability"] = selected.mean(axis=0)
     result["selected"] = (result["rank"] <= n).fillna(False).astype(bool)
     result["uncertain"] = uncertain(result["probability"], result["selected"])
@@ -483,7 +483,7 @@ class Repeat:
 def repeat_selection(before: pd.DataFrame, now: pd.DataFrame, parameters: PenaltyParameters) -> Repeat:
     """The penalty on the period before (``before``, per-unit figures as ``now``) beside this one."""
     return side_by_side(simulate(before, parameters).table, simulate(now, parameters).table,
-                        BASES[parameters.basis])
+                        RATE_COLUMNS[parameters.basis])
 
 
 def side_by_side(earlier: pd.DataFrame, later: pd.DataFrame, rate: str) -> Repeat:
@@ -510,7 +510,7 @@ def ratchet_alternatives(repeat: Repeat, before: pd.DataFrame, now: pd.DataFrame
     how many units each cuts now, how many of them the proposal's rule cut the year before
     (``repeat``, from ``repeat_selection`` on the same periods), and how many of those improved.
     The alternatives are the engine's own ``threshold`` and ``credit`` rules with the values given."""
-    rate = BASES[parameters.basis]
+    rate = RATE_COLUMNS[parameters.basis]
     cut_before = set(repeat.table.loc[repeat.table["selected_before"], "ean"])  # ``repeat_selection``'s year before
     now = with_rate_before(now, before, rate)
     rise = (now[rate] - now["rate_before"]).set_axis(now["ean"])

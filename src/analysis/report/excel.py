@@ -30,7 +30,7 @@ from . import text
 from .documents import stamped_zip, write_whole
 from ..formats import long_date
 from .labels import KRONER, PERCENT, sheet_columns
-from ..engines.penalty import BASES, PenaltyResult
+from ..engines.penalty import RATE_COLUMNS, PenaltyResult
 
 FORMATS = {"count": "0", "kroner": KRONER, "cap": '0.0 %" af varebudgettet"', "text": None}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -185,7 +185,7 @@ def _probability(workbook: Workbook, result: PenaltyResult, probability: pd.Data
     header_row = _new_sheet(workbook, "Sandsynlighed", "Sanktion for lav e-handel: sandsynlighed for at blive udvalgt",
                             header, PROBABILITY)
     yes_no = {True: "ja", False: "nej"}
-    shown = probability.assign(rate_value=probability[BASES[result.parameters.basis]],
+    shown = probability.assign(rate_value=probability[RATE_COLUMNS[result.parameters.basis]],
                                selected_text=probability["selected"].map(yes_no),
                                uncertain_text=probability["uncertain"].map(yes_no))
     _table(workbook["Sandsynlighed"], header_row, shown, PROBABILITY)

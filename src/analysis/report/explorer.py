@@ -30,7 +30,7 @@ from ..errors import ParameterError
 from ..formats import kr, number, pct
 from ..params import text_list
 from ..paths import TEMPLATE_DIR
-from ..engines.penalty import (BASES, KEYS, MAX_CREDIT, PenaltyParameters, PenaltyResult, replicate_rates,
+from ..engines.penalty import (KEYS, MAX_CREDIT, RATE_COLUMNS, PenaltyParameters, PenaltyResult, replicate_rates,
                                selection_probability, simulate, with_rate_before)
 from ..spec import SPECS
 from .live_charts import ProbabilityChart, RankingChart
@@ -179,7 +179,7 @@ class Explorer:
         selected = result.selected
         self.table.value = table(selected, COLUMNS, caption=f"{len(selected)} enheder, {kr(int(selected['cut'].sum()))}",
                                  total={"name": "I alt", "cut": int(selected["cut"].sum())}).data
-        self.ranking.update(result.table, BASES[parameters.basis], result.cutoff_rate,
+        self.ranking.update(result.table, RATE_COLUMNS[parameters.basis], result.cutoff_rate,
                             f"E-handelsprocent {year} og afskæringen ved {parameters.n} enheder")
         self.probability.update(probability, parameters.n, "Sandsynlighed for at blive udvalgt")
         self.scenario = (year, probability)
