@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import analysis.ingest.load as ingest_module
-from analysis.ingest import ingest
 from analysis.errors import InputError
-from analysis.ingest.load import _as_utf8, _unguard_block
+from analysis.ingest import csv_text, ingest
+from analysis.ingest.csv_text import as_utf8, unguard_block
 
 
 def test_minimal_folder_loads_and_classifies_ehandel(tmp_path: Path) -> None:
@@ -178,14 +178,14 @@ def test_a_file_that_fails_while_read_ahead_stops_the_ingest_cleanly(tmp_path: P
     db = tmp_path / "e.duckdb"
     ingest(raw, db)
     before = db.read_bytes()
-    line_blocks = ingest_module._line_blocks
+    line_blocks = csv_text.line_blocks
 
     def failing(path: Path, size: int = 1 << 24):
         if path.name == "ordrer.csv":
             raise OSError(f"{path}: read error")
         return line_blocks(path, size)
 
-    monkeypatch.setattr(ingest_module, "_line_blocks", failing)
+    monkeypatch.setattr(csv_text, "line_blocks", failing)
     with pytest.raises(OSError, match="ordrer.csv: read error"):
         ingest(raw, db)
     assert db.read_bytes() == before
@@ -327,9 +327,9 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
 
     monkeypatch.setattr(ingest_module, "_csv_relation", spy)
     parts_written = []
-    monkeypatch.setattr(ingest_module.Utf8Text, "done_with", lambda self, part: parts_written.append(part.name))
+    monkeypatch.setattr(csv_text.Utf8Text, "done_with", lambda self, part: parts_written.append(part.name))
     for name, part_bytes, broken in (("whole", 1 << 23, False), ("parts", 300, False), ("quoted", 300, True)):
-        monkeypatch.setattr(ingest_module, "_PART_BYTES", part_bytes)
+        monkeypatch.setattr(csv_text, "_PART_BYTES", part_bytes)
         raw = minimal_raw(tmp_path / name)
         if broken:
             rows[20][7] = "to\nlinjer €"  # a quoted line break: DuckDB's reader cannot number the lines
@@ -352,15 +352,15 @@ def test_a_windows_export_is_read_where_it_lies_when_latin1_means_the_same_and_c
     """cp1252 and latin-1 agree but for the bytes 0x80-0x9F, so a Windows export without them is
     read by DuckDB where it lies (no copy); one that turns out, after its first block, to hold a
     UTF-8 line or such a byte is read again from a UTF-8 copy. Every form gives the same rows."""
-    monkeypatch.setattr(ingest_module, "_PART_BYTES", 400)  # blocks of a few lines
+    monkeypatch.setattr(csv_text, "_PART_BYTES", 400)  # blocks of a few lines
     copies: list[str] = []
-    done_with = ingest_module.Utf8Text.done_with
+    done_with = csv_text.Utf8Text.done_with
 
     def spy(self, part: Path) -> None:
         copies.extend([part.name] if ".utf8.csv" in part.name else [])
         done_with(self, part)
 
-    monkeypatch.setattr(ingest_module.Utf8Text, "done_with", spy)
+    monkeypatch.setattr(csv_text.Utf8Text, "done_with", spy)
     rows = [["F%d" % i, 1, "10-01-2025", EANS[i % 2], CVR, "Købmand Ærø", "44121701", "vare", "12,50", "", ""]
             for i in range(30)]
     header = ";".join(LINE_HEADER) + "\r\n"
@@ -454,12 +454,12 @@ def test_transcoding_a_block_equals_decoding_it_line_by_line(lines: list[tuple[s
     """The one-call cp1252 path (a block with no possible UTF-8 character) and the line-by-line path
     give what decoding each line on its own gives."""
     block = b"\n".join(text.encode(encoding, errors="replace") for text, encoding in lines) + b"\n"
-    assert _as_utf8(block) == _line_by_line(block)
+    assert as_utf8(block) == _line_by_line(block)
 
 
 def test_guards_are_stripped_at_every_field_and_line_start() -> None:
     block = b'="a";="0042";="x;y"\r\n="b";="";="1,5"\r\n'
-    assert _unguard_block(block, b";") == b'"a";"0042";"x;y"\r\n"b";"";"1,5"\r\n'
+    assert unguard_block(block, b";") == b'"a";"0042";"x;y"\r\n"b";"";"1,5"\r\n'
 
 
 def test_two_amount_columns_take_the_one_excluding_vat_and_other_pairs_are_refused(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ and kroner) that the CLI prints and the briefings quote.
 from __future__ import annotations
 
 import os
-import queue
 import re
 import shutil
 import tempfile
@@ -33,11 +32,12 @@ from .. import db
 from ..formats import number
 from ..paths import REFERENCE_DIR
 from ..errors import InputError
+from .csv_text import Utf8Text
 from .discover import Discovery, Found, discover
 from .einvoices import open_documents
 from .readers import FIELD_SHIFT_HINT, MAX_LINE_BYTES, SourceFile, open_source, parquet_glob
 from .schema import (AGREEMENTS, BUDGETS, CARD, CATEGORIES, COST_CENTRES, EHANDEL_TABLE, ELIGIBILITY_RULES, FILE_KINDS,
-                     INVOICE_LINES, ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind, kind_for_file)
+                     INVOICE_LINES, ORDER_TYPES, ORDERS, RULE_KEYS, UNITS, Column, FileKind)
 from .provenance import fingerprint
 from .workspace import acquire_lock, release_lock, remove_abandoned_work, replace_database
 
@@ -192,52 +192,6 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-class _LineTooLong(Exception):
-    """A line longer than MAX_LINE_BYTES: the file is left to the Python reader, which reports it."""
-
-
-def _line_blocks(path: Path, size: int = 1 << 24) -> Iterator[bytes]:
-    """A file in blocks of whole lines of about ``size`` bytes (the last may lack its final newline)."""
-    rest = b""
-    with path.open("rb") as handle:
-        while block := handle.read(size):
-            data = rest + block
-            cut = data.rfind(b"\n") + 1  # a multi-byte character never spans a newline
-            rest = data[cut:]
-            if len(rest) > MAX_LINE_BYTES:
-                raise _LineTooLong
-            if cut:
-                yield data[:cut]
-    if rest:
-        yield rest
-
-
-def _line_count(count: int, last_block: bytes) -> int:
-    """Lines of a file with ``count`` newlines whose last block is ``last_block``."""
-    return count + (not last_block.endswith(b"\n"))
-
-
-def _in_place_encoding(block: bytes) -> str | None:
-    """How DuckDB can read a block of whole lines where it lies: ``ascii``, ``utf-8``, ``latin-1``
-    (cp1252 without its bytes 0x80-0x9F, € ’ – and the like, the only ones where the two differ),
-    or None: only a UTF-8 copy reads it exactly (lines in both encodings, or those bytes)."""
-    if block.isascii():
-        return "ascii"
-    high = block.translate(None, _ASCII_BUT_NEWLINE)  # what is left of a line: its non-ASCII bytes
-    if not _MAYBE_UTF8.search(high):
-        return None if _CP1252_ONLY.search(high) else "latin-1"
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "utf-8"
-
-
-def _high_lines(block: bytes) -> int:
-    """Lines of a block with a byte beyond ASCII (those read as cp1252, in a Windows export)."""
-    return sum(1 for line in block.translate(None, _ASCII_BUT_NEWLINE).split(b"\n") if line)
-
-
 @dataclass
 class Relation:
     """A SELECT giving one source's rows in the same columns for every source of a kind: ``_file``,
@@ -367,7 +321,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
         con.execute(f"DROP TABLE IF EXISTS {table}")
         return None
     if text.cp1252_lines:
-        source.encoding_note = f"{text.cp1252_lines} line(s) read as cp1252"
+        source.encoding_note = f"{text.cp1252_lines:,} line(s) read as cp1252"
     present = " + ".join(f"(f{i} IS NOT NULL)::INTEGER" for i in range(fields))
     expected = f"expected {fields} fields separated by '{source.delimiter}', found "
     error = f"CASE WHEN f{fields} IS NOT NULL THEN ? WHEN f{fields - 1} IS NULL THEN ? || ({present}) END"
@@ -382,151 +336,6 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, source: SourceFile, order: int
                                          f"{expected}more ({FIELD_SHIFT_HINT})", expected])
     relation.scratch_table = table
     return relation
-
-
-_MAYBE_UTF8 = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")  # a lead byte and a continuation byte: maybe UTF-8
-_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")  # where cp1252 and latin-1 differ
-_ASCII_BUT_NEWLINE = bytes(b for b in range(128) if b != ord("\n"))
-
-
-def _as_utf8(block: bytes) -> tuple[bytes, int]:
-    """A block of whole lines as UTF-8, each line decoded as UTF-8 where it can be and as cp1252
-    otherwise; with the number of lines decoded as cp1252.
-
-    A block in which no byte pair could start a UTF-8 character (the usual Windows export) is
-    decoded in one call; otherwise line by line. The pairs are looked for among the block's
-    non-ASCII bytes only (a UTF-8 character is non-ASCII bytes in a row, so none is missed, and a
-    pair found that was not adjacent only sends the block the careful way): a tenth of the time.
-    """
-    if block.isascii():
-        return block, 0
-    high = block.translate(None, _ASCII_BUT_NEWLINE)  # what is left of a line: its non-ASCII bytes
-    if not _MAYBE_UTF8.search(high):  # no line is UTF-8 beyond ASCII, so every non-ASCII line is cp1252
-        return block.decode("cp1252", errors="replace").encode("utf-8"), sum(1 for line in high.split(b"\n") if line)
-    try:
-        block.decode("utf-8")
-        return block, 0
-    except UnicodeDecodeError:
-        pass
-    lines = block.split(b"\n")
-    converted = 0
-    for number, line in enumerate(lines):
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            converted += 1
-            lines[number] = line.decode("cp1252", errors="replace").encode("utf-8")
-    return b"\n".join(lines), converted
-
-
-def _unguard_block(block: bytes, delimiter: bytes) -> bytes:
-    """Excel's ``="…"`` guards of a block of whole lines as plain quotes (plain byte replacements:
-    a regular expression took 2.5 s of a 46 MB export's 3 s)."""
-    block = block.replace(delimiter + b'="', delimiter + b'"').replace(b'\n="', b'\n"')
-    return block[1:] if block.startswith(b'="') else block
-
-
-_PART_BYTES = 1 << 23  # a UTF-8 copy is written in parts of about this size, each read as soon as it is written
-
-
-def transcode(path: Path, target: Path, guard_delimiter: str | None = None,
-              written: Callable[[Path], None] = lambda part: None) -> tuple[int, int] | None:
-    """Copy a CSV file as UTF-8, each line decoded as UTF-8 where it can be and as cp1252 otherwise
-    (as the Python reader does), so that DuckDB's reader can take a Windows export; with
-    ``guard_delimiter``, Excel's ``="…"`` guards become plain quotes on the way. The copy is
-    ``target`` followed by ``.1``, ``.2``, … parts of whole lines, each passed to ``written`` when
-    complete. Returns the number of cp1252 lines and of all lines, or None for a line longer than
-    MAX_LINE_BYTES (left to the Python reader).
-    """
-    converted, count, block = 0, 0, b"\n"
-    delimiter = None if guard_delimiter is None else guard_delimiter.encode()
-    try:
-        for number, block in enumerate(_line_blocks(path, _PART_BYTES)):
-            count += block.count(b"\n")
-            text, cp1252 = _as_utf8(block)
-            converted += cp1252
-            part = target.with_name(f"{target.name}.{number + 1}")
-            part.write_bytes(text if delimiter is None else _unguard_block(text, delimiter))
-            written(part)
-    except _LineTooLong:
-        return None
-    return converted, _line_count(count, block)
-
-
-class Utf8Text:
-    """A CSV source as DuckDB's reader takes it: the file where it lies when DuckDB can decode it
-    (UTF-8, or a Windows export whose bytes mean the same in latin-1), else a UTF-8 copy in parts,
-    each line decoded as UTF-8 where it can be and as cp1252 otherwise (``cp1252_lines`` of them).
-
-    ``prepare`` is only Python file work, no DuckDB: the ingest runs it in a thread ahead of the
-    reading. A file read where it lies is handed on at once, on the evidence of its first block,
-    and checked to the end while DuckDB reads it (``fits`` says whether the rest agreed); a copy is
-    handed on part by part, read while the next is written. Either way neither core waits.
-    ``keep_guards=False`` makes a copy with Excel's ``="…"`` guards as plain quotes.
-    """
-
-    def __init__(self, source: SourceFile, order: int, scratch: Path, keep_guards: bool = True,
-                 in_place: bool = True) -> None:
-        self.source, self.copy = source, scratch / f"{order}.{'g' if keep_guards else 'u'}.utf8.csv"
-        self.keeps_guards = keep_guards or not source.guarded  # else the copy's guards are plain quotes
-        self.in_place = in_place and self.keeps_guards
-        self.encoding = "utf-8"
-        self.fits = True  # False when a file read in place proved not to be in its first block's encoding
-        self.lines: int | None = None  # None until prepared, and when the text cannot be made
-        self.cp1252_lines = 0
-        self._parts: queue.Queue[Path | BaseException | None] = queue.Queue()
-
-    def prepare(self) -> None:
-        """Hand on the file or its copy's parts; count the lines."""
-        try:
-            if not (self.in_place and self._in_place()):
-                self.in_place = False
-                transcoded = transcode(self.source.path, self.copy, None if self.keeps_guards else self.source.delimiter,
-                                       self._parts.put)
-                if transcoded is not None:
-                    self.cp1252_lines, self.lines = transcoded
-        except BaseException as error:  # handed to the reader, which raises it
-            self._parts.put(error)
-            raise
-        finally:
-            self._parts.put(None)
-
-    def _in_place(self) -> bool:
-        """Hand on the file itself if its first block can be read in place, then check the rest."""
-        blocks = _line_blocks(self.source.path, _PART_BYTES)
-        try:
-            block = next(blocks, b"\n")
-            encoding = _in_place_encoding(block)
-            if encoding is None:
-                return False
-            self.encoding = "latin-1" if encoding == "latin-1" else "utf-8"
-            self._parts.put(self.source.path)
-            count, high = block.count(b"\n"), _high_lines(block) if encoding == "latin-1" else 0
-            for block in blocks:
-                found = _in_place_encoding(block)
-                if found != "ascii" and found != encoding and not (encoding == "ascii" and found == "utf-8"):
-                    self.fits = False
-                    return True
-                count += block.count(b"\n")
-                high += _high_lines(block) if found == "latin-1" else 0
-        except _LineTooLong:  # left to the Python reader, which reports the line
-            return True
-        self.lines, self.cp1252_lines = _line_count(count, block), high
-        return True
-
-    def parts(self) -> Iterator[Path]:
-        """The parts in order, each as soon as it is written; after the last, ``lines`` is known."""
-        while (part := self._parts.get()) is not None:
-            if isinstance(part, BaseException):
-                raise part
-            yield part
-
-    def done_with(self, part: Path) -> None:
-        """A part has been read: a copy is deleted (it may hold cardholders)."""
-        if part != self.source.path:
-            part.unlink(missing_ok=True)
 
 
 def _is_csv(source: SourceFile) -> bool:

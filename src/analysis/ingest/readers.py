@@ -279,7 +279,7 @@ def _open_csv(path: Path, kind: FileKind, name: str) -> tuple[SourceFile, Iterat
         if chunk["_line"]:
             yield to_table(chunk)
         if counts["cp1252"]:
-            source.encoding_note = f"{counts['cp1252']} line(s) read as cp1252"
+            source.encoding_note = f"{counts['cp1252']:,} line(s) read as cp1252"
 
     return source, rows()
 
