@@ -11,7 +11,7 @@ from helpers import CVR, EANS, LINE_HEADER, minimal_raw, quarantine, query
 
 import analysis.ingest.load as load
 from analysis.errors import InputError
-from analysis.ingest import ingest
+from analysis.ingest import ingest, relations
 
 HEADER = ";".join(LINE_HEADER)
 
@@ -47,8 +47,8 @@ def test_an_unquoted_separator_in_a_value_never_shifts_an_amount(tmp_path: Path,
 
 def test_a_row_with_fields_missing_is_quarantined_by_duckdbs_reader_too(tmp_path: Path, monkeypatch) -> None:
     read_by_duckdb = []
-    original = load._csv_relation
-    monkeypatch.setattr(load, "_csv_relation", lambda *a: read_by_duckdb.append(original(*a)) or read_by_duckdb[-1])
+    original = relations._csv_relation
+    monkeypatch.setattr(relations, "_csv_relation", lambda *a: read_by_duckdb.append(original(*a)) or read_by_duckdb[-1])
     raw = _lines(minimal_raw(tmp_path / "raw"), [
         f"F1;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Kuglepenne;1.000,00;EH-1;",
         f"F3;1;20-01-2025;{EANS[1]};{CVR};Kontor A/S;80111600;Vikar;5.000,00;N/A"])

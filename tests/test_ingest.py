@@ -12,9 +12,8 @@ from helpers import CVR, EANS, LINE_HEADER, danish, examples, minimal_raw, quara
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import analysis.ingest.load as ingest_module
 from analysis.errors import InputError
-from analysis.ingest import csv_text, ingest
+from analysis.ingest import csv_text, ingest, relations
 from analysis.ingest.csv_text import as_utf8, unguard_block
 
 
@@ -317,7 +316,7 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
             for i in range(40)]  # – and € are where cp1252 and latin-1 differ: only a UTF-8 copy reads them
     rows[27][8] = "abc"
     results, read_by_duckdb = [], {}
-    csv_relation = ingest_module._csv_relation
+    csv_relation = relations._csv_relation
 
     def spy(con, source, order, text):
         relation = csv_relation(con, source, order, text)
@@ -325,7 +324,7 @@ def test_a_copy_read_in_parts_gives_the_same_rows_lines_and_quarantine(tmp_path:
             read_by_duckdb[name] = relation is not None
         return relation
 
-    monkeypatch.setattr(ingest_module, "_csv_relation", spy)
+    monkeypatch.setattr(relations, "_csv_relation", spy)
     parts_written = []
     monkeypatch.setattr(csv_text.Utf8Text, "done_with", lambda self, part: parts_written.append(part.name))
     for name, part_bytes, broken in (("whole", 1 << 23, False), ("parts", 300, False), ("quoted", 300, True)):

@@ -1,8 +1,9 @@
 """Raw exports → a validated DuckDB file.
 
 ``schema`` says what the import format is (file kinds, columns, header aliases); ``readers`` opens
-CSV and Parquet files; ``csv_text`` gives DuckDB a CSV file's text in one encoding; ``load`` runs
-the ingest (discover, check, quarantine, reconcile, replace).
+CSV and Parquet files; ``csv_text`` gives DuckDB a CSV file's text in one encoding; ``relations``
+reads each source into one shape; ``load`` runs the ingest (discover, check, quarantine, reconcile,
+replace).
 """
 
 from .load import ORDER_MATCHES, IngestReport, discover, format_problem, ingest, read_reference
