@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 
 from analysis.errors import InputError
 from analysis.ingest import ingest
-from analysis.ingest.load import CPR_PATTERN, WRONG_FILE_ROWS, WRONG_FILE_SHARE
+from analysis.ingest.load import WRONG_FILE_ROWS, WRONG_FILE_SHARE
+from analysis.ingest.privacy import CPR_PATTERN
 
 LOADED = ["plain", "kr", "trailing_minus", "parentheses", "unicode_minus", "space_thousands", "nbsp_thousands",
           "sci", "control_char", "cpr_in_name"]

@@ -49,6 +49,7 @@ from pathlib import Path
 import pyarrow as pa
 from lxml import etree
 
+from .privacy import CPR, mask
 from .readers import CHUNK_ROWS, SourceFile, empty_chunk, to_table
 from .schema import INVOICE_LINES, ORDERS, FileKind
 
@@ -56,8 +57,6 @@ UBL = "urn:oasis:names:specification:ubl:schema:xsd:"
 NS = {"cac": UBL + "CommonAggregateComponents-2", "cbc": UBL + "CommonBasicComponents-2"}
 DOCUMENT_KINDS = {"Invoice": INVOICE_LINES, "CreditNote": INVOICE_LINES, "Order": ORDERS}
 MAX_DOCUMENT_BYTES = 50_000_000  # one e-invoice; a larger file is quarantined unread
-CPR = re.compile(r"(?<!\d)(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?!\d)")
-CPR_MASK = "[CPR fjernet]"
 GLN_SCHEMES = {"", "GLN", "0088", "EAN"}
 CVR_SCHEMES = {"", "DK:CVR", "0184", "DK:SE", "0198", "DK:VAT", "9902"}
 CPR_SCHEMES = {"DK:CPR"}
@@ -152,10 +151,6 @@ def _scheme(element) -> str:
     return (element.get("schemeID") or "").strip().upper()
 
 
-def _mask(text: str) -> str:
-    return CPR.sub(CPR_MASK, text) if text else text
-
-
 def _gln(party) -> str:
     """The first GLN among a party's endpoint and identifications."""
     if party is None:
@@ -185,7 +180,7 @@ def supplier(party) -> tuple[str, str, str]:
     """(CVR, other id, name) of a supplier party."""
     if party is None:
         return "", "", ""
-    name = _mask(_text(party, "cac:PartyName/cbc:Name") or _text(party, "cac:PartyLegalEntity/cbc:RegistrationName"))
+    name = mask(_text(party, "cac:PartyName/cbc:Name") or _text(party, "cac:PartyLegalEntity/cbc:RegistrationName"))
     other = ""
     for element in _party_ids(party):
         value, scheme = (element.text or "").strip(), _scheme(element)
@@ -279,9 +274,9 @@ def invoice_rows(root) -> Iterator[dict]:
     common = {
         "invoice_no": _text(root, "cbc:ID"), "invoice_date": _text(root, "cbc:IssueDate"),
         "buyer_ean": buyer_ean, "buyer_id": "" if buyer_ean else _buyer_id(customer),
-        "buyer_name": _mask(_text(customer, "cac:PartyName/cbc:Name") if customer is not None else ""),
+        "buyer_name": mask(_text(customer, "cac:PartyName/cbc:Name") if customer is not None else ""),
         "supplier_cvr": cvr, "supplier_id": other, "supplier_name": supplier_name,
-        "contract": _mask(_text(root, "cac:ContractDocumentReference/cbc:ID")),
+        "contract": mask(_text(root, "cac:ContractDocumentReference/cbc:ID")),
         "document_type": document_type, "profile_id": _text(root, "cbc:ProfileID"),
     }
     document_currency = _text(root, "cbc:DocumentCurrencyCode").upper() or "DKK"
@@ -302,7 +297,7 @@ def invoice_rows(root) -> Iterator[dict]:
                     break
         row = dict(common, line_no=_text(line, "cbc:ID"),
                    unspsc=unspsc,
-                   description=_mask(_text(item, "cbc:Description") or _text(item, "cbc:Name")) if item is not None else "",
+                   description=mask(_text(item, "cbc:Description") or _text(item, "cbc:Name")) if item is not None else "",
                    item_id=_text(item, "cac:SellersItemIdentification/cbc:ID") if item is not None else "",
                    order_ref=_text(line, "cac:OrderLineReference/cac:OrderReference/cbc:ID") or document_order,
                    accounting_cost=_text(line, "cbc:AccountingCost") or document_cost)
@@ -312,7 +307,7 @@ def invoice_rows(root) -> Iterator[dict]:
         number += 1
         amount, currency = _amount(_find(charge, "cbc:Amount"))
         is_charge = _text(charge, "cbc:ChargeIndicator").lower() == "true"
-        reason = _mask(_text(charge, "cbc:AllowanceChargeReason"))
+        reason = mask(_text(charge, "cbc:AllowanceChargeReason"))
         row = dict(common, line_no=str(-number), unspsc="", item_id="", order_ref=document_order,
                    accounting_cost=_text(charge, "cbc:AccountingCost") or document_cost,
                    description=f"{'Gebyr' if is_charge else 'Rabat'} på dokumentniveau" + (f": {reason}" if reason else ""))
