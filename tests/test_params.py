@@ -6,6 +6,7 @@ import ast
 import inspect
 import json
 import re
+from pathlib import Path
 
 import pytest
 

@@ -108,8 +108,8 @@ def _new_sheet(workbook: Workbook, name: str, title: str, header: SheetHeader, c
     for row, line in enumerate(header.lines(), start=2):
         sheet.cell(row=row, column=1, value=line).data_type = "s"
     header_row = HEADER_ROW
-    for index, (_, text, _, width) in enumerate(columns, start=1):
-        cell = sheet.cell(row=header_row, column=index, value=text)
+    for index, (_, heading, _, width) in enumerate(columns, start=1):
+        cell = sheet.cell(row=header_row, column=index, value=heading)
         cell.font = Font(name=FONT, bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
