@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
-
-from analysis.ingest import ingest  # noqa: E402
-from analysis.synthetic.municipality import generate  # noqa: E402
+from analysis.ingest import ingest
+from analysis.synthetic.municipality import generate
 
 
 @pytest.fixture(scope="session")
