@@ -319,7 +319,7 @@ def test_xml_documents_in_a_zip_read_like_the_folder_and_open_it_once(small_raw:
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A year of e-invoices delivered as one zip reads to the same rows and kroner as the loose
     files, and the archive is opened once to list it and once to read it, not once per document
-    (which read its whole central directory every time: a zip of 8,000 documents took 256 s)."""
+    (which read its whole central directory every time: a zip of 8,000 documents took 128 s)."""
     from analysis.synthetic.oioubl_export import XML_FOLDER, write_oioubl
 
     loose = tmp_path / "loose"
