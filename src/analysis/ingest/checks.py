@@ -17,14 +17,14 @@ from .privacy import mask_sql
 from .relations import Relation
 from .schema import Column, FileKind
 
-MAX_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
+MAX_LINE_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
 # (condition on the parsed value {v}, reason) per column kind, checked in order.
 _CHECKS = {
     "int": [("{v} IS NULL", "is not a whole number")],
     "date": [("{v} IS NULL", "is not a valid date (expected dd-mm-yyyy)"),
              ("year({v}) NOT BETWEEN 1990 AND 2100", "is outside the years 1990-2100")],
     "amount": [("{v} IS NULL", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)"),
-               (f"abs({{v}}) >= {MAX_AMOUNT}", "is implausibly large (1 bn kr. or more)")],
+               (f"abs({{v}}) >= {MAX_LINE_AMOUNT}", "is implausibly large (1 bn kr. or more)")],
     "ean": [("NOT regexp_full_match({v}, '\\d{13}')", "is not a 13-digit EAN/GLN number"),
             ("NOT gln_check_digit_ok({v})", "has a wrong EAN/GLN check digit")],
     "cvr": [("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit CVR number")],

@@ -172,13 +172,12 @@ def build_reports(db_path: Path | None = None, only: list[str] | None = None, ru
         missing = [name for name in only if name not in notebooks]
         if missing:
             raise ParameterError(f"unknown notebook(s) {', '.join(missing)}; available: {', '.join(notebooks)}")
-        every = notebooks
-        notebooks = {name: notebooks[name] for name in only}
         if scenario:
-            params.refuse_unknown(scenario, set().union(*(declared_parameters(path) for path in every.values())),
-                                  "the build")
-            taken = set().union(*(declared_parameters(path) for path in notebooks.values()))
+            declared = {name: set(declared_parameters(path)) for name, path in notebooks.items()}
+            params.refuse_unknown(scenario, set().union(*declared.values()), "the build")
+            taken = set().union(*(declared[name] for name in only))
             scenario = {name: value for name, value in scenario.items() if name in taken}
+        notebooks = {name: notebooks[name] for name in only}
     resolved, checked = resolve(notebooks, db_path, {**(scenario or {}), **(parameters or {})})
     if run is None:  # the report year; a build of notebooks without one (the e-Boks case) uses this year
         run = str(next((c.year for c in checked.values() if getattr(c, "year", None)), date.today().year))
