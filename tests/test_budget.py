@@ -15,6 +15,8 @@ from analysis.formats import thousands
 from analysis.report.budget_table import PROPOSAL_GROUPS, format_tkr, proposal_table, table_html
 from analysis.errors import ParameterError
 
+EXCEL = Path(__file__).parent / "data" / "excel"  # .xls files LibreOffice saved (README there)
+
 
 def test_thousands_round_half_away_from_zero_like_a_printed_budget() -> None:
     assert thousands(-1_500_000) == -1500
@@ -61,6 +63,17 @@ def test_a_budget_workbook_is_read_from_its_first_sheet(tmp_path: Path) -> None:
     sheet.append(["Skoler", "2028", "3.000.000"])
     workbook.save(tmp_path / "budget.xlsx")
     assert current_budget(tmp_path / "budget.xlsx", (2027, 2028)) == {2027: Decimal("3500000.5"), 2028: 3_000_000}
+
+
+def test_the_teams_files_are_read_from_old_binary_excel_too(tmp_path: Path) -> None:
+    """KL's sheets and older budget systems write Excel 97-2003 (.xls); the same workbooks saved so by
+    LibreOffice read as their .xlsx do. A broken one is named, as a parameter error."""
+    assert current_budget(EXCEL / "budget.xls", (2027, 2028)) == {2027: Decimal("3500000.5"), 2028: 3_000_000}
+    assert price_index(EXCEL / "pl.xls") == {2026: Decimal("2.5"), 2027: Decimal("2.25")}
+    broken = tmp_path / "pl.xls"
+    broken.write_bytes((EXCEL / "pl.xls").read_bytes()[:600])
+    with pytest.raises(ParameterError, match=rf"^price_index_file: {broken}: not a readable Excel workbook"):
+        price_index(broken)
 
 
 @pytest.mark.parametrize("content, reason", [

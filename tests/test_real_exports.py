@@ -8,9 +8,10 @@ against a hand sum read from the XML with the standard library (an independent r
 from __future__ import annotations
 
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from helpers import CVR, EANS, LINE_HEADER, UNIT_HEADER, minimal_raw, query, uni
 
 from analysis.errors import InputError
 from analysis.ingest import discover, ingest
+from analysis.ingest.spreadsheets import SHEET_ROWS, Workbook, cell_text
 
 REALDATA = Path(__file__).parent / "data" / "realdata"  # copies of ../shared/realdata (README there)
+EXCEL = Path(__file__).parent / "data" / "excel"  # .xls files LibreOffice saved (README there)
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="tests/data/realdata is missing")
@@ -166,9 +169,10 @@ def test_zip_members_are_read_and_named_archive_member(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    raw.mkdir()
+def typed_workbook() -> openpyxl.Workbook:
+    """An export as a workbook, cells typed as Excel types them: a title row above a header, EANs
+    as numbers (one a float), dates as dates, an amount as Danish text, a sheet of notes that is no
+    kind. tests/data/excel/eksport.xls is this workbook saved by LibreOffice as Excel 97-2003."""
     book = openpyxl.Workbook()
     units = book.active
     units.title = "enheder"
@@ -185,7 +189,16 @@ def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> No
     orders = book.create_sheet("ordrer")
     orders.append(["Ordrenummer", "Ordredato", "EAN-nummer", "Leverandør CVR", "Beløb"])
     orders.append(["EH-1", date(2025, 1, 2), EANS[0], CVR, 1000])
-    book.save(raw / "eksport.xlsx")
+    notes = book.create_sheet("Noter")
+    notes.append(["Fejl", "Sand", "Dato", "Tal"])
+    notes.append(["=1/0", True, date(2025, 3, 31), 1234.5])
+    return book
+
+
+def test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    typed_workbook().save(raw / "eksport.xlsx")
     db = tmp_path / "e.duckdb"
     report = ingest(raw, db)
     assert report.rows_quarantined == 0
@@ -212,6 +225,87 @@ def test_an_excel_workbook_inside_a_zip_reads_like_the_workbook_itself(tmp_path:
                                               "mail.zip:bilag/eksport.xlsx:fakturalinjer"}
     same = "SELECT invoice_no, invoice_date, amount, is_ehandel FROM invoice_lines ORDER BY invoice_no"
     assert query(tmp_path / "z.duckdb", same) == query(tmp_path / "plain" / "e.duckdb", same)
+
+
+def test_an_old_binary_excel_workbook_reads_like_the_xlsx_it_was_saved_from(tmp_path: Path) -> None:
+    """Excel 97-2003 (.xls), as older systems export and KL's sheets come: every sheet, cell types
+    and kroner as the .xlsx gives them, also from a zip."""
+    (tmp_path / "xlsx").mkdir()
+    test_an_excel_workbook_is_read_with_its_cells_as_typed(tmp_path / "xlsx")
+    loose, zipped = tmp_path / "loose", tmp_path / "zipped"
+    loose.mkdir()
+    zipped.mkdir()
+    shutil.copy(EXCEL / "eksport.xls", loose / "eksport.xls")
+    with zipfile.ZipFile(zipped / "mail.zip", "w") as archive:
+        archive.write(EXCEL / "eksport.xls", "bilag/eksport.xls")
+    for folder, prefix in ((loose, "eksport.xls"), (zipped, "mail.zip:bilag/eksport.xls")):
+        db = tmp_path / f"{folder.name}.duckdb"
+        report = ingest(folder, db)
+        assert report.rows_quarantined == 0
+        assert {f.file for f in report.files} >= {f"{prefix}:{sheet}" for sheet in ("enheder", "fakturalinjer", "ordrer")}
+        for table in ("EXCLUDE (file) FROM invoice_lines", "EXCLUDE (municipality) FROM units", "FROM orders"):  # but names
+            assert query(db, f"SELECT * {table} ORDER BY ALL") == query(
+                tmp_path / "xlsx" / "e.duckdb", f"SELECT * {table} ORDER BY ALL"), table
+
+
+def test_an_xls_workbooks_cells_come_as_openpyxl_gives_them() -> None:
+    """Error cells as Excel shows them, booleans, dates (a number formatted as a date) and floats."""
+    with Workbook(EXCEL / "eksport.xls", "eksport.xls") as book:
+        assert book.format == "xls"
+        assert book.sheetnames == ["enheder", "fakturalinjer", "ordrer", "Noter"]
+        assert list(book.rows("Noter")) == [("Fejl", "Sand", "Dato", "Tal"),
+                                            ("#DIV/0!", True, datetime(2025, 3, 31), 1234.5)]
+        assert [cell_text(value) for value in next(iter(list(book.rows("enheder"))[3:]))][:2] == [EANS[0], "Den Lille Skole"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_xls_fixture_is_what_libreoffice_makes_of_the_typed_workbook(tmp_path: Path) -> None:
+    typed_workbook().save(tmp_path / "eksport.xlsx")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
+                    "xls:MS Excel 97", "--outdir", str(tmp_path / "out"), str(tmp_path / "eksport.xlsx")],
+                   check=True, capture_output=True, timeout=120)
+    with Workbook(tmp_path / "out" / "eksport.xls", "new") as new, Workbook(EXCEL / "eksport.xls", "fixture") as fixture:
+        assert new.sheetnames == fixture.sheetnames
+        for sheet in new.sheetnames:
+            assert list(new.rows(sheet)) == list(fixture.rows(sheet)), sheet
+
+
+def test_an_excel_name_on_other_content_is_read_for_what_it_is(tmp_path: Path) -> None:
+    """A system's "Excel export" is often a text table or an HTML page with an .xls name, or an .xlsx
+    renamed: the table and the workbook are read, the page is listed with what to do."""
+    raw = minimal_raw(tmp_path / "raw")
+    lines = (raw / "fakturalinjer.csv").read_bytes()
+    (raw / "fakturalinjer.csv").unlink()
+    (raw / "fakturalinjer.xls").write_bytes(lines.replace(b";", b"\t"))
+    book = openpyxl.Workbook()
+    book.active.append(["Ordrenummer", "Ordredato", "EAN-nummer", "Leverandør CVR", "Beløb"])
+    book.active.append(["EH-1", date(2025, 1, 2), EANS[0], CVR, 1000])
+    (raw / "ordrer.csv").unlink()
+    book.save(raw / "ordrer.xls")
+    (raw / "rapport.xls").write_text("<html><body><table><tr><td>Beløb</td></tr></table></body></html>")
+    db = tmp_path / "e.duckdb"
+    report = ingest(raw, db)
+    assert {(f.file, f.kind, f.rows_loaded) for f in report.files} >= {("fakturalinjer.xls", "invoice_lines", 3),
+                                                                      ("ordrer.xls", "orders", 1)}
+    assert any(": a web page or XML saved with an Excel name" in line and "(rapport.xls)" in line
+               for line in report.ignored_files)
+
+
+def test_a_sheet_that_fills_every_row_its_format_holds_is_said_to_be_cut_off(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SHEET_ROWS, "xlsx", 3)  # an .xlsx sheet holds 1,048,576 rows: too many for a test
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "ordrer.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.append(["Ordrenummer", "Ordredato", "EAN-nummer", "Leverandør CVR", "Beløb"])
+    book.active.append(["EH-1", date(2025, 1, 2), EANS[0], CVR, 1000])
+    book.active.append(["EH-2", date(2025, 1, 3), EANS[0], CVR, 2000])
+    book.save(raw / "ordrer.xlsx")
+    report = ingest(raw, tmp_path / "e.duckdb")
+    said = "ordrer.xlsx: the sheet fills all 3 rows an .xlsx sheet holds: the export was most likely cut off there"
+    assert any(warning.startswith(said) for warning in report.warnings)
+    assert "most likely cut off" in next(f.note for f in report.files if f.file == "ordrer.xlsx")
 
 
 def test_an_excel_workbook_of_one_kind_is_known_by_its_header_row(tmp_path: Path) -> None:
@@ -278,12 +372,12 @@ def test_files_of_no_known_kind_are_listed_with_counts_and_a_hint(tmp_path: Path
     raw = minimal_raw(tmp_path / "raw")
     for number in range(4):
         (raw / f"notat{number}.pdf").write_bytes(b"%PDF-1.4")
-    (raw / "gammel.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (raw / "gammel.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)  # a header, no workbook
     found = discover(raw)
     summary = found.skipped_summary()
     assert any(line.startswith("4 .pdf file(s): not a known kind of file") and "notat0.pdf, notat1.pdf, notat2.pdf, …"
                in line for line in summary)
-    assert any("save it as .xlsx" in line for line in summary)
+    assert any(": not a readable Excel workbook (" in line and "(gammel.xls)" in line for line in summary)
 
 
 def test_no_usable_rows_names_the_most_common_reasons_with_an_example(tmp_path: Path) -> None:

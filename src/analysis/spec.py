@@ -126,8 +126,8 @@ SPECS: dict[str, Spec] = _specs(
          "int", 0, 2100),
     Spec("amount_price_year", 0, "price level the amount was decided in, 0 for the table's own; another year is"
          " converted with price_index_file", "Beløbets prisniveau", "int", 0, 2100),
-    Spec("price_index_file", "", "CSV or Excel file of KL's yearly pris- og lønskøn in percent (a year and a PL"
-         " column), to convert the amount to the table's prices; empty for none", "Pris- og lønskøn"),
+    Spec("price_index_file", "", "CSV or Excel (.xlsx, .xls) file of KL's yearly pris- og lønskøn in percent (a year"
+         " and a PL column), to convert the amount to the table's prices; empty for none", "Pris- og lønskøn"),
     Spec("proposal", "ØU08", "the proposal's number (Nr.)", "Nr."),
     Spec("committee", "Økonomiudvalget", "the committee (Udvalg)", "Udvalg"),
     Spec("case", "eboks", "eboks for the e-Boks case of 2009, ehandel for the proposal ØU08", "Business case",
@@ -145,8 +145,8 @@ SPECS: dict[str, Spec] = _specs(
     Spec("expense_type", "Serviceudgifter", "the type of expense (Udgiftstype)", "Udgiftstype"),
     Spec("current_budget", 0.0, "current budget in kroner for the table's first row, the same each year, 0 for none",
          "Nuværende budget", "number", 0, 1e12),
-    Spec("budget_file", "", "CSV or Excel file of the affected area's budget lines (a year and an amount column),"
-         " summed per budget year for the table's first row; empty for none", "Budgetfil"),
+    Spec("budget_file", "", "CSV or Excel (.xlsx, .xls) file of the affected area's budget lines (a year and an amount"
+         " column), summed per budget year for the table's first row; empty for none", "Budgetfil"),
     Spec("fte_change", 0.0, "change in full-time staff (årsværk), 0 for none", "Personalekonsekvenser",
          "number", -10_000, 10_000),
     Spec("template_file", "", "the sections' fixed wording (Jinja2 markdown), empty for the package's template",

@@ -3,8 +3,8 @@ of the area a proposal changes, and the price and wage index (pris- og lønskøn
 
 The first row, "Nuværende budget", is the budget the change applies to. Which budget lines make
 up the affected area is the finance team's judgement, not the tool's (decision 93): they export
-those lines from the budget system (a CSV file or an Excel sheet) and the tool sums them per
-budget year, exactly. The price index is KL's yearly pris- og lønskøn, in percent, as the team
+those lines from the budget system (a CSV file or an Excel sheet, .xlsx or .xls) and the tool sums
+them per budget year, exactly. The price index is KL's yearly pris- og lønskøn, in percent, as the team
 copies it from KL's sheet (decision 94). Both name the file, line and reason for anything they
 cannot read.
 """
@@ -17,7 +17,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 
 YEAR_HEADERS = ("budgetår", "år", "aar", "year", "budget year")
 AMOUNT_HEADERS = ("beløb", "beløb (kr.)", "beløb i kr.", "budget", "kr.", "amount")
@@ -52,22 +52,19 @@ def _year(value: object) -> int:
     return int(text)
 
 
-def _tables(path: Path) -> list[list[list[object]]]:
-    """The file's rows as cells, in each way it can be read: an Excel workbook's first sheet, or a CSV
-    file (UTF-8 or Windows-1252) split at ';', tab or ',' (a title line above the headers may hold
-    any of them, so the headers decide)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl  # imported only where a workbook is read
+def _tables(path: Path, parameter: str) -> list[list[list[object]]]:
+    """The file's rows as cells, in each way it can be read: an Excel workbook's first sheet (.xlsx or
+    the binary .xls KL's sheets come as), or a CSV file (UTF-8 or Windows-1252) split at ';', tab or
+    ',' (a title line above the headers may hold any of them, so the headers decide)."""
+    from .spreadsheets import OLE2_MAGIC, ZIP_MAGIC, Workbook
 
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises several types for a broken or encrypted file
-            raise ParameterError(f"budget_file: {path}: not a readable Excel workbook ({error})") from error
-        try:
-            return [[list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]]
-        finally:
-            workbook.close()
     data = path.read_bytes()
+    if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        try:
+            with Workbook(path, str(path)) as book:
+                return [[list(row) for row in book.rows(book.sheetnames[0])]]
+        except InputError as error:
+            raise ParameterError(f"{parameter}: {error}") from error
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -98,7 +95,7 @@ def _lines(path: Path, parameter: str, value_headers: tuple[str, ...], noun: str
     """(line number, year, value) for every line that is not blank."""
     if not path.is_file():
         raise ParameterError(f"{parameter}: {path} does not exist")
-    rows, header, year_at, value_at = _columns(path, _tables(path), parameter, value_headers)
+    rows, header, year_at, value_at = _columns(path, _tables(path, parameter), parameter, value_headers)
     found = []
     for number, row in enumerate(rows[header + 1:], start=header + 2):
         if all(cell is None or str(cell).strip() == "" for cell in row):

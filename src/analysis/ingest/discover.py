@@ -58,7 +58,7 @@ class Found:
     kind: FileKind
     name: str
     path: Path
-    format: str  # csv | parquet | xlsx | xml
+    format: str  # csv | parquet | workbook | xml
     sheet: str | None = None
     documents: tuple[Document, ...] = ()
 
@@ -123,8 +123,6 @@ class _Walker:
             self.parquet(Path(path), label)
         elif suffix in EXCEL_SUFFIXES:
             self.workbook(Path(path), label)
-        elif suffix == ".xls":
-            self.skip(label, "an old Excel (.xls) workbook: save it as .xlsx")
         else:
             with open(path, "rb") as handle:
                 head = handle.read(65536)
@@ -161,7 +159,7 @@ class _Walker:
         elif suffix in TABLE_SUFFIXES:
             self.table(Path(path), label)
         else:
-            self.skip(label, f"not a known kind of file (tables: {', '.join(TABLE_SUFFIXES)}, .xlsx, .parquet;"
+            self.skip(label, f"not a known kind of file (tables: {', '.join(TABLE_SUFFIXES + EXCEL_SUFFIXES)}, .parquet;"
                              " XML e-invoices; .zip)")
 
     def table(self, path: Path, label: str) -> None:
@@ -192,8 +190,22 @@ class _Walker:
         self.result.sources.append(Found(kind, label, path, "parquet"))
 
     def workbook(self, path: Path, label: str) -> None:
-        from .spreadsheets import sheets, sniff_kind
+        """An Excel file: a workbook's sheets, or, for a file that only carries an Excel name, the text
+        table it holds (a system's "Excel export" is often CSV or an HTML page)."""
+        from .spreadsheets import OLE2_MAGIC, ZIP_MAGIC, sheets, sniff_kind
 
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if not head.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+            start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+            if start.startswith((b"<html", b"<!doctype", b"<table", b"<meta", b"<?xml")):
+                self.skip(label, "a web page or XML saved with an Excel name, not a workbook: open it in Excel"
+                                 " and save it as .xlsx (or as CSV)")
+            elif b"\x00" in head or head[:2] in _WRAPPINGS:
+                self.skip(label, "not an Excel workbook, nor text: open it in Excel and save it as .xlsx")
+            else:
+                self.table(path, label)  # a text table with an Excel name
+            return
         try:
             found = sheets(path, label)
         except InputError as error:
@@ -204,7 +216,7 @@ class _Walker:
             if kind is None:
                 self.skip(name, f"no row among its first rows fits a known kind; {_hint()}")
             else:
-                self.result.sources.append(Found(kind, name, path, "xlsx", sheet=sheet))
+                self.result.sources.append(Found(kind, name, path, "workbook", sheet=sheet))
 
     def archive(self, path: Path, label: str) -> None:
         """A zip: every member classified like a file, named ``archive.zip:member``; XML members

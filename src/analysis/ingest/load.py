@@ -231,10 +231,10 @@ def open_found(item: Found) -> tuple[SourceFile, Iterator]:
     """Open a discovered source with its reader: check its header now, rows later."""
     if item.format == "xml":
         return open_documents(item.kind, list(item.documents), item.name, item.path)
-    if item.format == "xlsx":
-        from .spreadsheets import open_xlsx
+    if item.format == "workbook":
+        from .spreadsheets import open_workbook
 
-        return open_xlsx(item.path, item.kind, item.name, item.sheet)
+        return open_workbook(item.path, item.kind, item.name, item.sheet)
     return open_source(item.path, item.kind, item.name, item.format)
 
 
@@ -386,7 +386,8 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, 
                        " ORDER BY rows DESC, column_name", [order]).fetchall()]
         unpriced = (f"{row[6]:,} quarantined row(s) without a readable amount, so not in the kroner read"
                     if row[6] else "")
-        note = "; ".join(n for n in (source.encoding_note, *source.notes, unpriced, *blanked) if n)
+        note = "; ".join(n for n in (source.encoding_note, *source.notes, *source.warnings, unpriced, *blanked) if n)
+        report.warnings.extend(f"{source.name}: {warning}" for warning in source.warnings)
         result = FileResult(source.name, source.kind.name, *row, note=note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
                 or result.amount_loaded + result.amount_quarantined != result.amount_read):

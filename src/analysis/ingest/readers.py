@@ -27,7 +27,7 @@ CHUNK_ROWS = 100_000
 MAX_LINE_BYTES = 1_000_000  # a longer line is quarantined unread, so one broken line cannot exhaust memory
 TOO_LONG = "\ufdd0line-too-long\ufdd0"  # stands in for such a line (a Unicode non-character)
 DELIMITERS = (";", ",", "\t", "|")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FIELD_SHIFT_HINT = ("a separator inside a value that is not quoted? The row is left out rather than read"
                     " with its values in the wrong columns")
 csv.field_size_limit(sys.maxsize // 2**32)  # real exports have long free-text fields
@@ -55,6 +55,7 @@ class SourceFile:
     header_lines: int = 1  # CSV: 2 for a KMD Custom Data file (technical names, then own names)
     guarded: bool = False  # CSV: fields written as ="…" (Excel's guard against number conversion)
     notes: list[str] = field(default_factory=list)  # said in the reconciliation (documents read, …)
+    warnings: list[str] = field(default_factory=list)  # said in the reconciliation and on the console
 
     def __post_init__(self) -> None:
         self.name = self.name or self.path.name
@@ -222,16 +223,16 @@ def open_source(path: Path, kind: FileKind, name: str = "", file_format: str = "
     """Open a raw file: check its header now, and return an iterator over its rows in chunks.
 
     ``name`` names it in messages (default: the file name); ``file_format`` is ``csv``, ``parquet``
-    or ``xlsx`` (default: from the file name).
+    or ``workbook`` (default: from the file name).
     """
     name = name or path.name
     file_format = file_format or ("parquet" if parquet_glob(path) is not None
-                                  else "xlsx" if path.suffix.lower() in EXCEL_SUFFIXES else "csv")
+                                  else "workbook" if path.suffix.lower() in EXCEL_SUFFIXES else "csv")
     if file_format == "parquet":
         return _open_parquet(path, kind, name)
-    if file_format == "xlsx":
-        from .spreadsheets import open_xlsx  # openpyxl is imported only where a workbook is read
-        return open_xlsx(path, kind, name)
+    if file_format == "workbook":
+        from .spreadsheets import open_workbook  # the Excel readers are imported only where a workbook is read
+        return open_workbook(path, kind, name)
     return _open_csv(path, kind, name)
 
 

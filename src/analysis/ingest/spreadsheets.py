@@ -1,16 +1,23 @@
-"""Excel workbooks (.xlsx) as raw sources: the header row found, cells taken as Excel typed them.
+"""Excel workbooks (.xlsx, and the old binary .xls) as raw sources: the header row found, cells
+taken as Excel typed them.
 
-Analysts receive most exports as workbooks. A workbook is read with openpyxl in read-only mode
-(row by row, so a large sheet does not sit in memory). Which sheet: one named after a file kind
-(``fakturalinjer``, ``enheder``, …) is that kind, so one workbook can hold several kinds; otherwise
-the first sheet, of the kind the file name or its header row says. The header row is the first of
-the first ``HEADER_SEARCH_ROWS`` rows that has every required column (titles and blank rows above
-it are skipped); KMD's Custom Data layout (technical names, then own names) is read by its second row.
+Analysts receive most exports as workbooks, and older systems (and KL's own sheets) still write the
+binary Excel 97-2003 format. A workbook is opened by what its bytes are, not by its name: an
+Office Open XML workbook (a zip) with openpyxl in read-only mode (row by row, so a large sheet does
+not sit in memory), a binary one with xlrd (an .xls sheet holds at most 65,536 rows). Which sheet:
+one named after a file kind (``fakturalinjer``, ``enheder``, …) is that kind, so one workbook can
+hold several kinds; otherwise the first sheet, of the kind the file name or its header row says.
+The header row is the first of the first ``HEADER_SEARCH_ROWS`` rows that has every required
+column (titles and blank rows above it are skipped); KMD's Custom Data layout (technical names,
+then own names) is read by its second row.
 
 Cells become the text the common parsing expects: numbers exactly as stored (``1234.5`` → ``1234,5``,
 read with the decimal comma like a Danish CSV, so text cells such as ``1.234,50`` parse too;
 a whole number stored as a float, as an EAN often is, loses its ``.0``), dates as ``yyyy-mm-dd``,
-``TRUE``/``FALSE`` as ``ja``/``nej``.
+``TRUE``/``FALSE`` as ``ja``/``nej``, an error cell as Excel shows it (``#DIV/0!``).
+
+A sheet that fills every row its format holds was most likely cut off by the system that wrote it;
+the rows are read, and the reconciliation and the console say so.
 """
 
 from __future__ import annotations
@@ -50,13 +57,87 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _load(path: Path, name: str):
-    import openpyxl  # a well-kept reader of the format; imported only where a workbook is read
+ZIP_MAGIC = b"PK\x03\x04"  # Office Open XML (.xlsx, .xlsm): a zip
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a binary Office file: Excel 97-2003 (.xls)
+SHEET_ROWS = {"xlsx": 1_048_576, "xls": 65_536}  # the most rows a sheet of each format holds
 
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several types for a broken or encrypted file
-        raise InputError(f"{name}: not a readable Excel workbook ({error.__class__.__name__}: {error})") from error
+
+class Workbook:
+    """One workbook's sheets as rows of Python values, whichever Excel format holds it.
+
+    Opened by its first bytes, so an .xlsx saved with an .xls name (or the reverse) reads too.
+    Errors name the file as ``name`` and are InputErrors.
+    """
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.name = name
+        self._handle = None
+        with Path(path).open("rb") as handle:
+            head = handle.read(8)
+        try:
+            if head.startswith(ZIP_MAGIC):
+                import openpyxl  # a well-kept reader of the format; imported only where a workbook is read
+
+                self.format = "xlsx"
+                self._handle = Path(path).open("rb")  # a handle, as openpyxl refuses a path not named .xlsx
+                self._book = openpyxl.load_workbook(self._handle, read_only=True, data_only=True)
+                self.sheetnames: list[str] = list(self._book.sheetnames)
+            elif head.startswith(OLE2_MAGIC):
+                import xlrd  # the well-kept reader of the binary format (xlrd 2 reads .xls only)
+
+                self.format = "xls"
+                self._book = xlrd.open_workbook(path, on_demand=True)
+                self.sheetnames = list(self._book.sheet_names())
+            else:
+                raise InputError(f"{name}: not an Excel workbook (neither .xlsx nor the binary .xls format)")
+        except InputError:
+            raise
+        except Exception as error:  # both readers raise several types for a broken or encrypted file
+            if self._handle is not None:
+                self._handle.close()
+            raise InputError(f"{name}: not a readable Excel workbook ({error.__class__.__name__}: {error})") from error
+
+    def rows(self, sheet: str) -> Iterator[tuple]:
+        """The sheet's rows, each a tuple of cell values (None for an empty cell)."""
+        if self.format == "xlsx":
+            yield from self._book[sheet].iter_rows(values_only=True)
+            return
+        import xlrd
+
+        table = self._book.sheet_by_name(sheet)
+        for row in table.get_rows():
+            yield tuple(_xls_value(cell, self._book.datemode, xlrd) for cell in row)
+
+    def close(self) -> None:
+        if self.format == "xlsx":
+            self._book.close()
+            self._handle.close()
+        else:
+            self._book.release_resources()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _xls_value(cell, datemode: int, xlrd) -> object:
+    """A binary-format cell as openpyxl gives an .xlsx cell: text, a float, a datetime for a cell
+    formatted as a date, a bool, an error as its text, None when empty."""
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return xlrd.xldate_as_datetime(cell.value, datemode)
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERROR")
+    return cell.value
+
+
+def _first_rows(book: Workbook, sheet: str) -> list[list[str]]:
+    return [[cell_text(v) for v in row] for _, row in zip(range(HEADER_SEARCH_ROWS), book.rows(sheet))]
 
 
 def _header(rows: list[list[str]], kind: FileKind | None) -> tuple[int, list[str], FileKind | None]:
@@ -77,36 +158,24 @@ def _header(rows: list[list[str]], kind: FileKind | None) -> tuple[int, list[str
 def sheets(path: Path, name: str) -> list[tuple[str, str, FileKind | None]]:
     """The sheets to read: (sheet, label, kind) — every sheet named after a kind, else the first sheet
     (kind from the file name, or None: to be found from its header row)."""
-    book = _load(path, name)
-    try:
+    with Workbook(path, name) as book:
         named = [(sheet, f"{name}:{sheet}", kind_for_file(sheet)) for sheet in book.sheetnames]
         named = [item for item in named if item[2] is not None]
         return named or [(book.sheetnames[0], name, kind_for_file(Path(name).name))]
-    finally:
-        book.close()
 
 
 def sniff_kind(path: Path, name: str, sheet: str) -> FileKind | None:
     """The kind a sheet's header row says, if any."""
-    book = _load(path, name)
-    try:
-        rows = [[cell_text(v) for v in row] for _, row in
-                zip(range(HEADER_SEARCH_ROWS), book[sheet].iter_rows(values_only=True))]
-    finally:
-        book.close()
-    return _header(rows, None)[2]
+    with Workbook(path, name) as book:
+        return _header(_first_rows(book, sheet), None)[2]
 
 
-def open_xlsx(path: Path, kind: FileKind, name: str, sheet: str | None = None
-              ) -> tuple[SourceFile, Iterator[pa.Table]]:
+def open_workbook(path: Path, kind: FileKind, name: str, sheet: str | None = None
+                  ) -> tuple[SourceFile, Iterator[pa.Table]]:
     """Open one sheet of a workbook: check its header row now, stream its rows as chunks of text."""
-    book = _load(path, name)
-    sheet = sheet or book.sheetnames[0]
-    try:
-        rows = [[cell_text(v) for v in row] for _, row in
-                zip(range(HEADER_SEARCH_ROWS), book[sheet].iter_rows(values_only=True))]
-    finally:
-        book.close()
+    with Workbook(path, name) as book:
+        sheet = sheet or book.sheetnames[0]
+        rows = _first_rows(book, sheet)
     last, headers, found = _header(rows, kind)
     if found is None:  # no row has the columns: say what the first row has
         check_headers(name, kind, headers)
@@ -115,11 +184,11 @@ def open_xlsx(path: Path, kind: FileKind, name: str, sheet: str | None = None
     source = SourceFile(path, kind, mapping, decimal=",", name=name, format="rows")
 
     def chunks() -> Iterator[pa.Table]:
-        book = _load(path, name)
-        try:
+        with Workbook(path, name) as book:
             chunk = empty_chunk(kind)
             width = len(headers)
-            for number, row in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+            number = 0
+            for number, row in enumerate(book.rows(sheet), start=1):
                 if number <= last + 1:
                     continue
                 record = [cell_text(v) for v in row]
@@ -133,9 +202,10 @@ def open_xlsx(path: Path, kind: FileKind, name: str, sheet: str | None = None
                 if len(chunk["_line"]) >= CHUNK_ROWS:
                     yield to_table(chunk)
                     chunk = empty_chunk(kind)
+            if number >= SHEET_ROWS[book.format]:  # said before the last chunk, which a reader may not pass
+                source.warnings.append(f"the sheet fills all {number:,} rows an .{book.format} sheet holds:"
+                                       " the export was most likely cut off there; export the period in parts")
             if chunk["_line"]:
                 yield to_table(chunk)
-        finally:
-            book.close()
 
     return source, chunks()
