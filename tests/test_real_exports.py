@@ -243,6 +243,8 @@ def test_an_old_binary_excel_workbook_reads_like_the_xlsx_it_was_saved_from(tmp_
         report = ingest(folder, db)
         assert report.rows_quarantined == 0
         assert {f.file for f in report.files} >= {f"{prefix}:{sheet}" for sheet in ("enheder", "fakturalinjer", "ordrer")}
+        assert f"1 workbook sheet(s): only a workbook's sheets named after a kind (enheder, fakturalinjer, ordrer, …)" \
+               f" are read, else its first sheet ({prefix}:Noter)" in report.ignored_files
         for table in ("EXCLUDE (file) FROM invoice_lines", "EXCLUDE (municipality) FROM units", "FROM orders"):  # but names
             assert query(db, f"SELECT * {table} ORDER BY ALL") == query(
                 tmp_path / "xlsx" / "e.duckdb", f"SELECT * {table} ORDER BY ALL"), table

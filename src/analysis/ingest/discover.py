@@ -72,11 +72,16 @@ class Discovery:
         """One line per reason and file type, with a count and up to three names."""
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for name, reason in self.skipped:
-            groups[(PurePosixPath(name.split(":")[-1]).suffix.lower() or "(no extension)", reason)].append(name)
+            parts = name.split(":")
+            if len(parts) > 1 and PurePosixPath(parts[-2]).suffix.lower() in EXCEL_SUFFIXES:
+                what = "workbook sheet(s)"  # book.xlsx:Noter
+            else:
+                what = f"{PurePosixPath(parts[-1]).suffix.lower() or '(no extension)'} file(s)"
+            groups[(what, reason)].append(name)
         lines = []
-        for (suffix, reason), names in sorted(groups.items(), key=lambda item: -len(item[1])):
+        for (what, reason), names in sorted(groups.items(), key=lambda item: -len(item[1])):
             shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
-            lines.append(f"{len(names)} {suffix} file(s): {reason} ({shown})")
+            lines.append(f"{len(names)} {what}: {reason} ({shown})")
         return lines
 
 
@@ -207,10 +212,13 @@ class _Walker:
                 self.table(path, label)  # a text table with an Excel name
             return
         try:
-            found = sheets(path, label)
+            found, unread = sheets(path, label)
         except InputError as error:
             self.skip(label, str(error).split(": ", 1)[-1])
             return
+        for name in unread:
+            self.skip(name, "only a workbook's sheets named after a kind"
+                            f" ({', '.join(kind.prefixes[0] for kind in FILE_KINDS[:3])}, …) are read, else its first sheet")
         for sheet, name, kind in found:
             kind = kind or sniff_kind(path, label, sheet)
             if kind is None:

@@ -155,13 +155,15 @@ def _header(rows: list[list[str]], kind: FileKind | None) -> tuple[int, list[str
     return -1, rows[0] if rows else [], None
 
 
-def sheets(path: Path, name: str) -> list[tuple[str, str, FileKind | None]]:
-    """The sheets to read: (sheet, label, kind) — every sheet named after a kind, else the first sheet
-    (kind from the file name, or None: to be found from its header row)."""
+def sheets(path: Path, name: str) -> tuple[list[tuple[str, str, FileKind | None]], list[str]]:
+    """The sheets to read, (sheet, label, kind) — every sheet named after a kind, else the first sheet
+    (kind from the file name, or None: to be found from its header row) — and the labels of the
+    sheets left unread, so that they can be listed."""
     with Workbook(path, name) as book:
         named = [(sheet, f"{name}:{sheet}", kind_for_file(sheet)) for sheet in book.sheetnames]
         named = [item for item in named if item[2] is not None]
-        return named or [(book.sheetnames[0], name, kind_for_file(Path(name).name))]
+        read = named or [(book.sheetnames[0], name, kind_for_file(Path(name).name))]
+        return read, [f"{name}:{sheet}" for sheet in book.sheetnames if sheet not in {item[0] for item in read}]
 
 
 def sniff_kind(path: Path, name: str, sheet: str) -> FileKind | None:
