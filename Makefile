@@ -68,5 +68,6 @@ bench: database
 	$(BIN)/python benchmarks/bench_build.py --db $(DB)
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_xml.py
+	$(BIN)/python benchmarks/bench_excel.py
 	$(BIN)/python benchmarks/bench_classification.py
 	$(BIN)/python benchmarks/bench_explorer.py --db $(DB)

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -250,14 +250,34 @@ def test_an_old_binary_excel_workbook_reads_like_the_xlsx_it_was_saved_from(tmp_
                 tmp_path / "xlsx" / "e.duckdb", f"SELECT * {table} ORDER BY ALL"), table
 
 
-def test_an_xls_workbooks_cells_come_as_openpyxl_gives_them() -> None:
-    """Error cells as Excel shows them, booleans, dates (a number formatted as a date) and floats."""
+def test_an_xls_workbooks_cells_come_typed() -> None:
+    """Text, numbers, booleans and dates (a number formatted as a date) as Python values; an error
+    cell (#DIV/0!) is empty, as calamine gives it."""
     with Workbook(EXCEL / "eksport.xls", "eksport.xls") as book:
         assert book.format == "xls"
         assert book.sheetnames == ["enheder", "fakturalinjer", "ordrer", "Noter"]
-        assert list(book.rows("Noter")) == [("Fejl", "Sand", "Dato", "Tal"),
-                                            ("#DIV/0!", True, datetime(2025, 3, 31), 1234.5)]
-        assert [cell_text(value) for value in next(iter(list(book.rows("enheder"))[3:]))][:2] == [EANS[0], "Den Lille Skole"]
+        assert list(book.rows("Noter")) == [["Fejl", "Sand", "Dato", "Tal"], ["", True, date(2025, 3, 31), 1234.5]]
+        assert [cell_text(value) for value in list(book.rows("enheder"))[3]][:2] == [EANS[0], "Den Lille Skole"]
+
+
+def test_an_error_cell_in_a_required_column_quarantines_its_row(tmp_path: Path) -> None:
+    """A formula's error (here #DIV/0!, as LibreOffice computed it) is read as empty: the amount of
+    an invoice line is required, so the line is quarantined, not loaded as 0."""
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "fakturalinjer.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.append(LINE_HEADER)
+    book.active.append(["F1", 1, date(2025, 1, 10), EANS[0], CVR, "Kontor A/S", "44121701", "Papir", 100, "", ""])
+    book.active.append(["F2", 1, date(2025, 1, 10), EANS[0], CVR, "Kontor A/S", "44121701", "Papir", "=1/0", "", ""])
+    book.save(tmp_path / "fakturalinjer.xlsx")
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice), which computes the formula's error, is not installed")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "xls:MS Excel 97",
+                    "--outdir", str(raw), str(tmp_path / "fakturalinjer.xlsx")], check=True, capture_output=True, timeout=120)
+    report = ingest(raw, tmp_path / "e.duckdb")
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert (lines.file, lines.rows_read, lines.rows_loaded, lines.rows_quarantined) == ("fakturalinjer.xls", 2, 1, 1)
+    assert query(tmp_path / "e.duckdb", "SELECT line, column_name FROM quarantine") == [(3, "amount")]
 
 
 @pytest.mark.slow

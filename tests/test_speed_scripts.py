@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
     (["bench_scale.py", "--municipalities", "2", "--years", "2025-2025", "--scale", "0.2", "--repeat", "1"],
      ["longest steps (median run): checking and loading invoice_lines", "floor: the invoice Parquet"]),
     (["bench_xml.py", "--scale", "0.02", "--repeat", "1"], ["documents/s", "CSV ingest (baseline)", "KMD / CSV lines per second"]),
+    (["bench_excel.py", "--scale", "0.02", "--lines", "500", "--repeat", "1"],
+     ["CSV ingest (baseline): 500 invoice lines", ".xlsx ingest: 500 invoice lines", "xlsx / CSV lines per second"]),
     (["bench_classification.py", "--municipalities", "1", "--years", "2025-2025", "--scale", "0.1", "--repeat", "1"],
      ["classification / invoice step", "purchase lines by key: art"]),
     pytest.param(["bench_explorer.py", "--scale", "0.2", "--moves", "2", "--loads", "1"],

@@ -27,7 +27,7 @@ CHUNK_ROWS = 100_000
 MAX_LINE_BYTES = 1_000_000  # a longer line is quarantined unread, so one broken line cannot exhaust memory
 TOO_LONG = "\ufdd0line-too-long\ufdd0"  # stands in for such a line (a Unicode non-character)
 DELIMITERS = (";", ",", "\t", "|")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")  # spreadsheets (spreadsheets.py)
 FIELD_SHIFT_HINT = ("a separator inside a value that is not quoted? The row is left out rather than read"
                     " with its values in the wrong columns")
 csv.field_size_limit(sys.maxsize // 2**32)  # real exports have long free-text fields
