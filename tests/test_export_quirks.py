@@ -319,3 +319,31 @@ def test_typed_parquet_amounts_with_more_than_two_decimals_are_quarantined_not_r
     assert query(db, "SELECT invoice_no, amount FROM invoice_lines ORDER BY 1") == [
         ("F1", Decimal("100.50")), ("F3", Decimal("1000.00"))]
     assert [q[2] for q in quarantine(db)] == ["amount"]
+
+
+def test_the_exports_own_totals_row_is_not_a_purchase_and_checks_the_file(tmp_path: Path) -> None:
+    """Reports end with "I alt" and the sum of the amount column. The row is quarantined as the
+    export's totals row (not "Linjenummer is missing"), and its amount is held against the other
+    rows: equal says the file is whole, different is a warning. A supplier named "Total" on a full
+    row is a purchase."""
+    rows = [f"F1;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Kuglepenne;1.000,00;EH-1;",
+            f"F2;1;15-01-2025;{EANS[0]};{CVR};Total;44121701;Blæk;3.000,00;N/A;",
+            f"F3;1;20-01-2025;{EANS[1]};{CVR};Kontor A/S;80111600;Vikar;5.000,00;N/A;"]
+    raw = _lines(minimal_raw(tmp_path / "raw"), [*rows, "I alt:;;;;;;;;9.000,00;;"])
+    report = ingest(raw, tmp_path / "whole.duckdb")
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert (lines.rows_read, lines.rows_loaded, lines.rows_quarantined) == (4, 3, 1)
+    assert (lines.amount_read, lines.amount_quarantined) == (Decimal("18000.00"), Decimal("9000.00"))  # read = loaded + quarantined
+    assert "the export's own totals row (line 5, “I alt”) says 9,000.00 kr., which the other rows add up to" in lines.note
+    assert not any("totals row" in warning for warning in report.warnings)
+    assert quarantine(tmp_path / "whole.duckdb") == [
+        ("fakturalinjer.csv", 5, None, None, "is the export's own totals row (I alt), not a purchase")]
+    assert query(tmp_path / "whole.duckdb", "SELECT supplier_name FROM invoice_lines WHERE invoice_no = 'F2'") == [("Total",)]
+
+    raw = _lines(minimal_raw(tmp_path / "cut"), [*rows[:2], "Subtotal Skoler;;;;;;;;4.000,00;;", rows[2],
+                                                 ";;Total;;;;;;9.500,00;;"])  # the label in the date column
+    report = ingest(raw, tmp_path / "cut.duckdb")
+    said = ("fakturalinjer.csv: the last of the export's 2 totals rows (line 6, “Total”) says 9,500.00 kr., but the"
+            " other rows add up to 9,000.00 kr. (a difference of 500.00 kr.): the export may be cut off or filtered")
+    assert any(warning.startswith(said) for warning in report.warnings), report.warnings
+    assert [row[1] for row in quarantine(tmp_path / "cut.duckdb")] == [4, 6]

@@ -18,6 +18,10 @@ from .relations import Relation
 from .schema import Column, FileKind
 
 MAX_LINE_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error, not a purchase
+# A report's own total as exports write it in a text field of its last rows: "I alt", "Total:",
+# "I alt Skoler" (a group's subtotal). Only a row that lacks a required value can be one, so a
+# purchase is never taken for a total.
+TOTALS_LABEL = r"(i alt|i alt .+|total|totalt|totaler|total i alt|sum|sum i alt|samlet|samlet sum|hovedtotal|grand total|subtotal|subtotal .+)[:.]?"
 # (condition on the parsed value {v}, reason) per column kind, checked in order.
 _CHECKS = {
     "int": [("{v} IS NULL", "is not a whole number")],
@@ -38,6 +42,18 @@ _CHECKS = {
 def _present(column: Column) -> str:
     """SQL: the column has a value (a typed value, or text that is not blank)."""
     return f"(p_{column.name} IS NOT NULL OR nullif({column.name}, '') IS NOT NULL)"  # the text is trimmed
+
+
+def _totals_label(kind: FileKind) -> str:
+    """SQL: the label of the export's own totals row ("I alt") for a row that lacks a required value
+    and holds such a label in a text field, else NULL. Evaluated only for rows that lack a value
+    (a CASE), so it costs nothing on good rows."""
+    required = [c for c in kind.columns if c.required]
+    texts = [c.name for c in kind.columns if c.kind != "personal"]
+    if not required or not texts:
+        return "NULL::VARCHAR"
+    found = ", ".join(f"CASE WHEN regexp_full_match(lower({name}), '{TOTALS_LABEL}') THEN {name} END" for name in texts)
+    return f"CASE WHEN NOT ({' AND '.join(_present(c) for c in required)}) THEN coalesce({found}) END"
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,9 @@ def _checks(kind: FileKind, extra: list[tuple[str, str, str]], lookup: Lookup | 
     checks, which it passed when its table was loaded (the EAN check digit of 50 m invoice lines
     was a fifth of the checking), and a value not found is a problem after all other checks.
     """
-    checks = [("_error IS NOT NULL", "{'col': NULL, 'why': _error}")]
+    checks = [("_error IS NOT NULL", "{'col': NULL, 'why': _error}"),
+              ("_totals IS NOT NULL", "{'col': NULL, 'why': 'is the export''s own totals row (' || rtrim(_totals, ':. ') || '),"
+                                      " not a purchase'}")]
     checks += [(condition, f"{{'col': '{column_name}', 'why': {reason}}}") for condition, column_name, reason in first]
     for column in kind.columns:
         name = column.name
@@ -133,6 +151,7 @@ def check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: li
                  f" {first_blank} AS _blanked FROM (SELECT *, {flagged} FROM ({union}))")
     else:
         union = f"SELECT *, NULL::STRUCT(col VARCHAR, why VARCHAR, value VARCHAR) AS _blanked FROM ({union})"
+    union = f"SELECT *, {_totals_label(kind)} AS _totals FROM ({union})"
     amount = kind.amount_column or "NULL::DECIMAL(18, 2)"  # in the table being built
     # Each check is a column of its own, computed once per row; the CASE then picks the first
     # failing one. (Inside a CASE, DuckDB does not share sub-expressions: the EAN check digit
@@ -144,7 +163,7 @@ def check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: li
     problem = "CASE " + " ".join(f"WHEN _check_{i} THEN {why}" for i, (_, why) in enumerate(checks)) + " END"
     con.execute(f"""
         CREATE TABLE {table} AS
-        SELECT _file, _line, {select}, _file_order, problem, problem_value, _blanked FROM (
+        SELECT _file, _line, {select}, _file_order, problem, problem_value, _blanked, _totals FROM (
             SELECT *, CASE WHEN problem IS NOT NULL THEN {_problem_value(kind)} END AS problem_value FROM (
                 SELECT *, {problem} AS problem FROM (SELECT *, {flags} FROM ({union}))))""",
                 [value for r in relations for value in r.parameters])
@@ -183,8 +202,14 @@ def check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: li
             SELECT _file_order, _file, '{kind.name}', _blanked.col, _blanked.why, count(*),
                    {mask_sql("min(_blanked.value)")}
             FROM {table} WHERE problem IS NULL AND _blanked IS NOT NULL GROUP BY ALL""")
+        if kind.amount_column is not None:  # the file's own total against its other rows
+            con.execute(f"""INSERT INTO export_totals
+                SELECT _file_order, arg_max(_line, _line), arg_max(_totals, _line), arg_max({amount}, _line),
+                       count(*), (SELECT coalesce(sum({amount}), 0) FROM {table} o
+                                  WHERE o._file_order = t._file_order AND o._totals IS NULL)
+                FROM {table} t WHERE _totals IS NOT NULL AND problem.why LIKE 'is the export%' GROUP BY _file_order""")
         con.execute(f"DELETE FROM {table} WHERE problem IS NOT NULL")
-        for helper in ("_file_order", "problem", "problem_value", "_blanked") + (() if keep_position else ("_file", "_line")):
+        for helper in ("_file_order", "problem", "problem_value", "_blanked", "_totals") + (() if keep_position else ("_file", "_line")):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {helper}")
         if keep_position:  # renamed rather than written twice: the position columns of 50 m lines cost
             con.execute(f"ALTER TABLE {table} RENAME _file TO file")

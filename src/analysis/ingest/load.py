@@ -246,6 +246,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
     )
     con.execute("CREATE TABLE blanked_values (file_order INTEGER, file VARCHAR, kind VARCHAR, column_name VARCHAR,"
                 " reason VARCHAR, rows BIGINT, example VARCHAR)")
+    con.execute("CREATE TEMP TABLE export_totals (file_order INTEGER, line BIGINT, label VARCHAR, amount DECIMAL(18, 2),"
+                " rows BIGINT, others DECIMAL(18, 2))")  # each file's own totals rows ("I alt"), see _total_note
     counts: dict[int, tuple] = {}  # per source (by its order): rows and kroner read, loaded, quarantined
 
     def load(kind: FileKind, select: str, extra: list[tuple[str, str, str]], after=None,
@@ -371,6 +373,26 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         _record_meta(con, raw_dir, municipality, order_match, report.fingerprint)
 
 
+def _total_note(found: tuple | None) -> tuple[str, bool]:
+    """What a file's own totals row ("I alt") says beside its other rows, and whether they differ.
+
+    The row is quarantined as not a purchase (so its kroner are in the kroner read and quarantined);
+    its amount checks that the file was read whole: a total that differs from the other rows may mean
+    a cut-off or filtered export."""
+    if found is None:
+        return "", False
+    line, label, amount, rows, others = found
+    label = label.rstrip(":. ")
+    which = (f"the export's own totals row (line {line:,}, “{label}”)" if rows == 1
+             else f"the last of the export's {rows:,} totals rows (line {line:,}, “{label}”)")
+    if amount is None:
+        return f"{which} has no readable amount, so the other rows could not be checked against it", True
+    if amount == others:
+        return f"{which} says {amount:,.2f} kr., which the other rows add up to", False
+    return (f"{which} says {amount:,.2f} kr., but the other rows add up to {others:,.2f} kr. (a difference of"
+            f" {amount - others:,.2f} kr.): the export may be cut off or filtered, or its total cover other rows"), True
+
+
 def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, tuple], report: IngestReport) -> None:
     con.execute(
         "CREATE TABLE ingest_files (file VARCHAR, kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT,"
@@ -386,8 +408,12 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, 
                        " ORDER BY rows DESC, column_name", [order]).fetchall()]
         unpriced = (f"{row[6]:,} quarantined row(s) without a readable amount, so not in the kroner read"
                     if row[6] else "")
-        note = "; ".join(n for n in (source.encoding_note, *source.notes, *source.warnings, unpriced, *blanked) if n)
-        report.warnings.extend(f"{source.name}: {warning}" for warning in source.warnings)
+        total, differs = _total_note(con.execute("SELECT line, label, amount, rows, others FROM export_totals"
+                                                 " WHERE file_order = ?", [order]).fetchone())
+        warnings = [*source.warnings, *([total] if differs else [])]
+        note = "; ".join(n for n in (source.encoding_note, *source.notes, *warnings, "" if differs else total, unpriced,
+                                     *blanked) if n)
+        report.warnings.extend(f"{source.name}: {warning}" for warning in warnings)
         result = FileResult(source.name, source.kind.name, *row, note=note)
         if (result.rows_loaded + result.rows_quarantined != result.rows_read
                 or result.amount_loaded + result.amount_quarantined != result.amount_read):
