@@ -22,14 +22,14 @@ briefing: database
 	$(BIN)/analysis build --db $(DB) --only briefing $(ARGS)
 
 test: $(INSTALLED)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The loop while editing: every test but those marked slow (a test that takes a second or more:
 # builds, browsers, most ingests), property tests with a sixth of their examples, on two cores.
 # make test, and CI, run them all, one at a time.
 test-fast: $(INSTALLED)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 	FAST_TESTS=1 $(BIN)/python -m pytest -q -m "not slow" -n 2 $(PYTEST_ARGS)
 
 setup: $(INSTALLED)

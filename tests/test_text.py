@@ -203,3 +203,84 @@ def test_who_the_rule_cuts_is_said_for_each_rule() -> None:
     assert plain(text.selection(simulate(units, PenaltyParameters(n=2, amount=100, credit=1.0)), "2025")) == (
         "de 2 enheder med lavest e-handelsprocent i 2025, rangeret på e-handelsprocenten plus 1,0 gange stigningen"
         " siden året før (20,0 % eller derunder med fradraget)")
+
+
+def test_the_status_paragraph_says_the_rate_the_count_rate_and_the_spread() -> None:
+    said = plain(text.status(2025, 0.2873, "andel af kroner", 0.1912, 166, 0.2301, 0.1506))
+    assert said == ("I 2025 blev **28,7 %** af kommunens e-handelsegnede indkøb (andel af kroner) foretaget gennem "
+                    "e-handelssystemet. Opgjort i antal fakturaer var andelen 19,1 %, fordi de mange små indkøb oftere "
+                    "sker uden om systemet. 166 enheder havde e-handelsegnede indkøb; halvdelen af dem havde en "
+                    "e-handelsprocent under 23,0 %, og 15 % af enhederne lå under 10 %.")
+    assert "Opgjort i antal fakturaer var andelen 31,0 %. 166" in plain(text.status(2025, 0.2873, "x", 0.31, 166, 0.2, 0.1))
+    assert "fakturaer" not in text.status(2025, 0.2873, "x", None, 166, 0.2, 0.1)
+
+
+def test_the_raw_data_paragraph_counts_the_quarantine_in_danish() -> None:
+    meta = {"raw_dir": "/data/htk", "ingested_at": "2026-12-02T10:00:00", "synthetic": "nej"}
+    said = plain(text.raw_data(meta, 15_095, 1_234_567.5))
+    assert "indlæst 2. december 2026 fra mappen htk" in said
+    assert "15.095 rækker (1.234.568 kr.) er i karantæne" in said
+
+
+def test_the_agreement_and_saving_sentences_use_danish_formats() -> None:
+    assert plain(text.agreements(0.6234, 2_345_678)).startswith(
+        "62,3 % af det e-handelsegnede forbrug blev købt hos en leverandør med en forpligtende aftale på varen. I "
+        "kategorier med en forpligtende aftale blev 2.345.678 kr. købt hos andre leverandører")
+    assert plain(text.current_saving(485_312)) == "Den nuværende e-handel sparer allerede ca. 490.000 kr. om året."
+
+
+def test_the_penalty_summary_names_the_largest_cut_and_escapes_the_name() -> None:
+    from analysis.engines.penalty import PenaltyParameters, simulate
+
+    units = pd.DataFrame({
+        "ean": list("AB"), "name": ["Børnehuset *Kløveren*", "B"], "unit_type": ["dagtilbud"] * 2,
+        "goods_budget": [1e5] * 2, "eligible_amount": [1e4] * 2, "ehandel_amount": [0.0, 5e3],
+        "missed_amount": [1e4, 5e3], "rate": [0.0, 0.5], "count_rate": [0.0, 0.5]})
+    result = simulate(units, PenaltyParameters(n=1, amount=17_318))
+    said = plain(text.penalty_summary(result, "2025", 17_318, "Børnehuset *Kløveren*", 0.17318))
+    assert said == ("Med de valgte parametre rammes de 1 enheder med lavest e-handelsprocent i 2025 (0,0 % eller derunder)."
+                    " Den største reduktion er 17.318 kr. (Børnehuset \\*Kløveren\\*, 17,3 % af varebudgettet).")
+
+
+def test_the_ratchet_rules_and_projection_state_their_figures() -> None:
+    from analysis.engines.penalty import Response
+
+    assert plain(text.ratchet_rules(0.287, 30, "2024")).startswith(
+        "Fast grænse: kun enheder under kommunens samlede e-handelsprocent (28,7 %) rammes, højst 30. Fradrag for "
+        "forbedring: en enheds stigning i e-handelsprocenten siden 2024")
+    assert plain(text.projection(Response(target_rate=0.6, gap_closure=0.3, drift=0.015))).startswith(
+        "Fremskrivningen antager, at en enhed, der rammes, hvert år lukker 30 % af afstanden til 60 %, og at de øvrige "
+        "ændrer sig 1,5 procentpoint om året.")
+
+
+def test_the_briefing_summary_trend_risks_and_method_in_danish() -> None:
+    said = plain(text.briefing_summary("Høje-Taastrup Kommune", 2025, 0.287, 109_600_000, 1_500_000, "de 30 enheder",
+                                       "varebudget", 0.53, 1_185_005))
+    assert said == ("**Resumé.** Høje-Taastrup Kommune e-handlede i 2025 28,7 % af sine e-handelsegnede indkøb "
+                    "(109,6 mio. kr. i alt). Forslaget reducerer budgettet med 1.500.000 kr. om året hos de 30 enheder, "
+                    "fordelt efter varebudget. Når kommunen når 53,0 %, anslås gevinsten til ca. 1,2 mio. kr. om året.")
+    yearly = pd.DataFrame({"period": ["2023", "2024", "2025"], "rate": [0.21, 0.25, 0.287]})
+    assert plain(text.trend(yearly, 0.191)) == (
+        "E-handelsprocenten er gået fra 21,0 % i 2023 til 28,7 % i 2025. Opgjort i antal fakturaer er andelen 19,1 %, "
+        "fordi mange små køb sker med indkøbskort eller uden om systemet.")
+    assert plain(text.trend(yearly.tail(1), None)) == "E-handelsprocenten var 28,7 % i 2025."
+    risks = plain(text.risks(certainty(27, 3, 4), "botilbud", 0.0993, None))
+    assert "- Udvælgelsen er usikker for 3 af de 30 udvalgte enheder." in risks
+    assert "(nu fritaget: botilbud)" in risks and "- Den største reduktion er 9,9 % af en enheds varebudget." in risks
+    assert risks.endswith("rangeringen gentages ved hver budgetopfølgning.")
+    assert text.risks(certainty(27, 3, 4), "ingen", 0.1, "20 af de 30 udvælges igen.").endswith("- 20 af de 30 udvælges igen.")
+    method = plain(text.briefing_method("2025", {"raw_dir": "/x/htk", "ingested_at": "2026-12-02", "synthetic": "ja"}))
+    assert method.startswith("Måleperiode: 2025. Data: fakturalinjer") and "(syntetiske data)" in method
+
+
+def test_the_business_case_sentences_in_danish() -> None:
+    from analysis.engines.business_case import DigitalPost
+
+    short = plain(text.proposal_shortfall(1_500_000, "Københavns Kommune 2021", 1_185_005.4))
+    assert short.endswith("er 1.185.005 kr. om året, så 314.995 kr. af reduktionen skal findes på anden vis (fx lavere "
+                          "priser eller færre indkøb).")
+    assert plain(text.proposal_shortfall(1_500_000, "x", 1_600_000)).endswith(", hvilket dækker reduktionen.")
+    model = DigitalPost(letters={"A": 120_000, "B": 30_500}, print_and_envelope=1.5, minutes_saved=1.0, hourly_cost=400)
+    assert plain(text.digital_post(model)).startswith(
+        "Modellen regner med 150.500 breve om året fordelt på 2 forvaltninger (syntetisk fordeling). Et brev, der sendes "
+        "digitalt, sparer porto, 1,50 kr. til print og kuvert og 1,0 minutters sagsbehandlertid à 400 kr. i timen.")

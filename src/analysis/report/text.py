@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
-from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, number, pct, points
+import pandas as pd
+
+from ..formats import LOCALE, estimate, estimate_kr, kr, long_date, mio_kr, number, pct, points
 from ..engines.evaluation import Estimate
-from ..engines.penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat
+from ..engines.business_case import DigitalPost
+from ..engines.penalty import DISAGREEMENT, LARGE_CUT, Certainty, PenaltyParameters, PenaltyResult, Repeat, Response
 from ..engines.rates import FOLLOW_UP_WINDOWS, months_between
 from .blocks import escape
 from ..engines.savings import SAVING_PER_INVOICE, SAVING_SOURCE, Assumptions
@@ -232,3 +235,117 @@ def follow_up(day: date, window: str, first: date, last: date) -> str:
     months = f"{format_date(first, 'MMMM y', locale=LOCALE)} - {format_date(last, 'MMMM y', locale=LOCALE)}"
     return (f"Budgetopfølgning pr. {long_date(day)}: måleperioden er {FOLLOW_UP_WINDOWS[window]}, {months} "
             f"({months_between(first, last)} måneder).")
+
+
+def status(year: int, rate: float, basis_text: str, count_rate: float | None, units_count: int, median_rate: float,
+           share_below_10: float) -> str:
+    """The status report's opening paragraph (notebook 01); ``count_rate`` None where invoices
+    cannot be counted."""
+    text = (f"I {year} blev **{pct(rate)}** af kommunens e-handelsegnede indkøb ({escape(basis_text)}) foretaget "
+            "gennem e-handelssystemet. ")
+    if count_rate is not None:
+        text += (f"Opgjort i antal fakturaer var andelen {pct(count_rate)}"
+                 + (", fordi de mange små indkøb oftere sker uden om systemet. " if count_rate < rate else ". "))
+    return text + (f"{units_count} enheder havde e-handelsegnede indkøb; halvdelen af dem havde en e-handelsprocent "
+                   f"under {pct(median_rate)}, og {pct(share_below_10, 0)} af enhederne lå under 10 %.")
+
+
+def raw_data(meta: dict[str, str], quarantined_rows: int, quarantined_amount: float) -> str:
+    """Where the status report's figures come from, and what the ingest set aside (notebook 01)."""
+    return (f"Tallene er beregnet direkte fra kommunens rådata (fakturalinjer, e-handelsordrer, indkøbskort og "
+            f"enhedsliste), {escape(ingested(meta))}. Hver indlæst række er enten brugt eller sat i karantæne med en "
+            f"begrundelse; {number(quarantined_rows)} rækker ({kr(quarantined_amount)}) er i karantæne. "
+            "Ikke-e-handelsegnede køb (tjenesteydelser, byggeri, skatter og afgifter, mellemkommunale betalinger) "
+            "indgår hverken i tæller eller nævner.")
+
+
+def agreements(agreement_share: float, off_agreement_amount: float) -> str:
+    """How much of the eligible spend was bought on a binding agreement (notebook 02)."""
+    return (f"{pct(agreement_share)} af det e-handelsegnede forbrug blev købt hos en leverandør med en forpligtende "
+            f"aftale på varen. I kategorier med en forpligtende aftale blev {kr(off_agreement_amount)} købt hos andre "
+            "leverandører, hvilket kan udløse krav fra aftaleleverandøren og koste den aftalte pris.")
+
+
+def current_saving(amount: float) -> str:
+    """What today's e-handel already saves in process costs (notebook 02)."""
+    return f"Den nuværende e-handel sparer allerede {estimate_kr(amount)} om året."
+
+
+def penalty_summary(result: PenaltyResult, period: str, largest_cut: int, largest_name: str,
+                    largest_share: float | None) -> str:
+    """Who is cut and the largest cut (notebook 03's opening sentence)."""
+    return (f"Med de valgte parametre rammes {selection(result, period)}. Den største reduktion er {kr(largest_cut)} "
+            f"({escape(largest_name)}, {pct(largest_share)} af varebudgettet).")
+
+
+def ratchet_rules(municipality_rate: float, n: int, before_label: str) -> str:
+    """What the two alternatives to the relative ranking mean (notebook 03, under their table)."""
+    return (f"Fast grænse: kun enheder under kommunens samlede e-handelsprocent ({pct(municipality_rate)}) rammes, "
+            f"højst {n}. Fradrag for forbedring: en enheds stigning i e-handelsprocenten siden {before_label} lægges "
+            "til dens procent, når der rangeres. Beregnet til sammenligning; forslagets tal er ovenfor.")
+
+
+def projection(response: Response) -> str:
+    """The projection's assumption about how units respond (notebook 03)."""
+    return (f"Fremskrivningen antager, at en enhed, der rammes, hvert år lukker {pct(response.gap_closure, 0)} af "
+            f"afstanden til {pct(response.target_rate, 0)}, og at de øvrige ændrer sig {points(response.drift)} om "
+            "året. Rangeringen gentages hvert år, så andre enheder kan rammes, når de laveste forbedrer sig.")
+
+
+def briefing_summary(municipality: str, year: int, rate: float, eligible_amount: float, amount: int, who: str,
+                     key_label: str, target_rate: float, total_saving: float) -> str:
+    """The briefing's Resumé (notebook 04); ``who`` is ``selection``'s text."""
+    return (f"**Resumé.** {escape(municipality)} e-handlede i {year} {pct(rate)} af sine e-handelsegnede indkøb "
+            f"({mio_kr(eligible_amount)} i alt). Forslaget reducerer budgettet med {kr(amount)} om året hos {who}, "
+            f"fordelt efter {key_label}. Når kommunen når {pct(target_rate)}, anslås gevinsten til "
+            f"{estimate_kr(total_saving)} om året.")
+
+
+def trend(yearly: pd.DataFrame, count_rate: float | None) -> str:
+    """How the rate developed over the years the database holds (notebook 04); ``count_rate`` the
+    latest year's share of invoices, None where invoices cannot be counted."""
+    first, last = yearly.iloc[0], yearly.iloc[-1]
+    text = (f"E-handelsprocenten er gået fra {pct(first['rate'])} i {first['period']} til {pct(last['rate'])} i "
+            f"{last['period']}. " if len(yearly) > 1 else f"E-handelsprocenten var {pct(last['rate'])} i {last['period']}. ")
+    if count_rate is None:
+        return text.rstrip()
+    return text + (f"Opgjort i antal fakturaer er andelen {pct(count_rate)}, fordi mange små køb sker med indkøbskort "
+                   "eller uden om systemet.")
+
+
+def risks(certainty: Certainty, exempt_types: str, largest_share: float | None, ratchet: str | None) -> str:
+    """The briefing's list of risks (notebook 04); ``ratchet`` is ``repeat_selection``'s text where
+    the year before could be ranked."""
+    return ("**Risici:**\n\n"
+            f"- Udvælgelsen er usikker for {certainty.uncertain_selected} af de {certainty.selected} udvalgte enheder.\n"
+            "- Nogle fysiske indkøb er en del af det pædagogiske arbejde (fx botilbud). Sådanne enhedstyper kan fritages "
+            f"fra rangeringen (nu fritaget: {escape(exempt_types)}).\n"
+            f"- Den største reduktion er {pct(largest_share)} af en enheds varebudget.\n"
+            + (f"- {ratchet}" if ratchet else
+               "- Enheder, der forbedrer sig, kan erstattes af andre næste år; rangeringen gentages ved hver "
+               "budgetopfølgning."))
+
+
+def briefing_method(period: str, meta: dict[str, str]) -> str:
+    """The briefing's method and data paragraph (notebook 04)."""
+    return (f"Måleperiode: {period}. Data: fakturalinjer, ordrer fra e-handelssystemet, indkøbskort og enhedsliste, "
+            f"{escape(ingested(meta))}. E-handelsprocent = e-handlet e-handelsegnet forbrug / alt e-handelsegnet "
+            "forbrug. Tjenesteydelser, byggeri, skatter og mellemkommunale betalinger indgår ikke.")
+
+
+def proposal_shortfall(reduction: float, target_label: str, saving: float) -> str:
+    """The proposal as a business case: the yearly cut against the estimated saving (notebook 05)."""
+    shortfall = saving - reduction
+    return (f"Forslaget kræver ingen investering. Budgettet reduceres med {kr(reduction)} om året. Den anslåede "
+            f"besparelse, hvis kommunen når {escape(target_label)}, er {kr(saving)} om året"
+            + (f", så {kr(-shortfall)} af reduktionen skal findes på anden vis (fx lavere priser eller færre indkøb)."
+               if shortfall < 0 else ", hvilket dækker reduktionen."))
+
+
+def digital_post(model: DigitalPost) -> str:
+    """What the e-Boks case's letter model counts (notebook 05)."""
+    return (f"Modellen regner med {number(sum(model.letters.values()))} breve om året fordelt på {len(model.letters)} "
+            f"forvaltninger (syntetisk fordeling). Et brev, der sendes digitalt, sparer porto, "
+            f"{kr(model.print_and_envelope, 2)} til print og kuvert og {number(model.minutes_saved, 1)} minutters "
+            f"sagsbehandlertid à {kr(model.hourly_cost)} i timen. Modellen er et selvstændigt skøn til "
+            "fordelingsnøglen; Tabel 1 bygger på kommunens egne tal, og de to gevinster skal ikke lægges sammen.")
