@@ -347,3 +347,19 @@ def test_the_exports_own_totals_row_is_not_a_purchase_and_checks_the_file(tmp_pa
             " other rows add up to 9,000.00 kr. (a difference of 500.00 kr.): the export may be cut off or filtered")
     assert any(warning.startswith(said) for warning in report.warnings), report.warnings
     assert [row[1] for row in quarantine(tmp_path / "cut.duckdb")] == [4, 6]
+
+
+def test_dates_written_with_their_time_or_compact_are_read_and_ambiguous_ones_are_not(tmp_path: Path) -> None:
+    """Systems that store timestamps export "2025-01-10 00:00:00" or ISO 8601 with a zone; SAP-style
+    exports write 20250120; Danish Excel writes "10-02-2025 13.45". The date is taken. A slash date
+    is day/month in Denmark but month/day in an English export, so 01/02/2025 stays quarantined."""
+    dates = ["2025-01-10 00:00:00", "2025-01-15T08:30:00Z", "20250120", "10-02-2025 13.45", "10.03.2025 13:45:10",
+             "2025-04-01T00:00:00.000+01:00", "01/02/2025", "2025-13-01 00:00", "20251301"]
+    raw = _lines(minimal_raw(tmp_path / "raw"), [f"F{i};1;{day};{EANS[0]};{CVR};Kontor A/S;44121701;Papir;100,00;;"
+                                                 for i, day in enumerate(dates)])
+    db = tmp_path / "db.duckdb"
+    ingest(raw, db)
+    assert [str(day) for _, day in query(db, "SELECT invoice_no, invoice_date FROM invoice_lines ORDER BY invoice_no")] == [
+        "2025-01-10", "2025-01-15", "2025-01-20", "2025-02-10", "2025-03-10", "2025-04-01"]
+    assert [(value, reason) for _, _, _, value, reason in quarantine(db)] == [
+        (day, "is not a valid date (expected dd-mm-yyyy)") for day in ("01/02/2025", "2025-13-01 00:00", "20251301")]

@@ -17,14 +17,20 @@ from .csv_text import Utf8Text
 from .readers import FIELD_SHIFT_HINT, MAX_LINE_BYTES, SourceFile, parquet_glob
 from .schema import FileKind
 
+# A date with its time of day, as a system that stores timestamps writes it: 2025-01-10 00:00:00,
+# 2025-01-10T08:30:00Z, 10-01-2025 13.45 (the date is taken; the time says nothing about the period).
+_DATE_TIME = ("(\\d{{4}}-\\d{{2}}-\\d{{2}}|\\d{{2}}[-.]\\d{{2}}[-.]\\d{{4}})[ T]\\d{{2}}[:.]\\d{{2}}"
+              "([:.]\\d{{2}}(\\.\\d+)?)?(Z|[+-]\\d{{2}}:?\\d{{2}})?")
 # Parsing of each column kind from text. {c} is the column's text, already trimmed (once: a
 # sub-expression repeated inside a CASE is computed again); all values stay in the data.
 _PARSE = {
     "text": "nullif({c}, '')",
     "personal": "NULL",
     "int": "try_cast({c} AS BIGINT)",
-    "date": "coalesce(try_strptime({c}, '%d-%m-%Y'), try_strptime({c}, '%Y-%m-%d'),"
-            " try_strptime({c}, '%d.%m.%Y'))::DATE",
+    "date": "coalesce(try_strptime({c}, '%d-%m-%Y'), try_strptime({c}, '%Y-%m-%d'), try_strptime({c}, '%d.%m.%Y'),"
+            f" CASE WHEN regexp_full_match({{c}}, '{_DATE_TIME}') THEN coalesce(try_strptime(left({{c}}, 10), '%Y-%m-%d'),"
+            " try_strptime(left({c}, 10), '%d-%m-%Y'), try_strptime(left({c}, 10), '%d.%m.%Y')) END,"
+            " CASE WHEN regexp_full_match({c}, '(19|20)\\d{{6}}') THEN try_strptime({c}, '%Y%m%d') END)::DATE",
     "amount": "exact_amount({c})",
     "ean": "nullif({c}, '')",
     "cvr": "nullif(regexp_replace(upper({c}), '^DK\\s*', ''), '')",
