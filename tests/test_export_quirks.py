@@ -363,3 +363,25 @@ def test_dates_written_with_their_time_or_compact_are_read_and_ambiguous_ones_ar
         "2025-01-10", "2025-01-15", "2025-01-20", "2025-02-10", "2025-03-10", "2025-04-01"]
     assert [(value, reason) for _, _, _, value, reason in quarantine(db)] == [
         (day, "is not a valid date (expected dd-mm-yyyy)") for day in ("01/02/2025", "2025-13-01 00:00", "20251301")]
+
+
+def test_an_order_reference_written_differently_still_names_its_order(tmp_path: Path) -> None:
+    """Suppliers copy the order number as they like: other case, spaces for dashes, an "Ordre nr."
+    label, leading zeros. Such a line is e-handel under the same buyer and supplier rule, and the
+    reconciliation says how many and shows one. A different number, or the same number for another
+    buyer, is not."""
+    orders = [["EH-2025-0027073", "02-01-2025", EANS[0], CVR, "1.000,00"],
+              ["123", "02-01-2025", EANS[0], CVR, "500,00"]]
+    line = "F{};1;10-01-2025;{};" + CVR + ";Kontor A/S;44121701;Papir;100,00;{};"
+    refs = [(EANS[0], "EH-2025-0027073"), (EANS[0], "eh 2025 0027073"), (EANS[0], "Ordre nr. EH-2025-0027073"),
+            (EANS[0], "PO: 0000123"), (EANS[0], "EH-2025-0027074"), (EANS[1], "eh-2025-0027073")]
+    raw = minimal_raw(tmp_path / "raw", orders=orders)
+    _lines(raw, [line.format(i, ean, ref) for i, (ean, ref) in enumerate(refs)])
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    assert query(db, "SELECT invoice_no, is_ehandel FROM invoice_lines ORDER BY invoice_no") == [
+        ("F0", True), ("F1", True), ("F2", True), ("F3", True), ("F4", False), ("F5", False)]
+    lines = next(f for f in report.files if f.kind == "invoice_lines")
+    assert ("3 line(s) name an e-handel order as written differently (case, spacing, a label such as 'Ordre nr.',"
+            " leading zeros), e.g. 'eh 2025 0027073' for order 'EH-2025-0027073': matched as e-handel") in lines.note
+    assert query(db, "SELECT invoice_no, mismatch FROM order_cross_matches") == [("F5", "anden køber")]

@@ -202,3 +202,16 @@ def test_no_rate_on_zero_or_negative_eligible_spend(tmp_path: Path) -> None:
     assert sorted(rows) == sorted([(EANS[0], Decimal("1000.00"), 1.0), (EANS[1], Decimal("-5050.00"), None)])
     status = rank_units(units, PenaltyParameters(n=1, amount=1000, key="equal")).set_index("ean")["status"]
     assert status[EANS[1]] == STATUS_NO_SPEND
+
+
+def test_the_definition_of_e_handel_says_the_rule_and_how_order_numbers_compare(small_db: Path) -> None:
+    from analysis.ingest import ORDER_MATCHES
+
+    con = db.connect(small_db)
+    try:
+        said = rates.ehandel_definition(con)
+    finally:
+        con.close()
+    assert said.startswith("En faktura er e-handel, når dens ordrereference matcher en ordre fra e-handelssystemet"
+                           f" ({ORDER_MATCHES['both'][1]}). Ordrenumre sammenlignes uden hensyn til store og små")
+    assert said.endswith("Indkøbskort er aldrig e-handel. Kreditnotaer modregnes.")

@@ -59,7 +59,9 @@ def ehandel_definition(con: duckdb.DuckDBPyConnection) -> str:
     parts = []
     if "invoice_lines" in kinds:
         parts.append("En faktura er e-handel, når dens ordrereference matcher en ordre fra e-handelssystemet"
-                     f" ({ORDER_MATCHES[found.get('order_match', 'both')][1]}).")
+                     f" ({ORDER_MATCHES[found.get('order_match', 'both')][1]}). Ordrenumre sammenlignes uden hensyn"
+                     " til store og små bogstaver, mellemrum og tegn, en indledende »Ordre nr.« eller »PO« og"
+                     " foranstillede nuller.")
     if "ehandel_table" in kinds:
         parts.append("Et køb i e-handelstabellen er e-handel, når dets ordretype er det ifølge ordretyper.csv.")
     return " ".join(parts + ["Indkøbskort er aldrig e-handel. Kreditnotaer modregnes."])

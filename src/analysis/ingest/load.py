@@ -36,8 +36,8 @@ from .csv_text import Utf8Text
 from .discover import Discovery, Found, discover
 from .einvoices import open_documents
 from .model import (BLANK_ORDER_TYPE, ORDER_MATCHES, budgets_to_units, classification_maps, complete_documents,
-                    derive_units, free_text, list_cross_matches, refuse_unknown_order_types, unclassified_warning,
-                    unit_ids)
+                    derive_units, free_text, list_cross_matches, match_normalised_refs, refuse_unknown_order_types,
+                    unclassified_warning, unit_ids)
 from .privacy import mask
 from .provenance import fingerprint
 from .readers import SourceFile, open_source
@@ -307,6 +307,12 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
          lookup=UNIT_LOOKUP, resolve=f"coalesce(p_buyer_ean, {BUYER_BY_ID}) AS p_buyer_ean",
          first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id", BUYER_ID_REASON)])
 
+    normalised: dict[int, tuple[int, str, str]] = {}
+
+    def after_invoice_lines(con: duckdb.DuckDBPyConnection) -> None:
+        normalised.update(match_normalised_refs(con, order_match))
+        complete_documents(con)
+
     document_type = ("CASE WHEN lower(p_document_type) IN ('faktura', 'invoice') THEN 'invoice'"
                      " WHEN lower(p_document_type) IN ('kreditnota', 'creditnote', 'credit_note', 'credit note')"
                      " THEN 'credit_note' END")
@@ -332,10 +338,16 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
            "'is missing (and no other supplier id is given)'"),
           ("p_currency IS NOT NULL AND upper(p_currency) <> 'DKK'", "currency",
            "'is not DKK: no exchange rate is applied, so the amount is not loaded as kroner'")],
-         after=complete_documents, keep_position=True, lookup=UNIT_LOOKUP,
+         after=after_invoice_lines, keep_position=True, lookup=UNIT_LOOKUP,
          resolve=f"coalesce(p_buyer_ean, {BUYER_BY_ID},"
                  " (SELECT ean FROM unit_ids WHERE id = p_accounting_cost)) AS p_buyer_ean",
          first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id", BUYER_ID_REASON)])
+    for (source, _), order in sources:
+        if order in normalised:
+            lines, ref, order_id = normalised[order]
+            source.notes.append(f"{lines:,} line(s) name an e-handel order as written differently (case, spacing,"
+                                f" a label such as 'Ordre nr.', leading zeros), e.g. '{ref}' for order '{order_id}':"
+                                " matched as e-handel")
     list_cross_matches(con, report, order_match)
     if relations[EHANDEL_TABLE.name]:
         load(EHANDEL_TABLE, f"""

@@ -8,6 +8,7 @@ maps that classify a line by UNSPSC, art, supplier, item type or text (``egnethe
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -83,6 +84,29 @@ def complete_documents(con: duckdb.DuckDBPyConnection) -> None:
     _sign_credit_notes(con)
 
 
+def match_normalised_refs(con: duckdb.DuckDBPyConnection, order_match: str) -> dict[int, tuple[int, str, str]]:
+    """Invoice lines whose order reference names an e-handel order only as written differently
+    ("eh 2025 0027073", "Ordre nr. EH-2025-0027073", "0000123" for "123"): made e-handel under the same
+    buyer and supplier rule (``ORDER_MATCHES``), on the references of both sides reduced by the SQL
+    macro ``order_key`` (case, spaces and punctuation, a leading "Ordre nr."/"PO" label, leading
+    zeros). Runs on the loaded table before its bad rows leave. Returns per file (by its order) the
+    lines matched so and an example (the reference, the order number) for the reconciliation."""
+    conditions = " OR ".join("(" + re.sub(r"\bp_", "l.", c) + ")" for c in ORDER_MATCHES[order_match][0])
+    con.execute(f"""
+        CREATE TEMP TABLE normalised_refs AS
+        SELECT l._file, l._line, l._file_order, l.order_ref, min(o.order_id) AS order_id
+        FROM invoice_lines l JOIN orders o ON order_key(o.order_id) = order_key(l.order_ref)
+        WHERE l.problem IS NULL AND NOT l.is_ehandel AND l.order_ref IS NOT NULL AND ({conditions})
+        GROUP BY ALL""")
+    con.execute("UPDATE invoice_lines l SET is_ehandel = TRUE FROM normalised_refs n"
+                " WHERE l._file = n._file AND l._line = n._line")
+    found = {order: (lines, ref, order_id) for order, lines, ref, order_id in con.execute(
+        "SELECT _file_order, count(*), arg_min(order_ref, _line), arg_min(order_id, _line) FROM normalised_refs"
+        " GROUP BY _file_order").fetchall()}
+    con.execute("DROP TABLE normalised_refs")
+    return found
+
+
 def list_cross_matches(con: duckdb.DuckDBPyConnection, report: IngestReport, order_match: str) -> None:
     """Invoices that quote an order's number but not its buyer or supplier (so are not e-handel under
     ``order_match``), per invoice, into ``order_cross_matches``; the ingest report says how many."""
@@ -95,8 +119,8 @@ def list_cross_matches(con: duckdb.DuckDBPyConnection, report: IngestReport, ord
                               THEN 'anden leverandør' END) AS mismatch,
                count(*) AS lines, sum(l.amount) AS amount
         FROM invoice_lines l
-        JOIN (SELECT order_id, min(buyer_ean) AS buyer_ean, min(supplier_cvr) AS supplier_cvr FROM orders
-              GROUP BY order_id) o ON o.order_id = l.order_ref
+        JOIN (SELECT order_key(order_id) AS key, min(buyer_ean) AS buyer_ean, min(supplier_cvr) AS supplier_cvr
+              FROM orders GROUP BY key) o ON o.key = order_key(l.order_ref)
         WHERE NOT l.is_ehandel
         GROUP BY ALL
         ORDER BY amount DESC, file, invoice_no""")

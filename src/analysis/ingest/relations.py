@@ -74,6 +74,10 @@ CREATE OR REPLACE TEMP MACRO amount_signed(t) AS
   CASE WHEN regexp_full_match(t, '\\(-?[^()-]+\\)') THEN '-' || t[2:-2]
        WHEN ends_with(t, '-') AND NOT starts_with(t, '-') THEN '-' || t[:-2]
        ELSE replace(t, chr(8722), '-') END;
+CREATE OR REPLACE TEMP MACRO order_key(r) AS  -- an order number as both sides write it (model.match_normalised_refs)
+  nullif(ltrim(regexp_replace(regexp_replace(upper(trim(r)),
+      '^(INDKØBSORDRE|ORDRE|ORDER|PO|REKVISITION|REKV|BESTILLING)[ .]*(NUMMER|NUMBER|NR|NO)?[ .:#]+', ''),
+    '[^0-9A-ZÆØÅ]', '', 'g'), '0'), '');
 CREATE OR REPLACE TEMP MACRO danish_amount_text(c) AS
   CASE WHEN regexp_full_match(amount_signed(amount_unsigned(c)), '-?(\\d{1,3}(\\.\\d{3})+|\\d+)(,\\d{1,2}0*)?')
        THEN amount_signed(amount_unsigned(c)) END;
