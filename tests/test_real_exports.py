@@ -7,11 +7,12 @@ against a hand sum read from the XML with the standard library (an independent r
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -667,3 +668,52 @@ def test_documents_read_by_worker_processes_give_the_same_rows_in_the_same_order
     assert len(read[0][0]) > len(documents)  # several lines per document: the batches are not one row each
     with pytest.raises(FileNotFoundError):
         list(open_documents(INVOICE_LINES, documents, "xml", folder, workers=2, batch=3)[1])
+
+
+@pytest.mark.slow
+def test_a_messy_export_of_the_same_purchases_gives_the_same_rates(small_raw: Path, small_db: Path,
+                                                                   tmp_path: Path) -> None:
+    """The synthetic municipality's 2025 invoice lines as a finance system might export them: a
+    workbook with a title above the header, dates half as date cells and half as timestamp text,
+    every third e-handel order reference in the supplier's own spelling, amounts as numbers and a
+    totals row; the 2025 orders as tab-separated Windows text with an .xls name. Every rate, in
+    kroner and in counts, equals the clean export's, and the totals row vouches for the lines."""
+    raw = tmp_path / "raw"
+    shutil.copytree(small_raw, raw)
+    source = raw / "fakturalinjer_2025.csv"
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle, delimiter=";"))
+    source.unlink()
+    at = {name: i for i, name in enumerate(header)}
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("fakturalinjer")
+    sheet.append(["Fakturalinjer 2025, udtræk fra økonomisystemet"])
+    sheet.append([])
+    sheet.append(header)
+    total, respelled = Decimal(0), 0
+    for number, row in enumerate(rows):
+        day = datetime.strptime(row[at["Fakturadato"]], "%d-%m-%Y")
+        row[at["Fakturadato"]] = day if number % 2 else day.strftime("%Y-%m-%d 00:00:00")
+        if row[at["Ordrereference"]].startswith("EH-") and number % 3 == 0:
+            row[at["Ordrereference"]] = "Ordre nr. " + row[at["Ordrereference"]].lower().replace("-", " ")
+            respelled += 1
+        amount = Decimal(row[at["Beløb"]].replace(".", "").replace(",", "."))
+        total += amount
+        row[at["Beløb"]] = float(amount)
+        sheet.append(row)
+    sheet.append(["I alt"] + [None] * (at["Beløb"] - 1) + [float(total)])
+    book.save(raw / "fakturalinjer_2025.xlsx")
+    orders = raw / "ordrer_2025.csv"
+    text = orders.read_text(encoding="utf-8-sig").replace(";", "\t")
+    orders.unlink()
+    (raw / "ordrer_2025.xls").write_bytes(text.encode("cp1252"))
+    db = tmp_path / "messy.duckdb"
+    report = ingest(raw, db)
+    lines = next(f for f in report.files if f.file == "fakturalinjer_2025.xlsx:fakturalinjer")
+    assert (lines.rows_read, lines.rows_loaded, lines.rows_quarantined) == (len(rows) + 1, len(rows), 1)
+    assert f"says {total:,.2f} kr., which the other rows add up to" in lines.note
+    assert f"{respelled:,} line(s) name an e-handel order as written differently" in lines.note
+    assert respelled > 100
+    for view in ("unit_period_rates", "municipality_period_rates"):
+        same = f"SELECT * FROM {view} ORDER BY ALL"
+        assert query(db, same) == query(small_db, same), view
