@@ -144,3 +144,34 @@ def test_a_price_index_it_cannot_read_names_the_file_line_and_reason(tmp_path: P
     with pytest.raises(ParameterError) as error:
         price_index(sheet)
     assert str(error.value).startswith(f"price_index_file: {sheet}: {reason}")
+
+
+def test_a_price_index_laid_out_as_kls_sheet_is_read_years_across(tmp_path: Path) -> None:
+    """KL's sheet has the years across (a change labelled by its pair of years, "2025-26") and a row
+    per component; the row of the index itself, or else its total, is the one read. Test figures,
+    not KL's."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Pris- og lønskøn for de kommunale serviceudgifter (pct.)"])
+    sheet.append([])
+    sheet.append([None, "2024-25", "2025-26", "2026-27", "2027-28"])
+    sheet.append(["Løn", 3.4, 3.3, 3.1, None])
+    sheet.append(["Priser", 1.9, 2.2, 2.0, None])
+    sheet.append(["Serviceudgifter i alt", 2.9, 3.0, 2.8, None])
+    workbook.save(tmp_path / "kl.xlsx")
+    assert price_index(tmp_path / "kl.xlsx") == {2025: Decimal("2.9"), 2026: Decimal("3.0"), 2027: Decimal("2.8")}
+    wide = tmp_path / "pl.csv"
+    wide.write_text("År;2026;2027\nPL;2,5;2,4\n", encoding="utf-8")
+    assert price_index(wide) == {2026: Decimal("2.5"), 2027: Decimal("2.4")}
+    twice = tmp_path / "twice.csv"
+    twice.write_text(";2026;2027\nI alt;2,5;2,4\nSamlet;2,6;2,4\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"lines 2, 3 are all labelled as the index \(I alt, Samlet\); keep one"):
+        price_index(twice)
+    unlabelled = tmp_path / "unlabelled.csv"
+    unlabelled.write_text(";2026;2027\nLøn;2,5;2,4\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"a row of years \(line 1\) but no row below it labelled pl"):
+        price_index(unlabelled)
+    neither = tmp_path / "neither.csv"
+    neither.write_text("Konto;Tekst\n1;2\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="no header row with a year column .* nor a row of years across"):
+        price_index(neither)

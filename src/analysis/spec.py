@@ -127,7 +127,8 @@ SPECS: dict[str, Spec] = _specs(
     Spec("amount_price_year", 0, "price level the amount was decided in, 0 for the table's own; another year is"
          " converted with price_index_file", "Beløbets prisniveau", "int", 0, 2100),
     Spec("price_index_file", "", "CSV or Excel (.xlsx, .xls) file of KL's yearly pris- og lønskøn in percent (a year"
-         " and a PL column), to convert the amount to the table's prices; empty for none", "Pris- og lønskøn"),
+         " and a PL column, or years across as KL's sheet has them), to convert the amount to the table's prices;"
+         " empty for none", "Pris- og lønskøn"),
     Spec("proposal", "ØU08", "the proposal's number (Nr.)", "Nr."),
     Spec("committee", "Økonomiudvalget", "the committee (Udvalg)", "Udvalg"),
     Spec("case", "eboks", "eboks for the e-Boks case of 2009, ehandel for the proposal ØU08", "Business case",

@@ -22,6 +22,9 @@ from ..errors import InputError, ParameterError
 YEAR_HEADERS = ("budgetår", "år", "aar", "year", "budget year")
 AMOUNT_HEADERS = ("beløb", "beløb (kr.)", "beløb i kr.", "budget", "kr.", "amount")
 INDEX_HEADERS = ("pl", "p/l", "pl-skøn", "pris- og lønskøn", "pris- og lønfremskrivning", "procent", "pct.", "%")
+# A wide sheet's row for the whole index when no row is labelled as the index itself.
+TOTAL_ROW_LABELS = ("i alt", "samlet", "serviceudgifter i alt", "serviceudgifter", "pl i alt", "samlet pl")
+_YEAR_HEADING = re.compile(r"(\d{4})(?:\s*[-/–]\s*(\d{4}|\d{2}))?")
 PLAUSIBLE_CHANGE = (-20, 30)  # percent a year; 102,1 is an index level, not a change
 HEADER_SEARCH_ROWS = 20  # an export may open with a title and a blank line before its headers
 _DANISH_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")  # 1.500.000
@@ -50,6 +53,10 @@ def _year(value: object) -> int:
     if not text.isdigit() or not 1900 <= int(text) <= 2200:
         raise ValueError(f"the year {value!r} is not a year")
     return int(text)
+
+
+class _NoHeader(ParameterError):
+    """No header row of the long layout (a year column and a value column)."""
 
 
 def _tables(path: Path, parameter: str) -> list[list[list[object]]]:
@@ -87,8 +94,8 @@ def _columns(path: Path, tables: list[list[list[object]]], parameter: str = "bud
                     raise ParameterError(f"{parameter}: {path}: line {index + 1}: more than one year or value column"
                                          f" ({', '.join(found)}); keep one of each")
                 return rows, index, years[0], amounts[0]
-    raise ParameterError(f"{parameter}: {path}: no header row with a year column ({', '.join(YEAR_HEADERS[:2])}) and"
-                         f" a value column ({', '.join(value_headers[:2])}) in its first {HEADER_SEARCH_ROWS} lines")
+    raise _NoHeader(f"{parameter}: {path}: no header row with a year column ({', '.join(YEAR_HEADERS[:2])}) and"
+                    f" a value column ({', '.join(value_headers[:2])}) in its first {HEADER_SEARCH_ROWS} lines")
 
 
 def _lines(path: Path, parameter: str, value_headers: tuple[str, ...], noun: str) -> list[tuple[int, int, Decimal]]:
@@ -129,11 +136,66 @@ def current_budget(path: Path, years: tuple[int, ...]) -> dict[int, Decimal]:
     return {year: totals[year] for year in years}
 
 
+def _year_heading(cell: object) -> int | None:
+    """The year a column heading of a wide price index names: 2026, or a pair of years "2025-26" /
+    "2025-2026" / "2025/26" for the change from the first to the second (so 2026), else None."""
+    found = _YEAR_HEADING.fullmatch(str(cell if cell is not None else "").strip().removesuffix(".0"))
+    if not found:
+        return None
+    first, second = int(found[1]), found[2]
+    year = first if second is None else int(second) if len(second) == 4 else first // 100 * 100 + int(second)
+    return year if (second is None or year == first + 1) and 1900 <= year <= 2200 else None
+
+
+def _wide_lines(path: Path, tables: list[list[list[object]]]) -> list[tuple[int, int, Decimal]]:
+    """(line number, year, change) from a sheet laid out as KL's is, years across: a header row of
+    years and one row labelled as the index (PL, Pris- og lønskøn) or, failing that, as its total
+    (I alt, Serviceudgifter i alt). Empty when the sheet has no such header row."""
+    for rows in tables:
+        for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            years = {at: year for at, cell in enumerate(row) if (year := _year_heading(cell)) is not None}
+            if len(years) < 2:
+                continue
+            labelled = [(number, next(str(c).strip() for c in found if c is not None and str(c).strip()), found)
+                        for number, found in enumerate(rows[index + 1:], start=index + 2)
+                        if any(c is not None and str(c).strip() for c in found)]
+            for labels in (INDEX_HEADERS, TOTAL_ROW_LABELS):
+                chosen = [item for item in labelled if item[1].lower().rstrip(":. ") in labels]
+                if len(chosen) > 1:
+                    raise ParameterError(f"price_index_file: {path}: lines {', '.join(str(n) for n, _, _ in chosen)}"
+                                         f" are all labelled as the index ({', '.join(t for _, t, _ in chosen)});"
+                                         " keep one")
+                if chosen:
+                    number, _, cells = chosen[0]
+                    found = []
+                    for at, year in years.items():
+                        cell = cells[at] if at < len(cells) else None
+                        if cell is None or str(cell).strip() == "":
+                            continue  # a year KL has no figure for yet
+                        try:
+                            value = (Decimal(repr(cell)) if isinstance(cell, float)
+                                     else Decimal(cell) if isinstance(cell, int) else amount(str(cell)))
+                        except ValueError as error:
+                            raise ParameterError(f"price_index_file: {path}: line {number}, {year}: {error}") from None
+                        found.append((number, year, value))
+                    return found
+            raise ParameterError(f"price_index_file: {path}: a row of years (line {index + 1}) but no row below it"
+                                 f" labelled {', '.join(INDEX_HEADERS[:3])} or {', '.join(TOTAL_ROW_LABELS[:2])}")
+    return []
+
+
 def price_index(path: Path) -> dict[int, Decimal]:
-    """The yearly price and wage change in percent (KL's pris- og lønskøn: 2,1 for 2.1 %), one line a year."""
+    """The yearly price and wage change in percent (KL's pris- og lønskøn: 2,1 for 2.1 %): a year and a
+    change a line, or years across with the index's row below them, as KL lays its sheet out."""
     index: dict[int, Decimal] = {}
     low, high = PLAUSIBLE_CHANGE
-    for number, year, change in _lines(path, "price_index_file", INDEX_HEADERS, "change"):
+    try:
+        lines = _lines(path, "price_index_file", INDEX_HEADERS, "change")
+    except _NoHeader as error:
+        lines = _wide_lines(path, _tables(path, "price_index_file"))
+        if not lines:
+            raise ParameterError(f"{error}, nor a row of years across with a row labelled PL or I alt below it") from None
+    for number, year, change in lines:
         if year in index:
             raise ParameterError(f"price_index_file: {path}: line {number}: a second line for {year}")
         if not low <= change <= high:
