@@ -385,3 +385,20 @@ def test_an_order_reference_written_differently_still_names_its_order(tmp_path: 
     assert ("3 line(s) name an e-handel order as written differently (case, spacing, a label such as 'Ordre nr.',"
             " leading zeros), e.g. 'eh 2025 0027073' for order 'EH-2025-0027073': matched as e-handel") in lines.note
     assert query(db, "SELECT invoice_no, mismatch FROM order_cross_matches") == [("F5", "anden køber")]
+
+
+def test_an_export_of_order_lines_is_not_a_file_of_duplicates(tmp_path: Path) -> None:
+    """E-handel systems often export one row per order line: the order's number, buyer and supplier
+    repeat with the line number. The lines load, and the invoice quoting the order is e-handel; the
+    same row twice is still a duplicate."""
+    raw = minimal_raw(tmp_path / "raw")
+    (raw / "ordrer.csv").write_text(
+        "Ordrenummer;Ordrelinje;Ordredato;EAN-nummer;Leverandør CVR;Beløb\r\n"
+        f"EH-1;1;02-01-2025;{EANS[0]};{CVR};600,00\r\nEH-1;2;02-01-2025;{EANS[0]};{CVR};400,00\r\n"
+        f"EH-1;2;02-01-2025;{EANS[0]};{CVR};400,00\r\n", encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    orders = next(f for f in report.files if f.kind == "orders")
+    assert (orders.rows_read, orders.rows_loaded, orders.rows_quarantined) == (3, 2, 1)
+    assert [reason for *_, reason in quarantine(db)] == ["duplicate of ordrer.csv line 3"]
+    assert query(db, "SELECT invoice_no FROM invoice_lines WHERE is_ehandel") == [("F1",)]

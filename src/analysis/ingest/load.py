@@ -303,7 +303,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         report.warnings.append("no orders (no ordrer… file, no Order XML documents): no invoice can be matched to"
                                " an e-handel order, so every e-handel rate is 0 %; add the e-handel system's order export")
     load(ORDERS, "p_order_id AS order_id, p_order_date AS order_date, p_buyer_ean AS buyer_ean,"
-                 " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type", [],
+                 " p_supplier_cvr AS supplier_cvr, p_amount AS amount, p_order_type AS order_type, p_line_no AS line_no",
+         [],
          lookup=UNIT_LOOKUP, resolve=f"coalesce(p_buyer_ean, {BUYER_BY_ID}) AS p_buyer_ean",
          first=[("p_buyer_ean IS NULL AND p_buyer_id IS NOT NULL", "buyer_id", BUYER_ID_REASON)])
 

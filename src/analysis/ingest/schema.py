@@ -190,7 +190,7 @@ ORDERS = FileKind(
     required=False,
     doc="Orders placed through the municipality's e-handel system (e-catalogue or punch-out). Without"
         " them no invoice can be e-handel, and the ingest warns that every rate is 0 %.",
-    key=("order_id", "buyer_ean", "supplier_cvr"),
+    key=("order_id", "buyer_ean", "supplier_cvr", "line_no"),
     columns=(
         Column("order_id", "text", aliases=("Ordrenummer", "Ordre-ID", "Ordrenr"),
                doc="Order number; an invoice that quotes it, from the same buyer and supplier, is e-handel (the"
@@ -207,6 +207,9 @@ ORDERS = FileKind(
         Column("amount", "amount", aliases=("Beløb", "Ordrebeløb"), doc="Order amount excl. VAT, kr."),
         Column("order_type", "text", required=False, aliases=("Ordretype",),
                doc="How the order was placed: e-katalog, punch-out, …"),
+        Column("line_no", "int", required=False, aliases=("Ordrelinje", "Linjenummer", "Linjenr"),
+               doc="The order line, in an export of order lines: an order's lines are not duplicates of each"
+                   " other (without it, a repeated order number, buyer and supplier is)."),
     ),
 )
 
