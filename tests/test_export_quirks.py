@@ -402,3 +402,25 @@ def test_an_export_of_order_lines_is_not_a_file_of_duplicates(tmp_path: Path) ->
     assert (orders.rows_read, orders.rows_loaded, orders.rows_quarantined) == (3, 2, 1)
     assert [reason for *_, reason in quarantine(db)] == ["duplicate of ordrer.csv line 3"]
     assert query(db, "SELECT invoice_no FROM invoice_lines WHERE is_ehandel") == [("F1",)]
+
+
+def test_a_number_excel_wrote_in_scientific_notation_is_named_as_such(tmp_path: Path) -> None:
+    """A CSV opened in Excel and saved again: long numbers come back as 5,79801E+12, their last
+    digits lost, so two invoices can share a number. An EAN or an invoice number so is quarantined
+    with what happened; an order reference so is blanked and counted (it cannot name its order)."""
+    raw = _lines(minimal_raw(tmp_path / "raw"), [
+        f"F1;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Papir;100,00;EH-1;",
+        f"F2;1;10-01-2025;5,79801E+12;{CVR};Kontor A/S;44121701;Papir;200,00;;",
+        f"2,02501E+10;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Papir;300,00;;",
+        f"F4;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;44121701;Papir;400,00;2,02501E+14;",
+        f"F5;1;10-01-2025;{EANS[0]};{CVR};Kontor A/S;4,41217E+07;Papir;500,00;;",
+    ])
+    db = tmp_path / "db.duckdb"
+    report = ingest(raw, db)
+    said = "is in scientific notation: Excel turned the number into a number and dropped its last digits"
+    assert [(line, column, value) for _, line, column, value, reason in quarantine(db) if reason.startswith(said)] == [
+        (3, "buyer_ean", "5,79801E+12"), (4, "invoice_no", "2,02501E+10")]
+    assert query(db, "SELECT invoice_no, order_ref, unspsc FROM invoice_lines ORDER BY invoice_no") == [
+        ("F1", "EH-1", "44121701"), ("F4", None, "44121701"), ("F5", None, None)]
+    note = next(f.note for f in report.files if f.kind == "invoice_lines")
+    assert f"Ordrereference: 1 value(s) blanked, {said}" in note and f"UNSPSC: 1 value(s) blanked, {said}" in note

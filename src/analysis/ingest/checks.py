@@ -21,18 +21,25 @@ MAX_LINE_AMOUNT = 1_000_000_000  # a single line above 1 bn kr. is a data error,
 # A report's own total as exports write it in a text field of its last rows: "I alt", "Total:",
 # "I alt Skoler" (a group's subtotal). Only a row that lacks a required value can be one, so a
 # purchase is never taken for a total.
-TOTALS_LABEL = r"(i alt|i alt .+|total|totalt|totaler|total i alt|sum|sum i alt|samlet|samlet sum|hovedtotal|grand total|subtotal|subtotal .+)[:.]?"
+TOTALS_LABEL = (r"(i alt|i alt .+|total|totalt|totaler|total i alt|sum|sum i alt|samlet|samlet sum|hovedtotal"
+                r"|grand total|subtotal|subtotal .+)[:.]?")
+# A long number Excel has turned into a number and written back in scientific notation: its last
+# digits are gone (5798009811578 → 5,79801E+12), and two ids can become one.
+_EXCEL_NOTATION = ("regexp_full_match({v}, '[-+]?\\d+([.,]\\d+)?[eE][-+]\\d+')",
+                   "is in scientific notation: Excel turned the number into a number and dropped its last digits;"
+                   " export the column as text")
 # (condition on the parsed value {v}, reason) per column kind, checked in order.
 _CHECKS = {
+    "id": [_EXCEL_NOTATION],
     "int": [("{v} IS NULL", "is not a whole number")],
     "date": [("{v} IS NULL", "is not a valid date (expected dd-mm-yyyy)"),
              ("year({v}) NOT BETWEEN 1990 AND 2100", "is outside the years 1990-2100")],
     "amount": [("{v} IS NULL", "is not a valid amount (expected e.g. 1.234,50, at most two decimals)"),
                (f"abs({{v}}) >= {MAX_LINE_AMOUNT}", "is implausibly large (1 bn kr. or more)")],
-    "ean": [("NOT regexp_full_match({v}, '\\d{13}')", "is not a 13-digit EAN/GLN number"),
+    "ean": [_EXCEL_NOTATION, ("NOT regexp_full_match({v}, '\\d{13}')", "is not a 13-digit EAN/GLN number"),
             ("NOT gln_check_digit_ok({v})", "has a wrong EAN/GLN check digit")],
-    "cvr": [("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit CVR number")],
-    "unspsc": [("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit UNSPSC code")],
+    "cvr": [_EXCEL_NOTATION, ("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit CVR number")],
+    "unspsc": [_EXCEL_NOTATION, ("NOT regexp_full_match({v}, '\\d{8}')", "is not an 8-digit UNSPSC code")],
     "art": [("NOT regexp_full_match({v}, '\\d{1,4}')", "is not an art of the chart of accounts (e.g. 2.2 or 22)")],
     "flag": [("{v} IS NULL", "is not ja/nej")],
 }

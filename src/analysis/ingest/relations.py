@@ -25,6 +25,7 @@ _DATE_TIME = ("(\\d{{4}}-\\d{{2}}-\\d{{2}}|\\d{{2}}[-.]\\d{{2}}[-.]\\d{{4}})[ T]
 # sub-expression repeated inside a CASE is computed again); all values stay in the data.
 _PARSE = {
     "text": "nullif({c}, '')",
+    "id": "nullif({c}, '')",
     "personal": "NULL",
     "int": "try_cast({c} AS BIGINT)",
     "date": "coalesce(try_strptime({c}, '%d-%m-%Y'), try_strptime({c}, '%Y-%m-%d'), try_strptime({c}, '%d.%m.%Y'),"
@@ -49,7 +50,7 @@ _DANISH_AMOUNT = (f"CASE WHEN regexp_full_match({{c}}, '{_DANISH_PLAIN}')"
                   " THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DECIMAL(18, 2))"
                   " WHEN regexp_full_match({c}, '-?\\d+(,\\d+)?[eE][-+]?\\d+') THEN exact_amount(replace({c}, ',', '.'))"
                   " ELSE try_cast(replace(replace(danish_amount_text({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
-_TYPES = {"text": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
+_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
           "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "art": "VARCHAR", "flag": "BOOLEAN"}
 # Parquet column types taken as they are for a column kind (anything else is read as text and parsed).
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 class Column:
     """One column of an import file.
 
-    ``kind`` decides parsing and validation: ``text``, ``int``, ``date``, ``amount``, ``ean``
+    ``kind`` decides parsing and validation: ``text``, ``id`` (text that identifies: a number Excel
+    has turned into scientific notation, ``2,02501E+10``, is refused), ``int``, ``date``, ``amount``, ``ean``
     (13-digit GLN with check digit), ``cvr`` (8 digits, an optional ``DK`` prefix is removed),
     ``unspsc`` (8 digits), ``art`` (an account type such as 2.2 or 22), ``flag`` (ja/nej) or
     ``personal`` (read, never loaded).
@@ -99,7 +100,7 @@ INVOICE_LINES = FileKind(
         " documents themselves: see 'E-invoices as XML').",
     key=("supplier_id", "document_type", "invoice_no", "line_no"),
     columns=(
-        Column("invoice_no", "text", aliases=("Fakturanummer", "Fakturanr", "Bilagsnummer"),
+        Column("invoice_no", "id", aliases=("Fakturanummer", "Fakturanr", "Bilagsnummer"),
                doc="Supplier's invoice number (OIOUBL cbc:ID)."),
         Column("line_no", "int", aliases=("Linjenummer", "Linjenr", "Fakturalinje"),
                doc="Line number within the invoice (cac:InvoiceLine/cbc:ID)."),
@@ -122,7 +123,8 @@ INVOICE_LINES = FileKind(
                doc="Item description."),
         Column("amount", "amount", aliases=("Beløb", "Beløb ekskl. moms", "Linjebeløb"),
                doc="Line amount excluding VAT, kr.; negative on credit notes."),
-        Column("order_ref", "text", required=False, aliases=("Ordrereference", "Ordrenummer", "OrderReference"),
+        Column("order_ref", "id", required=False, blank_if_bad=True,
+               aliases=("Ordrereference", "Ordrenummer", "OrderReference"),
                doc="Buyer's order number (cac:OrderReference/cbc:ID); N/A or empty when none."),
         Column("contract", "text", required=False, aliases=("Kontraktnavn", "Kontrakt", "Aftale"),
                doc="Contract/agreement the purchase was made on (ContractDocumentReference)."),
@@ -192,7 +194,7 @@ ORDERS = FileKind(
         " them no invoice can be e-handel, and the ingest warns that every rate is 0 %.",
     key=("order_id", "buyer_ean", "supplier_cvr", "line_no"),
     columns=(
-        Column("order_id", "text", aliases=("Ordrenummer", "Ordre-ID", "Ordrenr"),
+        Column("order_id", "id", aliases=("Ordrenummer", "Ordre-ID", "Ordrenr"),
                doc="Order number; an invoice that quotes it, from the same buyer and supplier, is e-handel (the"
                    " same number may recur for other buyers or suppliers: order numbers are not unique across"
                    " e-handel systems)."),
@@ -221,7 +223,7 @@ CARD = FileKind(
     doc="Purchase-card transactions. Never e-handel; the cardholder's name is read and discarded.",
     key=("transaction_id",),
     columns=(
-        Column("transaction_id", "text", aliases=("Transaktions-ID", "Transaktionsnummer", "Bilagsnummer"),
+        Column("transaction_id", "id", aliases=("Transaktions-ID", "Transaktionsnummer", "Bilagsnummer"),
                doc="Card transaction id, unique in the file set."),
         Column("transaction_date", "date", aliases=("Transaktionsdato", "Købsdato", "Dato"),
                doc="Purchase date."),
