@@ -339,6 +339,8 @@ def test_the_exports_own_totals_row_is_not_a_purchase_and_checks_the_file(tmp_pa
     assert quarantine(tmp_path / "whole.duckdb") == [
         ("fakturalinjer.csv", 5, None, None, "is the export's own totals row (I alt), not a purchase")]
     assert query(tmp_path / "whole.duckdb", "SELECT supplier_name FROM invoice_lines WHERE invoice_no = 'F2'") == [("Total",)]
+    assert query(tmp_path / "whole.duckdb", "SELECT file, line, label, amount, rows, others FROM ingest_totals") == [
+        ("fakturalinjer.csv", 5, "I alt:", Decimal("9000.00"), 1, Decimal("9000.00"))]
 
     raw = _lines(minimal_raw(tmp_path / "cut"), [*rows[:2], "Subtotal Skoler;;;;;;;;4.000,00;;", rows[2],
                                                  ";;Total;;;;;;9.500,00;;"])  # the label in the date column

@@ -284,3 +284,15 @@ def test_the_business_case_sentences_in_danish() -> None:
     assert plain(text.digital_post(model)).startswith(
         "Modellen regner med 150.500 breve om året fordelt på 2 forvaltninger (syntetisk fordeling). Et brev, der sendes "
         "digitalt, sparer porto, 1,50 kr. til print og kuvert og 1,0 minutters sagsbehandlertid à 400 kr. i timen.")
+
+
+def test_the_exports_own_totals_row_is_explained_under_the_reconciliation() -> None:
+    totals = pd.DataFrame({"file": ["linjer.xlsx:fakturalinjer", "ordrer.csv"], "line": [12_915, 40],
+                           "label": ["I alt:", "Total"], "amount": [136_169_539.97, 9_500.0], "others": [136_169_539.97, 9_000.0]})
+    said = plain(text.export_totals(totals))
+    assert said.startswith("linjer.xlsx:fakturalinjer slutter med eksportens egen totalrække (linje 12.915, »I alt«: "
+                           "136.169.539,97 kr.), som de øvrige rækker summer til. ordrer.csv slutter med eksportens egen "
+                           "totalrække (linje 40, »Total«: 9.500,00 kr.), men de øvrige rækker summer til 9.000,00 kr.: "
+                           "eksporten kan være afskåret eller filtreret.")
+    assert said.endswith("dens beløb tælles med i »Beløb læst« og »Beløb i karantæne«.")
+    assert text.export_totals(totals.iloc[0:0]) is None

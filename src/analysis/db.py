@@ -18,7 +18,7 @@ from .ingest.schema import FILE_KINDS
 VIEWS_SQL = PACKAGE_DIR / "sql" / "views.sql"
 # Raised whenever the ingest writes tables or views that a database built before cannot serve (the
 # monthly totals, say): such a database is refused with a request to ingest again.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8  # 8: ingest_totals, orders.line_no
 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -58,6 +58,12 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The ingest's metadata: municipality name, raw folder, time of ingest, synthetic or not."""
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def ingest_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each raw file's own totals row ("I alt"), quarantined as not a purchase: its line, label and
+    amount, and what the file's other rows add up to (``others``)."""
+    return con.execute("SELECT file, line, label, amount, rows, others FROM ingest_totals ORDER BY file").df()
 
 
 def ingest_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -412,6 +412,8 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, 
         " rows_quarantined BIGINT, amount_read DECIMAL(18, 2), amount_loaded DECIMAL(18, 2),"
         " amount_quarantined DECIMAL(18, 2), rows_unpriced BIGINT, note VARCHAR)"
     )
+    con.execute("CREATE TABLE ingest_totals (file VARCHAR, line BIGINT, label VARCHAR, amount DECIMAL(18, 2),"
+                " rows BIGINT, others DECIMAL(18, 2))")  # each file's own totals row, for the reports
     zero = Decimal("0.00")
     for (source, _), order in sources:
         row = counts.get(order, (0, 0, 0, zero, zero, zero, 0))
@@ -421,8 +423,11 @@ def _reconcile(con: duckdb.DuckDBPyConnection, sources: list, counts: dict[int, 
                        " ORDER BY rows DESC, column_name", [order]).fetchall()]
         unpriced = (f"{row[6]:,} quarantined row(s) without a readable amount, so not in the kroner read"
                     if row[6] else "")
-        total, differs = _total_note(con.execute("SELECT line, label, amount, rows, others FROM export_totals"
-                                                 " WHERE file_order = ?", [order]).fetchone())
+        found = con.execute("SELECT line, label, amount, rows, others FROM export_totals WHERE file_order = ?",
+                            [order]).fetchone()
+        if found is not None:
+            con.execute("INSERT INTO ingest_totals VALUES (?, ?, ?, ?, ?, ?)", [source.name, *found])
+        total, differs = _total_note(found)
         warnings = [*source.warnings, *([total] if differs else [])]
         note = "; ".join(n for n in (source.encoding_note, *source.notes, *warnings, "" if differs else total, unpriced,
                                      *blanked) if n)

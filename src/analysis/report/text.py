@@ -349,3 +349,24 @@ def digital_post(model: DigitalPost) -> str:
             f"{kr(model.print_and_envelope, 2)} til print og kuvert og {number(model.minutes_saved, 1)} minutters "
             f"sagsbehandlertid à {kr(model.hourly_cost)} i timen. Modellen er et selvstændigt skøn til "
             "fordelingsnøglen; Tabel 1 bygger på kommunens egne tal, og de to gevinster skal ikke lægges sammen.")
+
+
+def export_totals(totals: pd.DataFrame) -> str | None:
+    """Under the reconciliation (notebooks 01 and 04): files that end with the export's own totals
+    row, why its kroner appear as read and quarantined, and whether the other rows add up to it
+    (``db.ingest_totals``); None when no file has one. Plain text, for ``blocks.source_note``."""
+    if totals.empty:
+        return None
+    sentences = []
+    for row in totals.itertuples():
+        opening = (f"{row.file} slutter med eksportens egen totalrække (linje {number(row.line)},"
+                   f" »{str(row.label).rstrip(':. ')}«")
+        if pd.isna(row.amount):
+            sentences.append(f"{opening}) uden et læsbart beløb.")
+        elif row.amount == row.others:
+            sentences.append(f"{opening}: {kr(row.amount, 2)}), som de øvrige rækker summer til.")
+        else:
+            sentences.append(f"{opening}: {kr(row.amount, 2)}), men de øvrige rækker summer til {kr(row.others, 2)}:"
+                             " eksporten kan være afskåret eller filtreret.")
+    return (" ".join(sentences) + " En totalrække er ikke et køb: den står i karantæne, og dens beløb tælles med i"
+            " »Beløb læst« og »Beløb i karantæne«.")
