@@ -347,8 +347,8 @@ def _build_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path, municipality: s
         if order in normalised:
             lines, ref, order_id = normalised[order]
             source.notes.append(f"{lines:,} line(s) name an e-handel order as written differently (case, spacing,"
-                                f" a label such as 'Ordre nr.', leading zeros), e.g. '{ref}' for order '{order_id}':"
-                                " matched as e-handel")
+                                f" a label such as 'Ordre nr.', leading zeros) or among several order numbers, e.g."
+                                f" '{ref}' for order '{order_id}': matched as e-handel")
     list_cross_matches(con, report, order_match)
     if relations[EHANDEL_TABLE.name]:
         load(EHANDEL_TABLE, f"""

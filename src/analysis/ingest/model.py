@@ -84,19 +84,28 @@ def complete_documents(con: duckdb.DuckDBPyConnection) -> None:
     _sign_credit_notes(con)
 
 
+# Between the order numbers of a collective invoice's reference ("EH-1, EH-2", "EH-1 og EH-2"); not
+# "/" or a space, which order numbers themselves hold.
+REF_SEPARATORS = "\\s*[,;&]\\s*|\\s+og\\s+"
+
+
 def match_normalised_refs(con: duckdb.DuckDBPyConnection, order_match: str) -> dict[int, tuple[int, str, str]]:
     """Invoice lines whose order reference names an e-handel order only as written differently
-    ("eh 2025 0027073", "Ordre nr. EH-2025-0027073", "0000123" for "123"): made e-handel under the same
-    buyer and supplier rule (``ORDER_MATCHES``), on the references of both sides reduced by the SQL
-    macro ``order_key`` (case, spaces and punctuation, a leading "Ordre nr."/"PO" label, leading
-    zeros). Runs on the loaded table before its bad rows leave. Returns per file (by its order) the
+    ("eh 2025 0027073", "Ordre nr. EH-2025-0027073", "0000123" for "123") or among other order
+    numbers (a collective invoice's "EH-1, EH-2"): made e-handel under the same buyer and supplier
+    rule (``ORDER_MATCHES``), on the references of both sides reduced by the SQL macro
+    ``order_key`` (case, spaces and punctuation, a leading "Ordre nr."/"PO" label, leading zeros;
+    at least three characters left). Runs on the loaded table before its bad rows leave. Returns per file (by its order) the
     lines matched so and an example (the reference, the order number) for the reconciliation."""
     conditions = " OR ".join("(" + re.sub(r"\bp_", "l.", c) + ")" for c in ORDER_MATCHES[order_match][0])
     con.execute(f"""
         CREATE TEMP TABLE normalised_refs AS
         SELECT l._file, l._line, l._file_order, l.order_ref, min(o.order_id) AS order_id
-        FROM invoice_lines l JOIN orders o ON order_key(o.order_id) = order_key(l.order_ref)
-        WHERE l.problem IS NULL AND NOT l.is_ehandel AND l.order_ref IS NOT NULL AND ({conditions})
+        FROM (SELECT *, unnest(list_distinct(list_prepend(order_ref, string_split_regex(order_ref, '{REF_SEPARATORS}'))))
+                        AS part
+              FROM invoice_lines WHERE problem IS NULL AND NOT is_ehandel AND order_ref IS NOT NULL) l
+        JOIN orders o ON order_key(o.order_id) = order_key(l.part)
+        WHERE length(order_key(l.part)) >= 3 AND ({conditions})
         GROUP BY ALL""")
     con.execute("UPDATE invoice_lines l SET is_ehandel = TRUE FROM normalised_refs n"
                 " WHERE l._file = n._file AND l._line = n._line")
