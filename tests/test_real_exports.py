@@ -326,7 +326,7 @@ def test_a_sheet_that_fills_every_row_its_format_holds_is_said_to_be_cut_off(tmp
     book.active.append(["EH-2", date(2025, 1, 3), EANS[0], CVR, 2000])
     book.save(raw / "ordrer.xlsx")
     report = ingest(raw, tmp_path / "e.duckdb")
-    said = "ordrer.xlsx: the sheet fills all 3 rows an .xlsx sheet holds: the export was most likely cut off there"
+    said = "ordrer.xlsx: the sheet fills all 3 rows a sheet of its format holds: the export was most likely cut off there"
     assert any(warning.startswith(said) for warning in report.warnings)
     assert "most likely cut off" in next(f.note for f in report.files if f.file == "ordrer.xlsx")
 

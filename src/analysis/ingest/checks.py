@@ -211,7 +211,7 @@ def check_and_load(con: duckdb.DuckDBPyConnection, kind: FileKind, relations: li
             FROM {table} WHERE problem IS NULL AND _blanked IS NOT NULL GROUP BY ALL""")
         if kind.amount_column is not None:  # the file's own total against its other rows
             con.execute(f"""INSERT INTO export_totals
-                SELECT _file_order, arg_max(_line, _line), arg_max(_totals, _line), arg_max({amount}, _line),
+                SELECT _file_order, max(_line), arg_max(_totals, _line), arg_max({amount}, _line),
                        count(*), (SELECT coalesce(sum({amount}), 0) FROM {table} o
                                   WHERE o._file_order = t._file_order AND o._totals IS NULL)
                 FROM {table} t WHERE _totals IS NOT NULL AND problem.why LIKE 'is the export%' GROUP BY _file_order""")

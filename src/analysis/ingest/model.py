@@ -95,8 +95,9 @@ def match_normalised_refs(con: duckdb.DuckDBPyConnection, order_match: str) -> d
     numbers (a collective invoice's "EH-1, EH-2"): made e-handel under the same buyer and supplier
     rule (``ORDER_MATCHES``), on the references of both sides reduced by the SQL macro
     ``order_key`` (case, spaces and punctuation, a leading "Ordre nr."/"PO" label, leading zeros;
-    at least three characters left). Runs on the loaded table before its bad rows leave. Returns per file (by its order) the
-    lines matched so and an example (the reference, the order number) for the reconciliation."""
+    at least three characters left). Runs on the loaded table before its bad rows leave. Returns
+    per file (by its order) the lines matched so and an example (the reference, the order number)
+    for the reconciliation."""
     conditions = " OR ".join("(" + re.sub(r"\bp_", "l.", c) + ")" for c in ORDER_MATCHES[order_match][0])
     con.execute(f"""
         CREATE TEMP TABLE normalised_refs AS

@@ -50,8 +50,8 @@ _DANISH_AMOUNT = (f"CASE WHEN regexp_full_match({{c}}, '{_DANISH_PLAIN}')"
                   " THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DECIMAL(18, 2))"
                   " WHEN regexp_full_match({c}, '-?\\d+(,\\d+)?[eE][-+]?\\d+') THEN exact_amount(replace({c}, ',', '.'))"
                   " ELSE try_cast(replace(replace(danish_amount_text({c}), '.', ''), ',', '.') AS DECIMAL(18, 2)) END")
-_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE", "amount": "DECIMAL(18, 2)",
-          "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "art": "VARCHAR", "flag": "BOOLEAN"}
+_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "personal": "VARCHAR", "int": "BIGINT", "date": "DATE",
+          "amount": "DECIMAL(18, 2)", "ean": "VARCHAR", "cvr": "VARCHAR", "unspsc": "VARCHAR", "art": "VARCHAR", "flag": "BOOLEAN"}
 # Parquet column types taken as they are for a column kind (anything else is read as text and parsed).
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 _NATIVE = {"int": _INTEGERS, "date": ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
