@@ -207,11 +207,8 @@ def test_no_rate_on_zero_or_negative_eligible_spend(tmp_path: Path) -> None:
 def test_the_definition_of_e_handel_says_the_rule_and_how_order_numbers_compare(small_db: Path) -> None:
     from analysis.ingest import ORDER_MATCHES
 
-    con = db.connect(small_db)
-    try:
+    with db.connect(small_db) as con:  # closed on leaving
         said = rates.ehandel_definition(con)
-    finally:
-        con.close()
     assert said.startswith("En faktura er e-handel, når dens ordrereference matcher en ordre fra e-handelssystemet"
                            f" ({ORDER_MATCHES['both'][1]}). Ordrenumre sammenlignes uden hensyn til store og små")
     assert said.endswith("Indkøbskort er aldrig e-handel. Kreditnotaer modregnes.")

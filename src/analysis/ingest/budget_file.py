@@ -48,6 +48,14 @@ def amount(text: str) -> Decimal:
         raise ValueError(f"the amount {text!r} is not a number") from None
 
 
+def _number(cell: object) -> Decimal:
+    """A cell's number exactly: a workbook's float as written (2.25, not 2.2499…), an int, or text as
+    a Danish export writes it (``amount``)."""
+    if isinstance(cell, float):
+        return Decimal(repr(cell))
+    return Decimal(cell) if isinstance(cell, int) else amount(str(cell))
+
+
 def _year(value: object) -> int:
     text = str(value).strip().removesuffix(".0")
     if not text.isdigit() or not 1900 <= int(text) <= 2200:
@@ -114,8 +122,7 @@ def _lines(path: Path, parameter: str, value_headers: tuple[str, ...], noun: str
                 raise ValueError("the year is empty")
             if value_cell is None or str(value_cell).strip() == "":
                 raise ValueError(f"the {noun} is empty")
-            value = (Decimal(repr(value_cell)) if isinstance(value_cell, float)
-                     else Decimal(value_cell) if isinstance(value_cell, int) else amount(str(value_cell)))
+            value = _number(value_cell)
             found.append((number, _year(year_cell), value))
         except ValueError as error:
             raise ParameterError(f"{parameter}: {path}: line {number}: {error}") from None
@@ -147,40 +154,43 @@ def _year_heading(cell: object) -> int | None:
     return year if (second is None or year == first + 1) and 1900 <= year <= 2200 else None
 
 
+def _index_row(path: Path, rows: list[list[object]], header: int) -> tuple[int, list[object]]:
+    """(line number, cells) of the row below a wide sheet's header row labelled as the index (PL,
+    Pris- og lønskøn) or, failing that, as its total (I alt, Serviceudgifter i alt)."""
+    labelled = [(number, next(str(c).strip() for c in cells if c is not None and str(c).strip()), cells)
+                for number, cells in enumerate(rows[header + 1:], start=header + 2)
+                if any(c is not None and str(c).strip() for c in cells)]
+    for labels in (INDEX_HEADERS, TOTAL_ROW_LABELS):
+        chosen = [item for item in labelled if item[1].lower().rstrip(":. ") in labels]
+        if len(chosen) > 1:
+            raise ParameterError(f"price_index_file: {path}: lines {', '.join(str(n) for n, _, _ in chosen)} are all"
+                                 f" labelled as the index ({', '.join(t for _, t, _ in chosen)}); keep one")
+        if chosen:
+            return chosen[0][0], chosen[0][2]
+    raise ParameterError(f"price_index_file: {path}: a row of years (line {header + 1}) but no row below it"
+                         f" labelled {', '.join(INDEX_HEADERS[:3])} or {', '.join(TOTAL_ROW_LABELS[:2])}")
+
+
 def _wide_lines(path: Path, tables: list[list[list[object]]]) -> list[tuple[int, int, Decimal]]:
     """(line number, year, change) from a sheet laid out as KL's is, years across: a header row of
-    years and one row labelled as the index (PL, Pris- og lønskøn) or, failing that, as its total
-    (I alt, Serviceudgifter i alt). Empty when the sheet has no such header row."""
+    years and the index's row below it (``_index_row``). Empty when the sheet has no such header row."""
     for rows in tables:
-        for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        for header, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
             years = {at: year for at, cell in enumerate(row) if (year := _year_heading(cell)) is not None}
             if len(years) < 2:
                 continue
-            labelled = [(number, next(str(c).strip() for c in found if c is not None and str(c).strip()), found)
-                        for number, found in enumerate(rows[index + 1:], start=index + 2)
-                        if any(c is not None and str(c).strip() for c in found)]
-            for labels in (INDEX_HEADERS, TOTAL_ROW_LABELS):
-                chosen = [item for item in labelled if item[1].lower().rstrip(":. ") in labels]
-                if len(chosen) > 1:
-                    raise ParameterError(f"price_index_file: {path}: lines {', '.join(str(n) for n, _, _ in chosen)}"
-                                         f" are all labelled as the index ({', '.join(t for _, t, _ in chosen)});"
-                                         " keep one")
-                if chosen:
-                    number, _, cells = chosen[0]
-                    found = []
-                    for at, year in years.items():
-                        cell = cells[at] if at < len(cells) else None
-                        if cell is None or str(cell).strip() == "":
-                            continue  # a year KL has no figure for yet
-                        try:
-                            value = (Decimal(repr(cell)) if isinstance(cell, float)
-                                     else Decimal(cell) if isinstance(cell, int) else amount(str(cell)))
-                        except ValueError as error:
-                            raise ParameterError(f"price_index_file: {path}: line {number}, {year}: {error}") from None
-                        found.append((number, year, value))
-                    return found
-            raise ParameterError(f"price_index_file: {path}: a row of years (line {index + 1}) but no row below it"
-                                 f" labelled {', '.join(INDEX_HEADERS[:3])} or {', '.join(TOTAL_ROW_LABELS[:2])}")
+            number, cells = _index_row(path, rows, header)
+            found = []
+            for at, year in years.items():
+                cell = cells[at] if at < len(cells) else None
+                if cell is None or str(cell).strip() == "":
+                    continue  # a year KL has no figure for yet
+                try:
+                    value = _number(cell)
+                except ValueError as error:
+                    raise ParameterError(f"price_index_file: {path}: line {number}, {year}: {error}") from None
+                found.append((number, year, value))
+            return found
     return []
 
 

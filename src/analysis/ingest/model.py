@@ -116,8 +116,8 @@ def match_normalised_refs(con: duckdb.DuckDBPyConnection, order_match: str) -> d
         CREATE TEMP TABLE normalised_refs AS
         SELECT l._file, l._line, l._file_order, l.order_ref, min(o.order_id) AS order_id
         FROM invoice_lines l JOIN ref_parts p ON p.ref = l.order_ref
-        JOIN (SELECT order_key(order_id) AS key, order_id, buyer_ean, supplier_cvr FROM orders
-              WHERE order_key(order_id) IN (SELECT key FROM ref_parts)) o ON o.key = p.key
+        JOIN (SELECT * FROM (SELECT order_key(order_id) AS key, order_id, buyer_ean, supplier_cvr FROM orders)
+              WHERE key IN (SELECT key FROM ref_parts)) o ON o.key = p.key
         WHERE l.problem IS NULL AND NOT l.is_ehandel AND ({conditions})
         GROUP BY ALL""")
     con.execute("DROP TABLE ref_parts")
